@@ -1,0 +1,47 @@
+//! Helpers shared by the criterion benches.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// What a bench group measures, written beside criterion's output so that
+/// `benches/record.py` can put it in the record (see `benches/record/README.md`).
+#[derive(Debug, Default)]
+pub struct Workload {
+    /// Rules in the rule set (0 when the bench involves no rules).
+    pub rules: usize,
+    /// Posts (or rules, for rule benches: then `rules` is 0) per iteration.
+    pub posts: usize,
+    /// Input bytes per iteration.
+    pub bytes: usize,
+    /// Mean matching rules per post, when the bench matches.
+    pub matches_per_post: Option<f64>,
+    /// Anything else a reader needs to know (the corpus, the rule generator and seed).
+    pub note: String,
+}
+
+/// Records the workload of criterion group `group`.
+pub fn record_workload(group: &str, w: &Workload) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/criterion/workloads");
+    let _ = std::fs::create_dir_all(&dir);
+    let mpp = w.matches_per_post.map_or("null".to_string(), |m| format!("{m:.4}"));
+    let json = format!(
+        "{{\"rules\":{},\"posts\":{},\"bytes\":{},\"matches_per_post\":{},\"note\":{:?}}}",
+        w.rules, w.posts, w.bytes, mpp, w.note
+    );
+    let _ = std::fs::write(dir.join(format!("{group}.json")), json);
+}
+
+/// The shared data directory (`../shared` or `$POWERTRACK_SHARED`), if present.
+pub fn shared_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("POWERTRACK_SHARED") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"),
+    };
+    dir.join("data/tweets").is_dir().then_some(dir)
+}
+
+/// True when criterion runs in `--test` mode (`cargo bench -- --test`): benches then shrink
+/// their workloads so CI only checks that they run.
+pub fn quick_mode() -> bool {
+    std::env::args().any(|a| a == "--test")
+}

@@ -1,0 +1,1 @@
+//! The `api` module (under construction).

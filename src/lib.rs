@@ -1,0 +1,50 @@
+//! A PowerTrack-compatible firehose filter.
+//!
+//! [PowerTrack] is X's (formerly Twitter's and Gnip's) enterprise stream filter: a customer keeps
+//! up to 250,000 boolean rules, each with an optional tag, and receives every post that matches
+//! any rule, once, with a `matching_rules` list naming the rules that matched. This crate
+//! implements the rule language in full, reads posts in every format X has delivered (v1.1
+//! native and native enriched, Activity Streams, API v2), and matches them at firehose rates.
+//!
+//! [PowerTrack]: https://docs.x.com/x-api/enterprise-gnip-2.0/powertrack-api
+//!
+//! # Quick example: validating rules
+//!
+//! ```
+//! use powertrack::syntax::Rule;
+//!
+//! let rule = Rule::parse(r#"(#snow OR snowday OR "snow day" OR from:noaa) lang:en"#)?;
+//! assert_eq!(rule.to_string(), r#"(#snow OR snowday OR "snow day" OR from:noaa) lang:en"#);
+//!
+//! let err = Rule::parse("fish AND bird").unwrap_err();
+//! assert_eq!(
+//!     err.powertrack_message(),
+//!     "Ambiguous use of and as a keyword. Use a space to logically join two clauses, \
+//!      or \"and\" to find occurrences of and in text (at position 6)\n",
+//! );
+//! # Ok::<(), powertrack::syntax::Error>(())
+//! ```
+//!
+//! # Module map
+//!
+//! The layout follows the flow of a post through the engine; each module depends only on the
+//! ones above it in this list.
+//!
+//! | module | holds | knows of |
+//! |---|---|---|
+//! | [`syntax`] | the rule language: lexer, parser, AST with spans, printer, validation, errors | nothing else |
+//! | [`api`] | Rules API request bodies and response bodies (`validate`, later add/delete) | [`syntax`] |
+//! | [`tokenize`] | the PowerTrack tokenizer (fast and reference) and case folding | nothing else |
+//! | [`post`] | ingest: line classification, format detection, the zero-copy [`post::Post`] view, the sample bucket | nothing of rules |
+//!
+//! # Crate features
+//!
+//! * `cli` (default): builds the `powertrack` command-line tool (pulls in `clap` and
+//!   `indicatif`). Library users can turn it off with `default-features = false`.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![deny(unsafe_code)]
+
+pub mod api;
+pub mod post;
+pub mod syntax;
+pub mod tokenize;

@@ -1,0 +1,1 @@
+//! The `post` module (under construction).

@@ -1,0 +1,1 @@
+//! The `syntax` module (under construction).

@@ -1,0 +1,1 @@
+//! The `tokenize` module (under construction).
