@@ -1,4 +1,5 @@
 //! Helpers shared by the criterion benches.
+#![allow(unreachable_pub)]
 #![allow(dead_code)]
 
 use std::path::PathBuf;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 /// Returns `None`, after printing why, when it is absent: tests that need the real corpus then
 /// skip instead of failing, so the crate's tests pass on a checkout without `../shared`.
 #[allow(dead_code)]
-pub fn shared_dir(test: &str) -> Option<PathBuf> {
+pub(crate) fn shared_dir(test: &str) -> Option<PathBuf> {
     let dir = match std::env::var_os("POWERTRACK_SHARED") {
         Some(dir) => PathBuf::from(dir),
         None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"),
@@ -25,7 +25,7 @@ pub fn shared_dir(test: &str) -> Option<PathBuf> {
 
 /// A file of the real tweet corpus, `data/tweets/<rel>`, or `None` (with the reason printed).
 #[allow(dead_code)]
-pub fn corpus_file(test: &str, rel: &str) -> Option<PathBuf> {
+pub(crate) fn corpus_file(test: &str, rel: &str) -> Option<PathBuf> {
     let path = shared_dir(test)?.join("data/tweets").join(rel);
     if path.is_file() {
         Some(path)
