@@ -45,6 +45,7 @@
 #![deny(unsafe_code)]
 
 pub mod api;
+pub mod output;
 pub mod post;
 pub mod syntax;
 pub mod tokenize;
