@@ -35,7 +35,9 @@
 //! | [`syntax`] | the rule language: lexer, parser, AST with spans, printer, validation, errors | nothing else |
 //! | [`api`] | Rules API request bodies and response bodies (`validate`, later add/delete) | [`syntax`] |
 //! | [`tokenize`] | the PowerTrack tokenizer (fast and reference) and case folding | nothing else |
+//! | [`geo`] | great-circle distances, circle and box containment | nothing else |
 //! | [`post`] | ingest: line classification, format detection, the zero-copy [`post::Post`] view, the sample bucket | nothing of rules |
+//! | [`output`] | delivery: `matching_rules` spliced into a post's original bytes | nothing else |
 //!
 //! # Crate features
 //!
@@ -45,6 +47,7 @@
 #![deny(unsafe_code)]
 
 pub mod api;
+pub mod geo;
 pub mod output;
 pub mod post;
 pub mod syntax;
