@@ -49,8 +49,8 @@ pub fn in_box(p: (f64, f64), b: [f64; 4]) -> bool {
 
 /// The four corners of box `[west, south, east, north]` as (lon, lat).
 pub fn corners(b: [f64; 4]) -> [(f64, f64); 4] {
-    let [w, s, e, n] = b;
-    [(w, s), (e, s), (e, n), (w, n)]
+    let [west, south, east, north] = b;
+    [(west, south), (east, south), (east, north), (west, north)]
 }
 
 /// Whether box `inner` lies wholly within `radius_km` of `centre`.
