@@ -34,17 +34,18 @@ pub fn in_circle(p: (f64, f64), centre: (f64, f64), radius_km: f64) -> bool {
     distance_km(p, centre) <= radius_km
 }
 
-/// Whether point `p` (lon, lat) lies in the box `[west, south, east, north]` (edges included).
+/// Whether `point` (lon, lat) lies in `bbox` `[west, south, east, north]` (edges included).
 ///
 /// A box whose west edge is east of its east edge crosses the antimeridian.
-pub fn in_box(p: (f64, f64), b: [f64; 4]) -> bool {
-    let [w, s, e, n] = b;
-    let lon_ok = if w <= e {
-        w <= p.0 && p.0 <= e
+pub fn in_box(point: (f64, f64), bbox: [f64; 4]) -> bool {
+    let [west, south, east, north] = bbox;
+    let (lon, lat) = point;
+    let lon_ok = if west <= east {
+        west <= lon && lon <= east
     } else {
-        p.0 >= w || p.0 <= e
+        lon >= west || lon <= east
     };
-    lon_ok && s <= p.1 && p.1 <= n
+    lon_ok && south <= lat && lat <= north
 }
 
 /// The four corners of box `[west, south, east, north]` as (lon, lat).
