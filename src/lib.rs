@@ -47,6 +47,7 @@
 #![deny(unsafe_code)]
 
 pub mod api;
+mod compile;
 pub mod geo;
 pub mod output;
 pub mod post;

@@ -1,0 +1,156 @@
+//! The atom table: every exact-match atom of a segment, interned to a dense id.
+//!
+//! Keys are byte strings (a one-byte namespace, then the folded value), hashed once per post by
+//! the caller so that a post's keys can be looked up in several segments without rehashing.
+//! Open addressing with linear probing over a power-of-two table of `(hash, id)` slots; the key
+//! bytes live in one arena, so the table is a handful of allocations whatever its size.
+
+/// A 64-bit hash of a key's bytes (FxHash-style words, then a final avalanche).
+///
+/// Stable across runs and platforms of the same endianness-independent byte input.
+#[inline]
+pub(crate) fn hash_key(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h: u64 = bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut buf = [0u8; 8];
+        buf[..rest.len()].copy_from_slice(rest);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(buf)).wrapping_mul(K);
+    }
+    // Murmur3's finaliser: every input bit affects the low bits used for slots.
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+const EMPTY: u32 = u32::MAX;
+
+/// An interning table from key bytes to dense atom ids `0..len()`.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct AtomTable {
+    /// `(hash, id)` slots; `id == EMPTY` marks a free slot.
+    slots: Vec<(u64, u32)>,
+    /// Key `i` is `arena[ends[i - 1]..ends[i]]`.
+    arena: Vec<u8>,
+    ends: Vec<u32>,
+}
+
+impl AtomTable {
+    /// The number of interned keys.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The bytes of key `id`.
+    pub(crate) fn key(&self, id: u32) -> &[u8] {
+        let i = id as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.arena[start..self.ends[i] as usize]
+    }
+
+    /// The id of `key` (whose hash is `hash`), if interned.
+    #[inline]
+    pub(crate) fn get(&self, hash: u64, key: &[u8]) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        // Truncation is intended: the low bits pick the slot.
+        #[allow(clippy::cast_possible_truncation)]
+        let mut i = hash as usize & mask;
+        loop {
+            let (h, id) = self.slots[i];
+            if id == EMPTY {
+                return None;
+            }
+            if h == hash && self.key(id) == key {
+                return Some(id);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Interns `key`, returning its id (the existing one if already present).
+    pub(crate) fn intern(&mut self, key: &[u8]) -> u32 {
+        let hash = hash_key(key);
+        if let Some(id) = self.get(hash, key) {
+            return id;
+        }
+        // Keep the load factor at most 1/2.
+        if (self.ends.len() + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let id = u32::try_from(self.ends.len()).expect("fewer than 2^32 atoms");
+        self.arena.extend_from_slice(key);
+        self.ends
+            .push(u32::try_from(self.arena.len()).expect("atom keys under 4 GiB in all"));
+        self.insert_slot(hash, id);
+        id
+    }
+
+    fn insert_slot(&mut self, hash: u64, id: u32) {
+        let mask = self.slots.len() - 1;
+        #[allow(clippy::cast_possible_truncation)]
+        let mut i = hash as usize & mask;
+        while self.slots[i].1 != EMPTY {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = (hash, id);
+    }
+
+    fn grow(&mut self) {
+        let cap = (self.slots.len() * 2).max(16);
+        let old = std::mem::replace(&mut self.slots, vec![(0, EMPTY); cap]);
+        for (hash, id) in old {
+            if id != EMPTY {
+                self.insert_slot(hash, id);
+            }
+        }
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn memory_usage(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<(u64, u32)>()
+            + self.arena.capacity()
+            + self.ends.capacity() * 4
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interns_and_finds() {
+        let mut t = AtomTable::default();
+        assert_eq!(t.get(hash_key(b"x"), b"x"), None);
+        let words: Vec<String> = (0..1000).map(|i| format!("w{i}")).collect();
+        for (i, w) in words.iter().enumerate() {
+            assert_eq!(t.intern(w.as_bytes()) as usize, i);
+        }
+        assert_eq!(t.intern(b"w5"), 5);
+        assert_eq!(t.len(), 1000);
+        for (i, w) in words.iter().enumerate() {
+            assert_eq!(t.get(hash_key(w.as_bytes()), w.as_bytes()), Some(i as u32));
+            assert_eq!(t.key(i as u32), w.as_bytes());
+        }
+        assert_eq!(t.get(hash_key(b"w1000"), b"w1000"), None);
+        assert_eq!(t.intern(b""), 1000);
+        assert_eq!(t.key(1000), b"");
+    }
+
+    #[test]
+    fn hash_separates_lengths_and_tails() {
+        assert_ne!(hash_key(b""), hash_key(b"\0"));
+        assert_ne!(hash_key(b"abcdefgh"), hash_key(b"abcdefgh\0"));
+        assert_ne!(hash_key(b"\x01snow"), hash_key(b"\x02snow"));
+    }
+}

@@ -1,0 +1,180 @@
+//! The compiler's intermediate form of a rule: a boolean expression over leaf tests that the
+//! matcher knows how to index and verify.
+//!
+//! Lowering (`lower.rs`) turns the syntax tree into this form, resolving every operator to the
+//! parts of a post it sees (decisions 7 and 12–17, `grammar/operators.md`): from here on the
+//! compiler never looks at operator names.
+
+/// A text field class: which tokenized text of a post a test reads.
+///
+/// A post has several instances of a class (the root's text, the retweeted original's, the
+/// quoted post's); a sequence test matches within one instance, never across two.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub(crate) enum Field {
+    /// Post text (root, retweeted original, quoted post).
+    Text = 0,
+    /// URL strings of those parts: `url`, `expanded_url`, `display_url`, `unwound.url`.
+    Url = 1,
+    /// `unwound.title` of their URLs.
+    UrlTitle = 2,
+    /// `unwound.description` of their URLs.
+    UrlDescription = 3,
+    /// The root author's profile description.
+    Bio = 4,
+    /// The root author's display name.
+    BioName = 5,
+    /// The root author's free-form profile location.
+    BioLocation = 6,
+    /// The root post's source application: its name and URL.
+    Source = 7,
+    /// The root post's place: its name and full name (never on retweets).
+    Place = 8,
+}
+
+/// A set of [`Field`]s, as a bit mask.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub(crate) struct Fields(pub(crate) u16);
+
+impl Fields {
+    pub(crate) const fn of(field: Field) -> Fields {
+        Fields(1 << field as u8)
+    }
+
+    pub(crate) const fn with(self, field: Field) -> Fields {
+        Fields(self.0 | 1 << field as u8)
+    }
+
+    pub(crate) const fn contains(self, field: Field) -> bool {
+        self.0 & (1 << field as u8) != 0
+    }
+
+    pub(crate) const fn intersects(self, other: Fields) -> bool {
+        self.0 & other.0 != 0
+    }
+}
+
+/// The namespace of an exact-match key: the first byte of its atom key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub(crate) enum KeyKind {
+    /// A folded token of a text field (matched with a [`Fields`] mask).
+    Token = 0,
+    /// A folded hashtag entity (without `#`).
+    Hashtag,
+    /// A folded user-mention screen name.
+    MentionName,
+    /// A user-mention user id (decimal).
+    MentionId,
+    /// A folded cashtag entity (without `$`).
+    Cashtag,
+    /// The root author's folded screen name.
+    FromName,
+    /// The root author's id.
+    FromId,
+    /// The folded screen name the root post replies to.
+    ToName,
+    /// The user id the root post replies to.
+    ToId,
+    /// The folded screen name of the retweeted original's author.
+    RetweetsOfName,
+    /// The user id of the retweeted original's author.
+    RetweetsOfId,
+    /// The retweeted original's post id.
+    RetweetOfStatus,
+    /// The post id the root post replies to.
+    InReplyToStatus,
+    /// The root post's folded `lang`.
+    Lang,
+    /// A true `has:`/`is:` flag of the post (its name, e.g. `has:links`).
+    Flag,
+    /// The root post's place id (folded).
+    PlaceId,
+    /// The root post's place country code (folded).
+    PlaceCountry,
+    /// A profile-geo country code of the root author (folded).
+    ProfileCountry,
+    /// A profile-geo region, whole and folded.
+    ProfileRegion,
+    /// A profile-geo locality, whole and folded.
+    ProfileLocality,
+    /// A profile-geo sub-region, whole and folded.
+    ProfileSubregion,
+    /// A geo grid cell that the post's own location touches (see `geo_cells`).
+    GeoCell,
+    /// A geo grid cell of the author's profile-geo point.
+    ProfileGeoCell,
+    /// Not a post key: a substring pattern, found by the automaton.
+    Substring,
+    /// Not a post key: a numeric range of a user count.
+    Count,
+}
+
+/// Which user count a [`Pred::Count`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub(crate) enum CountField {
+    Statuses = 0,
+    Followers = 1,
+    Friends = 2,
+    Listed = 3,
+}
+
+/// Whose location a [`Pred::Geo`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum GeoTarget {
+    /// The root post's exact coordinates, or its place's bounding box wholly inside (never a
+    /// retweet).
+    Post,
+    /// The root author's profile-geo points.
+    Profile,
+}
+
+/// An area of a geo test.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Area {
+    /// Centre (lon, lat) and radius in km.
+    Circle { lon: f64, lat: f64, km: f64 },
+    /// `[west, south, east, north]`.
+    Box([f64; 4]),
+}
+
+/// One term of a sequence test: a folded token of the rule.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Term {
+    /// The folded token text.
+    pub(crate) text: Box<str>,
+    /// A token of a spaceless script (decision 10): it may match inside a longer run.
+    pub(crate) spaceless: bool,
+}
+
+/// A leaf test.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Pred {
+    /// One whole (non-spaceless) token in some instance of `fields`.
+    Token { fields: Fields, text: Box<str> },
+    /// A folded substring of the folded text of some instance of `fields`.
+    Substring { fields: Fields, text: Box<str> },
+    /// Tokens in sequence (a phrase), or within `proximity` (decision 11), in one instance of
+    /// `fields`. Always at least two terms, or one spaceless term inside a phrase.
+    Sequence { fields: Fields, terms: Vec<Term>, proximity: Option<u8> },
+    /// An exact key of the post.
+    Key { kind: KeyKind, value: Box<[u8]> },
+    /// A user count in `min..=max`.
+    Count { field: CountField, min: u64, max: u64 },
+    /// A location inside an area.
+    Geo { target: GeoTarget, area: Area },
+    /// The post's sample bucket is below `percent` (decision 20).
+    Sample { percent: u8 },
+    /// Never true (e.g. a `bio:` term that tokenizes to nothing).
+    Never,
+}
+
+/// A rule as a boolean expression over [`Pred`]s.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Expr {
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Not(Box<Expr>),
+    Pred(Pred),
+}

@@ -1,0 +1,410 @@
+//! A compiled segment: the shared atom index, the substring automaton and the per-rule plans
+//! of a batch of rules.
+//!
+//! A rule set is one or more segments (the live store adds small ones for new rules and
+//! compacts them in the background). Each segment is immutable and self-contained: a post's
+//! rule-independent facts are computed once, then each segment looks them up in its own
+//! tables and evaluates its own candidates.
+
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use super::atoms::AtomTable;
+use super::freq;
+use super::geo_cells;
+use super::ir::{Area, CountField, Expr, Fields, GeoTarget, KeyKind, Pred, Term};
+
+/// A leaf test, with its atoms resolved to ids of the segment's table.
+#[derive(Clone, Debug)]
+pub(crate) enum CPred {
+    /// True when atom `atom` hit in one of `fields` (keys hit in every field).
+    Atom { atom: u32, fields: Fields },
+    /// A phrase or proximity test over one field instance at a time.
+    Sequence { fields: Fields, terms: Box<[Term]>, proximity: Option<u8> },
+    /// A user count in `min..=max`.
+    Count { field: CountField, min: u64, max: u64 },
+    /// A location in an area.
+    Geo { target: GeoTarget, area: Area },
+    /// The sample bucket is below `percent`.
+    Sample { percent: u8 },
+    /// Never true.
+    Never,
+}
+
+impl CPred {
+    /// A rough relative cost of evaluating this test, to order conjunctions cheap-first.
+    fn cost(&self) -> u32 {
+        match self {
+            CPred::Never | CPred::Atom { .. } | CPred::Sample { .. } | CPred::Count { .. } => 1,
+            CPred::Geo { .. } => 4,
+            CPred::Sequence { .. } => 16,
+        }
+    }
+}
+
+/// A node of a rule's plan. Plans of all rules share one node array.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Node {
+    /// All of `children[start..start + len]`.
+    And { start: u32, len: u32 },
+    /// Any of `children[start..start + len]`.
+    Or { start: u32, len: u32 },
+    /// Not node `0`.
+    Not(u32),
+    /// Test `preds[0]`.
+    Pred(u32),
+}
+
+/// A rule of the segment: its external identity and its plan.
+#[derive(Clone, Debug)]
+pub(crate) struct RuleEntry {
+    pub(crate) id: u64,
+    pub(crate) tag: Option<Box<str>>,
+    pub(crate) root: u32,
+}
+
+/// A rule to compile: its external id, tag and expression.
+#[derive(Clone, Debug)]
+pub(crate) struct RuleInput {
+    pub(crate) id: u64,
+    pub(crate) tag: Option<Box<str>>,
+    pub(crate) expr: Expr,
+}
+
+/// Build statistics of a segment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct SegmentStats {
+    pub(crate) rules: usize,
+    pub(crate) atoms: usize,
+    pub(crate) substring_patterns: usize,
+    pub(crate) distinct_preds: usize,
+    pub(crate) plan_nodes: usize,
+    pub(crate) always_evaluated: usize,
+    pub(crate) postings: usize,
+    pub(crate) automaton_bytes: usize,
+}
+
+/// An immutable compiled segment.
+#[derive(Clone, Debug)]
+pub(crate) struct Segment {
+    pub(crate) atoms: AtomTable,
+    /// Rules triggered by atom `a`: `postings[postings_start[a]..postings_start[a + 1]]`.
+    pub(crate) postings_start: Vec<u32>,
+    pub(crate) postings: Vec<u32>,
+    /// Rules evaluated for every post (no positive indexable atom).
+    pub(crate) always: Vec<u32>,
+    /// The substring automaton, and for each pattern its atom.
+    pub(crate) automaton: Option<AhoCorasick>,
+    pub(crate) pattern_atoms: Vec<u32>,
+    /// The fields any substring test reads: only these are scanned.
+    pub(crate) substring_fields: Fields,
+    /// Count-range atoms per count field, sorted by `min`.
+    pub(crate) count_atoms: [Vec<(u64, u64, u32)>; 4],
+    pub(crate) preds: Vec<CPred>,
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) children: Vec<u32>,
+    pub(crate) rules: Vec<RuleEntry>,
+    pub(crate) stats: SegmentStats,
+}
+
+/// The atom key of a token (namespace byte then the folded text).
+pub(crate) fn key_bytes(kind: KeyKind, value: &[u8]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(value.len() + 1);
+    key.push(kind as u8);
+    key.extend_from_slice(value);
+    key
+}
+
+fn count_key(field: CountField, min: u64, max: u64) -> Vec<u8> {
+    let mut key = vec![KeyKind::Count as u8, field as u8];
+    key.extend_from_slice(&min.to_le_bytes());
+    key.extend_from_slice(&max.to_le_bytes());
+    key
+}
+
+/// What triggers a subexpression: a set of atoms at least one of which hits whenever the
+/// subexpression is true, with the expected share of posts that hit any of them.
+struct Trigger {
+    cost: f64,
+    atoms: Vec<u32>,
+}
+
+#[derive(Default)]
+struct Builder {
+    atoms: AtomTable,
+    atom_freq: Vec<f64>,
+    patterns: Vec<(Box<str>, u32)>,
+    pattern_of_atom: HashMap<u32, usize>,
+    substring_fields: Fields,
+    count_atoms: [Vec<(u64, u64, u32)>; 4],
+    preds: Vec<CPred>,
+    /// Triggers of each distinct pred (None: not indexable).
+    pred_triggers: Vec<Option<(f64, Vec<u32>)>>,
+    pred_ids: HashMap<String, u32>,
+    nodes: Vec<Node>,
+    children: Vec<u32>,
+}
+
+impl Builder {
+    fn atom(&mut self, key: &[u8], freq: f64) -> u32 {
+        let id = self.atoms.intern(key);
+        if id as usize == self.atom_freq.len() {
+            self.atom_freq.push(freq);
+        }
+        id
+    }
+
+    fn substring_atom(&mut self, text: &str, fields: Fields) -> u32 {
+        let atom = self.atom(&key_bytes(KeyKind::Substring, text.as_bytes()), freq::substring(text));
+        self.substring_fields = Fields(self.substring_fields.0 | fields.0);
+        if !self.pattern_of_atom.contains_key(&atom) {
+            self.pattern_of_atom.insert(atom, self.patterns.len());
+            self.patterns.push((text.into(), atom));
+        }
+        atom
+    }
+
+    fn token_atom(&mut self, text: &str) -> u32 {
+        self.atom(&key_bytes(KeyKind::Token, text.as_bytes()), freq::token(text))
+    }
+
+    /// Interns a pred, computing its trigger once.
+    fn pred(&mut self, pred: &Pred) -> u32 {
+        let dedup = format!("{pred:?}");
+        if let Some(&id) = self.pred_ids.get(&dedup) {
+            return id;
+        }
+        let (cpred, trigger) = match pred {
+            Pred::Token { fields, text } => {
+                let atom = self.token_atom(text);
+                let f = self.atom_freq[atom as usize];
+                (CPred::Atom { atom, fields: *fields }, Some((f, vec![atom])))
+            }
+            Pred::Substring { fields, text } => {
+                let atom = self.substring_atom(text, *fields);
+                let f = self.atom_freq[atom as usize];
+                (CPred::Atom { atom, fields: *fields }, Some((f, vec![atom])))
+            }
+            Pred::Sequence { fields, terms, proximity } => {
+                // Every term must occur: index under the rarest one.
+                let mut best: Option<(f64, u32)> = None;
+                for term in terms {
+                    let atom = if term.spaceless {
+                        self.substring_atom(&term.text, *fields)
+                    } else {
+                        self.token_atom(&term.text)
+                    };
+                    let f = self.atom_freq[atom as usize];
+                    if best.is_none_or(|(bf, _)| f < bf) {
+                        best = Some((f, atom));
+                    }
+                }
+                let cpred = CPred::Sequence {
+                    fields: *fields,
+                    terms: terms.clone().into_boxed_slice(),
+                    proximity: *proximity,
+                };
+                (cpred, best.map(|(f, a)| (f, vec![a])))
+            }
+            Pred::Key { kind, value } => {
+                let atom = self.atom(&key_bytes(*kind, value), freq::key(*kind, value));
+                let f = self.atom_freq[atom as usize];
+                (CPred::Atom { atom, fields: Fields(u16::MAX) }, Some((f, vec![atom])))
+            }
+            Pred::Count { field, min, max } => {
+                let atom = self.atom(&count_key(*field, *min, *max), freq::count(*field, *min, *max));
+                let list = &mut self.count_atoms[*field as usize];
+                if !list.iter().any(|&(_, _, a)| a == atom) {
+                    list.push((*min, *max, atom));
+                }
+                let f = self.atom_freq[atom as usize];
+                let cpred = CPred::Count { field: *field, min: *min, max: *max };
+                (cpred, Some((f, vec![atom])))
+            }
+            Pred::Geo { target, area } => {
+                let kind = match target {
+                    GeoTarget::Post => KeyKind::GeoCell,
+                    GeoTarget::Profile => KeyKind::ProfileGeoCell,
+                };
+                let trigger = geo_cells::covering(area).map(|cells| {
+                    let atoms: Vec<u32> = cells
+                        .iter()
+                        .map(|cell| self.atom(&key_bytes(kind, cell), freq::key(kind, cell)))
+                        .collect();
+                    (freq::key(kind, b"") * atoms.len() as f64, atoms)
+                });
+                (CPred::Geo { target: *target, area: *area }, trigger)
+            }
+            Pred::Sample { percent } => (CPred::Sample { percent: *percent }, None),
+            // A test that is never true is triggered by nothing: an empty atom set.
+            Pred::Never => (CPred::Never, Some((0.0, Vec::new()))),
+        };
+        let id = u32::try_from(self.preds.len()).expect("fewer than 2^32 preds");
+        self.preds.push(cpred);
+        self.pred_triggers.push(trigger);
+        self.pred_ids.insert(dedup, id);
+        id
+    }
+
+    /// Flattens `expr` into plan nodes, returning its node index, cost and trigger.
+    fn plan(&mut self, expr: &Expr) -> (u32, u32, Option<Trigger>) {
+        match expr {
+            Expr::Pred(p) => {
+                let id = self.pred(p);
+                let cost = self.preds[id as usize].cost();
+                let trigger = self.pred_triggers[id as usize]
+                    .clone()
+                    .map(|(cost, atoms)| Trigger { cost, atoms });
+                (self.push(Node::Pred(id)), cost, trigger)
+            }
+            Expr::Not(inner) => {
+                let (child, cost, _) = self.plan(inner);
+                (self.push(Node::Not(child)), cost, None)
+            }
+            Expr::And(items) | Expr::Or(items) => {
+                let is_and = matches!(expr, Expr::And(_));
+                let mut parts: Vec<(u32, u32, Option<Trigger>)> =
+                    items.iter().map(|e| self.plan(e)).collect();
+                // Cheap tests first: a conjunction stops at its first false child, a
+                // disjunction at its first true one.
+                parts.sort_by_key(|&(_, cost, _)| cost);
+                let cost = parts.iter().map(|p| p.1).fold(0u32, u32::saturating_add);
+                let start = u32::try_from(self.children.len()).expect("plan under 2^32 nodes");
+                self.children.extend(parts.iter().map(|p| p.0));
+                let len = u32::try_from(parts.len()).expect("plan under 2^32 nodes");
+                let triggers = parts.into_iter().map(|p| p.2);
+                let trigger = if is_and {
+                    // Any one required child's trigger will do: take the rarest.
+                    triggers.flatten().min_by(|a, b| a.cost.total_cmp(&b.cost))
+                } else {
+                    // Every branch must be triggerable; the union triggers the disjunction.
+                    let mut all = Trigger { cost: 0.0, atoms: Vec::new() };
+                    let mut ok = true;
+                    for t in triggers {
+                        match t {
+                            Some(t) => {
+                                all.cost += t.cost;
+                                all.atoms.extend(t.atoms);
+                            }
+                            None => ok = false,
+                        }
+                    }
+                    ok.then_some(all)
+                };
+                let node = if is_and { Node::And { start, len } } else { Node::Or { start, len } };
+                (self.push(node), cost, trigger)
+            }
+        }
+    }
+
+    fn push(&mut self, node: Node) -> u32 {
+        let id = u32::try_from(self.nodes.len()).expect("plan under 2^32 nodes");
+        self.nodes.push(node);
+        id
+    }
+}
+
+impl Segment {
+    /// Compiles `rules` (in rule-set order) into a segment.
+    pub(crate) fn build(rules: Vec<RuleInput>) -> Segment {
+        let mut b = Builder::default();
+        let mut entries = Vec::with_capacity(rules.len());
+        let mut triggered: Vec<(u32, u32)> = Vec::new(); // (atom, rule)
+        let mut always = Vec::new();
+        for (index, rule) in rules.into_iter().enumerate() {
+            let index = u32::try_from(index).expect("fewer than 2^32 rules in a segment");
+            let (root, _, trigger) = b.plan(&rule.expr);
+            match trigger {
+                Some(t) => {
+                    let mut atoms = t.atoms;
+                    atoms.sort_unstable();
+                    atoms.dedup();
+                    triggered.extend(atoms.into_iter().map(|a| (a, index)));
+                }
+                None => always.push(index),
+            }
+            entries.push(RuleEntry { id: rule.id, tag: rule.tag, root });
+        }
+        // Postings in compressed-row form, rules in ascending order per atom.
+        triggered.sort_unstable();
+        let mut postings_start = vec![0u32; b.atoms.len() + 1];
+        for &(atom, _) in &triggered {
+            postings_start[atom as usize + 1] += 1;
+        }
+        for i in 1..postings_start.len() {
+            postings_start[i] += postings_start[i - 1];
+        }
+        let postings: Vec<u32> = triggered.iter().map(|&(_, r)| r).collect();
+
+        let automaton = (!b.patterns.is_empty()).then(|| {
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .build(b.patterns.iter().map(|(p, _)| p.as_bytes()))
+                .expect("substring patterns within the automaton's limits")
+        });
+        for list in &mut b.count_atoms {
+            list.sort_unstable_by_key(|&(min, max, atom)| (min, max, atom));
+        }
+        let stats = SegmentStats {
+            rules: entries.len(),
+            atoms: b.atoms.len(),
+            substring_patterns: b.patterns.len(),
+            distinct_preds: b.preds.len(),
+            plan_nodes: b.nodes.len(),
+            always_evaluated: always.len(),
+            postings: postings.len(),
+            automaton_bytes: automaton.as_ref().map_or(0, AhoCorasick::memory_usage),
+        };
+        Segment {
+            atoms: b.atoms,
+            postings_start,
+            postings,
+            always,
+            automaton,
+            pattern_atoms: b.patterns.iter().map(|&(_, a)| a).collect(),
+            substring_fields: b.substring_fields,
+            count_atoms: b.count_atoms,
+            preds: b.preds,
+            nodes: b.nodes,
+            children: b.children,
+            rules: entries,
+            stats,
+        }
+    }
+
+    /// Rules posted under atom `atom`.
+    #[inline]
+    pub(crate) fn postings(&self, atom: u32) -> &[u32] {
+        let a = atom as usize;
+        &self.postings[self.postings_start[a] as usize..self.postings_start[a + 1] as usize]
+    }
+
+    /// Heap bytes held by the segment.
+    pub(crate) fn memory_usage(&self) -> usize {
+        let preds: usize = self
+            .preds
+            .iter()
+            .map(|p| match p {
+                CPred::Sequence { terms, .. } => {
+                    terms.iter().map(|t| t.text.len() + std::mem::size_of::<Term>()).sum()
+                }
+                _ => 0,
+            })
+            .sum();
+        let tags: usize = self.rules.iter().map(|r| r.tag.as_ref().map_or(0, |t| t.len())).sum();
+        self.atoms.memory_usage()
+            + self.postings_start.capacity() * 4
+            + self.postings.capacity() * 4
+            + self.always.capacity() * 4
+            + self.stats.automaton_bytes
+            + self.pattern_atoms.capacity() * 4
+            + self.count_atoms.iter().map(|l| l.capacity() * 24).sum::<usize>()
+            + self.preds.capacity() * std::mem::size_of::<CPred>()
+            + preds
+            + self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.children.capacity() * 4
+            + self.rules.capacity() * std::mem::size_of::<RuleEntry>()
+            + tags
+    }
+}
