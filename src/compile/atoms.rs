@@ -1,17 +1,18 @@
 //! The atom table: every exact-match atom of a segment, interned to a dense id.
 //!
-//! Keys are byte strings (a one-byte namespace, then the folded value), hashed once per post by
-//! the caller so that a post's keys can be looked up in several segments without rehashing.
+//! A key is a one-byte namespace (`KeyKind`) and a byte string (the folded value), hashed once
+//! per post by the caller so that a post's keys can be looked up in several segments without
+//! rehashing, and without copying a token out of the text it lies in.
 //! Open addressing with linear probing over a power-of-two table of `(hash, id)` slots; the key
 //! bytes live in one arena, so the table is a handful of allocations whatever its size.
 
-/// A 64-bit hash of a key's bytes (FxHash-style words, then a final avalanche).
+/// The 64-bit hash of key `kind` + `bytes` (FxHash-style words, then a final avalanche).
 ///
-/// Stable across runs and platforms of the same endianness-independent byte input.
+/// Deterministic: the same key hashes the same in every run and on every platform.
 #[inline]
-pub(crate) fn hash_key(bytes: &[u8]) -> u64 {
+pub(crate) fn hash_key(kind: u8, bytes: &[u8]) -> u64 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut h: u64 = bytes.len() as u64;
+    let mut h: u64 = (bytes.len() as u64) << 8 | u64::from(kind);
     let mut chunks = bytes.chunks_exact(8);
     for c in &mut chunks {
         let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
@@ -49,16 +50,16 @@ impl AtomTable {
         self.ends.len()
     }
 
-    /// The bytes of key `id`.
+    /// The bytes of key `id`: its kind byte, then its value.
     pub(crate) fn key(&self, id: u32) -> &[u8] {
         let i = id as usize;
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         &self.arena[start..self.ends[i] as usize]
     }
 
-    /// The id of `key` (whose hash is `hash`), if interned.
+    /// The id of key `kind` + `value` (whose [`hash_key`] is `hash`), if interned.
     #[inline]
-    pub(crate) fn get(&self, hash: u64, key: &[u8]) -> Option<u32> {
+    pub(crate) fn get(&self, hash: u64, kind: u8, value: &[u8]) -> Option<u32> {
         if self.slots.is_empty() {
             return None;
         }
@@ -71,17 +72,20 @@ impl AtomTable {
             if id == EMPTY {
                 return None;
             }
-            if h == hash && self.key(id) == key {
-                return Some(id);
+            if h == hash {
+                let key = self.key(id);
+                if key[0] == kind && &key[1..] == value {
+                    return Some(id);
+                }
             }
             i = (i + 1) & mask;
         }
     }
 
-    /// Interns `key`, returning its id (the existing one if already present).
-    pub(crate) fn intern(&mut self, key: &[u8]) -> u32 {
-        let hash = hash_key(key);
-        if let Some(id) = self.get(hash, key) {
+    /// Interns key `kind` + `value`, returning its id (the existing one if already present).
+    pub(crate) fn intern(&mut self, kind: u8, value: &[u8]) -> u32 {
+        let hash = hash_key(kind, value);
+        if let Some(id) = self.get(hash, kind, value) {
             return id;
         }
         // Keep the load factor at most 1/2.
@@ -89,7 +93,8 @@ impl AtomTable {
             self.grow();
         }
         let id = u32::try_from(self.ends.len()).expect("fewer than 2^32 atoms");
-        self.arena.extend_from_slice(key);
+        self.arena.push(kind);
+        self.arena.extend_from_slice(value);
         self.ends
             .push(u32::try_from(self.arena.len()).expect("atom keys under 4 GiB in all"));
         self.insert_slot(hash, id);
@@ -131,26 +136,28 @@ mod tests {
     #[test]
     fn interns_and_finds() {
         let mut t = AtomTable::default();
-        assert_eq!(t.get(hash_key(b"x"), b"x"), None);
+        assert_eq!(t.get(hash_key(0, b"x"), 0, b"x"), None);
         let words: Vec<String> = (0..1000).map(|i| format!("w{i}")).collect();
         for (i, w) in words.iter().enumerate() {
-            assert_eq!(t.intern(w.as_bytes()) as usize, i);
+            assert_eq!(t.intern(0, w.as_bytes()) as usize, i);
         }
-        assert_eq!(t.intern(b"w5"), 5);
-        assert_eq!(t.len(), 1000);
+        assert_eq!(t.intern(0, b"w5"), 5);
+        assert_eq!(t.intern(1, b"w5"), 1000);
+        assert_eq!(t.len(), 1001);
         for (i, w) in words.iter().enumerate() {
-            assert_eq!(t.get(hash_key(w.as_bytes()), w.as_bytes()), Some(i as u32));
-            assert_eq!(t.key(i as u32), w.as_bytes());
+            assert_eq!(t.get(hash_key(0, w.as_bytes()), 0, w.as_bytes()), Some(i as u32));
+            assert_eq!(&t.key(i as u32)[1..], w.as_bytes());
         }
-        assert_eq!(t.get(hash_key(b"w1000"), b"w1000"), None);
-        assert_eq!(t.intern(b""), 1000);
-        assert_eq!(t.key(1000), b"");
+        assert_eq!(t.get(hash_key(1, b"w5"), 1, b"w5"), Some(1000));
+        assert_eq!(t.get(hash_key(0, b"w1000"), 0, b"w1000"), None);
+        assert_eq!(t.intern(2, b""), 1001);
+        assert_eq!(t.key(1001), b"\x02");
     }
 
     #[test]
     fn hash_separates_lengths_and_tails() {
-        assert_ne!(hash_key(b""), hash_key(b"\0"));
-        assert_ne!(hash_key(b"abcdefgh"), hash_key(b"abcdefgh\0"));
-        assert_ne!(hash_key(b"\x01snow"), hash_key(b"\x02snow"));
+        assert_ne!(hash_key(0, b""), hash_key(0, b"\0"));
+        assert_ne!(hash_key(0, b"abcdefgh"), hash_key(0, b"abcdefgh\0"));
+        assert_ne!(hash_key(1, b"snow"), hash_key(2, b"snow"));
     }
 }

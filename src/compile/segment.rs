@@ -108,16 +108,9 @@ pub(crate) struct Segment {
     pub(crate) stats: SegmentStats,
 }
 
-/// The atom key of a token (namespace byte then the folded text).
-pub(crate) fn key_bytes(kind: KeyKind, value: &[u8]) -> Vec<u8> {
-    let mut key = Vec::with_capacity(value.len() + 1);
-    key.push(kind as u8);
-    key.extend_from_slice(value);
-    key
-}
-
+/// The atom value of a count range (the kind is `KeyKind::Count`).
 fn count_key(field: CountField, min: u64, max: u64) -> Vec<u8> {
-    let mut key = vec![KeyKind::Count as u8, field as u8];
+    let mut key = vec![field as u8];
     key.extend_from_slice(&min.to_le_bytes());
     key.extend_from_slice(&max.to_le_bytes());
     key
@@ -147,8 +140,8 @@ struct Builder {
 }
 
 impl Builder {
-    fn atom(&mut self, key: &[u8], freq: f64) -> u32 {
-        let id = self.atoms.intern(key);
+    fn atom(&mut self, kind: KeyKind, value: &[u8], freq: f64) -> u32 {
+        let id = self.atoms.intern(kind as u8, value);
         if id as usize == self.atom_freq.len() {
             self.atom_freq.push(freq);
         }
@@ -156,7 +149,7 @@ impl Builder {
     }
 
     fn substring_atom(&mut self, text: &str, fields: Fields) -> u32 {
-        let atom = self.atom(&key_bytes(KeyKind::Substring, text.as_bytes()), freq::substring(text));
+        let atom = self.atom(KeyKind::Substring, text.as_bytes(), freq::substring(text));
         self.substring_fields = Fields(self.substring_fields.0 | fields.0);
         if !self.pattern_of_atom.contains_key(&atom) {
             self.pattern_of_atom.insert(atom, self.patterns.len());
@@ -166,7 +159,7 @@ impl Builder {
     }
 
     fn token_atom(&mut self, text: &str) -> u32 {
-        self.atom(&key_bytes(KeyKind::Token, text.as_bytes()), freq::token(text))
+        self.atom(KeyKind::Token, text.as_bytes(), freq::token(text))
     }
 
     /// Interns a pred, computing its trigger once.
@@ -208,12 +201,12 @@ impl Builder {
                 (cpred, best.map(|(f, a)| (f, vec![a])))
             }
             Pred::Key { kind, value } => {
-                let atom = self.atom(&key_bytes(*kind, value), freq::key(*kind, value));
+                let atom = self.atom(*kind, value, freq::key(*kind, value));
                 let f = self.atom_freq[atom as usize];
                 (CPred::Atom { atom, fields: Fields(u16::MAX) }, Some((f, vec![atom])))
             }
             Pred::Count { field, min, max } => {
-                let atom = self.atom(&count_key(*field, *min, *max), freq::count(*field, *min, *max));
+                let atom = self.atom(KeyKind::Count, &count_key(*field, *min, *max), freq::count(*field, *min, *max));
                 let list = &mut self.count_atoms[*field as usize];
                 if !list.iter().any(|&(_, _, a)| a == atom) {
                     list.push((*min, *max, atom));
@@ -230,7 +223,7 @@ impl Builder {
                 let trigger = geo_cells::covering(area).map(|cells| {
                     let atoms: Vec<u32> = cells
                         .iter()
-                        .map(|cell| self.atom(&key_bytes(kind, cell), freq::key(kind, cell)))
+                        .map(|cell| self.atom(kind, cell, freq::key(kind, cell)))
                         .collect();
                     (freq::key(kind, b"") * atoms.len() as f64, atoms)
                 });

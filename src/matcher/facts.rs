@@ -1,0 +1,184 @@
+//! Stage (a): the facts of one post that do not depend on any rule, computed once per post.
+//!
+//! Folded tokens with their field and position, folded field texts for the substring automaton,
+//! exact keys (entities, users, ids, language, flags, geo cells, profile strings), user counts,
+//! locations and the sample bucket. Every segment of a rule set then looks these up in its own
+//! tables (stage b); nothing here is repeated per segment, and no rule is consulted.
+
+use std::ops::Range;
+
+use smallvec::SmallVec;
+
+use crate::compile::atoms::hash_key;
+use crate::compile::ir::{Field, KeyKind};
+
+/// One tokenized field instance of the post (the root's text, a URL, the bio…).
+#[derive(Clone, Debug)]
+pub(crate) struct FieldFact {
+    pub(crate) field: Field,
+    /// The folded text of the whole field, in `Facts::arena`.
+    pub(crate) text: Range<u32>,
+    /// Its tokens, in `Facts::tokens`.
+    pub(crate) tokens: Range<u32>,
+}
+
+/// One token: its folded text in `Facts::arena`, with the hash of its token key.
+#[derive(Clone, Debug)]
+pub(crate) struct TokenFact {
+    pub(crate) text: Range<u32>,
+    pub(crate) hash: u64,
+    pub(crate) spaceless: bool,
+    pub(crate) punct: bool,
+}
+
+/// One exact key of the post: its kind, and its value in `Facts::key_arena`, hashed once.
+#[derive(Clone, Debug)]
+pub(crate) struct KeyFact {
+    pub(crate) kind: KeyKind,
+    pub(crate) value: Range<u32>,
+    pub(crate) hash: u64,
+}
+
+/// The rule-independent facts of one post. Reused from post to post: clearing keeps the
+/// allocations, so steady-state matching allocates nothing here.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Facts {
+    pub(crate) arena: String,
+    pub(crate) fields: Vec<FieldFact>,
+    pub(crate) tokens: Vec<TokenFact>,
+    pub(crate) key_arena: Vec<u8>,
+    pub(crate) keys: Vec<KeyFact>,
+    /// statuses, followers, friends, listed (see `CountField`).
+    pub(crate) counts: [Option<u64>; 4],
+    pub(crate) sample_bucket: u8,
+    /// The root post's exact point (lon, lat); never set on a retweet.
+    pub(crate) point: Option<(f64, f64)>,
+    /// The root post's place box; never set on a retweet.
+    pub(crate) place_box: Option<[f64; 4]>,
+    /// The author's profile-geo points.
+    pub(crate) profile_points: SmallVec<[(f64, f64); 2]>,
+}
+
+impl Facts {
+    pub(crate) fn clear(&mut self) {
+        self.arena.clear();
+        self.fields.clear();
+        self.tokens.clear();
+        self.key_arena.clear();
+        self.keys.clear();
+        self.counts = [None; 4];
+        self.sample_bucket = 0;
+        self.point = None;
+        self.place_box = None;
+        self.profile_points.clear();
+    }
+
+    /// The folded text of a token.
+    #[inline]
+    pub(crate) fn token_text(&self, t: &TokenFact) -> &str {
+        &self.arena[t.text.start as usize..t.text.end as usize]
+    }
+
+    /// The folded text of a field instance.
+    #[inline]
+    pub(crate) fn field_text(&self, f: &FieldFact) -> &str {
+        &self.arena[f.text.start as usize..f.text.end as usize]
+    }
+
+    /// The tokens of a field instance.
+    #[inline]
+    pub(crate) fn field_tokens(&self, f: &FieldFact) -> &[TokenFact] {
+        &self.tokens[f.tokens.start as usize..f.tokens.end as usize]
+    }
+
+    /// The value bytes of a key.
+    #[inline]
+    pub(crate) fn key_value(&self, k: &KeyFact) -> &[u8] {
+        &self.key_arena[k.value.start as usize..k.value.end as usize]
+    }
+
+    /// Adds key `kind` + `value`, folded when `fold` is set.
+    pub(crate) fn add_key(&mut self, kind: KeyKind, value: &str, fold: bool) {
+        let start = self.key_arena.len();
+        if fold {
+            // Fold through the text arena's tail, then move the bytes over: no allocation.
+            let mark = self.arena.len();
+            crate::tokenize::fold_into(value, &mut self.arena);
+            self.key_arena.extend_from_slice(&self.arena.as_bytes()[mark..]);
+            self.arena.truncate(mark);
+        } else {
+            self.key_arena.extend_from_slice(value.as_bytes());
+        }
+        self.push_key(kind, start);
+    }
+
+    /// Adds key `kind` + raw bytes.
+    pub(crate) fn add_key_bytes(&mut self, kind: KeyKind, value: &[u8]) {
+        let start = self.key_arena.len();
+        self.key_arena.extend_from_slice(value);
+        self.push_key(kind, start);
+    }
+
+    /// Adds key `kind` + the decimal digits of `n`.
+    pub(crate) fn add_key_u64(&mut self, kind: KeyKind, n: u64) {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut n = n;
+        loop {
+            i -= 1;
+            // A decimal digit always fits in a byte.
+            #[allow(clippy::cast_possible_truncation)]
+            {
+                digits[i] = b'0' + (n % 10) as u8;
+            }
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.add_key_bytes(kind, &digits[i..]);
+    }
+
+    fn push_key(&mut self, kind: KeyKind, start: usize) {
+        let hash = hash_key(kind as u8, &self.key_arena[start..]);
+        let end = self.key_arena.len();
+        self.keys.push(KeyFact { kind, value: to_u32(start)..to_u32(end), hash });
+    }
+
+    /// Folds one field instance and tokenizes the folded text.
+    ///
+    /// Simple case folding maps code points one to one within their general category and
+    /// script, so the tokens of the folded text are the folded tokens of the text.
+    pub(crate) fn add_field(&mut self, field: Field, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        let start = self.arena.len();
+        crate::tokenize::fold_into(text, &mut self.arena);
+        let end = self.arena.len();
+        let tok_start = self.tokens.len();
+        let Facts { arena, tokens, .. } = self;
+        let folded = &arena[start..end];
+        crate::tokenize::for_each_token(folded, |tok| {
+            let text = &folded.as_bytes()[tok.start..tok.end];
+            tokens.push(TokenFact {
+                text: to_u32(start + tok.start)..to_u32(start + tok.end),
+                hash: hash_key(KeyKind::Token as u8, text),
+                spaceless: tok.kind == crate::tokenize::TokenKind::Spaceless,
+                punct: tok.kind == crate::tokenize::TokenKind::Punct,
+            });
+        });
+        self.fields.push(FieldFact {
+            field,
+            text: to_u32(start)..to_u32(end),
+            tokens: to_u32(tok_start)..to_u32(self.tokens.len()),
+        });
+    }
+}
+
+/// Offsets into per-post arenas: a post is at most the ingest limit (1 MB by default, far
+/// below 4 GiB), so they fit; saturate rather than panic on anything larger.
+#[inline]
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}

@@ -1,0 +1,309 @@
+//! Stage (b): one segment against one post's facts — atom lookup, candidates, verification.
+
+use crate::compile::ir::{Area, CountField, Fields, GeoTarget, Term};
+use crate::compile::segment::{CPred, Node, Segment};
+use crate::geo;
+
+use super::facts::{Facts, FieldFact, TokenFact};
+
+/// Per-segment, per-thread matching state. Stamped with a generation number per post, so that
+/// nothing is cleared between posts and nothing is allocated once the vectors have grown.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SegmentScratch {
+    gen: u32,
+    atom_stamp: Vec<u32>,
+    atom_fields: Vec<u16>,
+    hit_atoms: Vec<u32>,
+    rule_stamp: Vec<u32>,
+    candidates: Vec<u32>,
+    pred_stamp: Vec<u32>,
+    pred_value: Vec<bool>,
+    /// Rules of the segment that matched the last post, in rule order.
+    pub(crate) matched: Vec<u32>,
+    /// Candidates evaluated for the last post.
+    pub(crate) evaluated: usize,
+}
+
+impl SegmentScratch {
+    /// Starts a post: sizes the state for `seg` and advances the generation.
+    fn begin(&mut self, seg: &Segment) {
+        let (atoms, rules, preds) = (seg.atoms.len(), seg.rules.len(), seg.preds.len());
+        if self.atom_stamp.len() != atoms
+            || self.rule_stamp.len() != rules
+            || self.pred_stamp.len() != preds
+            || self.gen == u32::MAX
+        {
+            self.gen = 0;
+            self.atom_stamp.clear();
+            self.atom_stamp.resize(atoms, 0);
+            self.atom_fields.clear();
+            self.atom_fields.resize(atoms, 0);
+            self.rule_stamp.clear();
+            self.rule_stamp.resize(rules, 0);
+            self.pred_stamp.clear();
+            self.pred_stamp.resize(preds, 0);
+            self.pred_value.clear();
+            self.pred_value.resize(preds, false);
+        }
+        self.gen += 1;
+        self.hit_atoms.clear();
+        self.candidates.clear();
+        self.matched.clear();
+        self.evaluated = 0;
+    }
+
+    #[inline]
+    fn hit(&mut self, atom: u32, fields: u16) {
+        let a = atom as usize;
+        if self.atom_stamp[a] == self.gen {
+            self.atom_fields[a] |= fields;
+        } else {
+            self.atom_stamp[a] = self.gen;
+            self.atom_fields[a] = fields;
+            self.hit_atoms.push(atom);
+        }
+    }
+}
+
+/// Matches `seg` against the post's `facts`, leaving the matching rule indices, in rule
+/// order, in `scratch.matched`.
+pub(crate) fn match_segment(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch) {
+    scratch.begin(seg);
+    find_atoms(seg, facts, scratch);
+    // Candidates: every rule posted under a hit atom, once, plus the always-evaluated ones.
+    for i in 0..scratch.hit_atoms.len() {
+        let atom = scratch.hit_atoms[i];
+        for &rule in seg.postings(atom) {
+            let r = rule as usize;
+            if scratch.rule_stamp[r] != scratch.gen {
+                scratch.rule_stamp[r] = scratch.gen;
+                scratch.candidates.push(rule);
+            }
+        }
+    }
+    for &rule in &seg.always {
+        let r = rule as usize;
+        if scratch.rule_stamp[r] != scratch.gen {
+            scratch.rule_stamp[r] = scratch.gen;
+            scratch.candidates.push(rule);
+        }
+    }
+    scratch.candidates.sort_unstable();
+    scratch.evaluated = scratch.candidates.len();
+    let mut candidates = std::mem::take(&mut scratch.candidates);
+    for &rule in &candidates {
+        let root = seg.rules[rule as usize].root;
+        if eval(seg, facts, scratch, root) {
+            scratch.matched.push(rule);
+        }
+    }
+    candidates.clear();
+    scratch.candidates = candidates;
+}
+
+/// Marks every atom of the segment that the post contains, with the fields it occurs in.
+fn find_atoms(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch) {
+    const ALL: u16 = u16::MAX;
+    // Tokens: one table lookup each.
+    for field in &facts.fields {
+        let bit = Fields::of(field.field).0;
+        for tok in facts.field_tokens(field) {
+            let text = facts.token_text(tok).as_bytes();
+            if let Some(atom) = seg.atoms.get(tok.hash, 0, text) {
+                scratch.hit(atom, bit);
+            }
+        }
+    }
+    // Exact keys.
+    for key in &facts.keys {
+        if let Some(atom) = seg.atoms.get(key.hash, key.kind as u8, facts.key_value(key)) {
+            scratch.hit(atom, ALL);
+        }
+    }
+    // Substrings: one automaton pass per field instance that any substring test reads.
+    if let Some(ac) = &seg.automaton {
+        for field in &facts.fields {
+            if !seg.substring_fields.contains(field.field) {
+                continue;
+            }
+            let bit = Fields::of(field.field).0;
+            for m in ac.find_overlapping_iter(facts.field_text(field)) {
+                scratch.hit(seg.pattern_atoms[m.pattern().as_usize()], bit);
+            }
+        }
+    }
+    // Count ranges: those starting at or below the value, then checked against their end.
+    for (field, list) in seg.count_atoms.iter().enumerate() {
+        let Some(value) = facts.counts[field] else { continue };
+        let below = list.partition_point(|&(min, _, _)| min <= value);
+        for &(_, max, atom) in &list[..below] {
+            if value <= max {
+                scratch.hit(atom, ALL);
+            }
+        }
+    }
+}
+
+fn eval(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch, node: u32) -> bool {
+    match seg.nodes[node as usize] {
+        Node::And { start, len } => {
+            let kids = &seg.children[start as usize..(start + len) as usize];
+            kids.iter().all(|&k| eval(seg, facts, scratch, k))
+        }
+        Node::Or { start, len } => {
+            let kids = &seg.children[start as usize..(start + len) as usize];
+            kids.iter().any(|&k| eval(seg, facts, scratch, k))
+        }
+        Node::Not(k) => !eval(seg, facts, scratch, k),
+        Node::Pred(p) => eval_pred(seg, facts, scratch, p),
+    }
+}
+
+fn eval_pred(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch, pred: u32) -> bool {
+    let p = pred as usize;
+    match &seg.preds[p] {
+        CPred::Atom { atom, fields } => {
+            let a = *atom as usize;
+            scratch.atom_stamp[a] == scratch.gen && scratch.atom_fields[a] & fields.0 != 0
+        }
+        CPred::Count { field, min, max } => {
+            facts.counts[*field as usize].is_some_and(|v| *min <= v && v <= *max)
+        }
+        CPred::Sample { percent } => facts.sample_bucket < *percent,
+        CPred::Never => false,
+        // The costlier tests are remembered for the rest of the post.
+        CPred::Sequence { .. } | CPred::Geo { .. } => {
+            if scratch.pred_stamp[p] == scratch.gen {
+                return scratch.pred_value[p];
+            }
+            let value = match &seg.preds[p] {
+                CPred::Sequence { fields, terms, proximity } => {
+                    sequence(facts, *fields, terms, *proximity)
+                }
+                CPred::Geo { target, area } => geo_test(facts, *target, area),
+                _ => unreachable!("only sequence and geo tests are remembered"),
+            };
+            scratch.pred_stamp[p] = scratch.gen;
+            scratch.pred_value[p] = value;
+            value
+        }
+    }
+}
+
+/// Whether `term` matches post token `tok` at index `j` of a `k`-term phrase (decisions 10–11):
+/// whole tokens must be equal; a spaceless term may end the token it starts a phrase in,
+/// begin the token it ends a phrase in, and lie anywhere in a token it is alone in.
+fn phrase_term(facts: &Facts, term: &Term, tok: &TokenFact, j: usize, k: usize) -> bool {
+    let text = facts.token_text(tok);
+    if !term.spaceless || !tok.spaceless {
+        return text == &*term.text;
+    }
+    match (j == 0, j + 1 == k) {
+        (true, true) => text.contains(&*term.text),
+        (true, false) => text.ends_with(&*term.text),
+        (false, true) => text.starts_with(&*term.text),
+        (false, false) => text == &*term.text,
+    }
+}
+
+/// Whether a proximity term matches a token: equal, or inside it for a spaceless term.
+fn near_term(facts: &Facts, term: &Term, tok: &TokenFact) -> bool {
+    let text = facts.token_text(tok);
+    if term.spaceless && tok.spaceless {
+        text.contains(&*term.text)
+    } else {
+        text == &*term.text
+    }
+}
+
+fn sequence(facts: &Facts, fields: Fields, terms: &[Term], proximity: Option<u8>) -> bool {
+    facts
+        .fields
+        .iter()
+        .filter(|f| fields.contains(f.field))
+        .any(|f| match proximity {
+            None => phrase_in(facts, f, terms),
+            Some(n) => near_in(facts, f, terms, usize::from(n)),
+        })
+}
+
+fn phrase_in(facts: &Facts, field: &FieldFact, terms: &[Term]) -> bool {
+    let toks = facts.field_tokens(field);
+    let k = terms.len();
+    if k == 0 || toks.len() < k {
+        return false;
+    }
+    (0..=toks.len() - k).any(|i| {
+        terms.iter().enumerate().all(|(j, t)| phrase_term(facts, t, &toks[i + j], j, k))
+    })
+}
+
+/// Proximity (decision 11): the terms in order within `n` positions of each other from first
+/// to last, or in reverse order within `n - 2`.
+fn near_in(facts: &Facts, field: &FieldFact, terms: &[Term], n: usize) -> bool {
+    let toks = facts.field_tokens(field);
+    let Some((first, rest)) = terms.split_first() else { return false };
+    for (p1, tok) in toks.iter().enumerate() {
+        if !near_term(facts, first, tok) {
+            continue;
+        }
+        // In order: the nearest following occurrence of each next term.
+        let mut at = p1;
+        let forward = rest.iter().all(|t| {
+            match toks[at + 1..].iter().position(|x| near_term(facts, t, x)) {
+                Some(d) => {
+                    at += d + 1;
+                    true
+                }
+                None => false,
+            }
+        });
+        if forward && at - p1 <= n {
+            return true;
+        }
+        // Reverse order: the nearest preceding occurrence of each next term.
+        let mut at = p1;
+        let backward = rest.iter().all(|t| {
+            match toks[..at].iter().rposition(|x| near_term(facts, t, x)) {
+                Some(q) => {
+                    at = q;
+                    true
+                }
+                None => false,
+            }
+        });
+        if backward && p1 - at + 2 <= n {
+            return true;
+        }
+    }
+    false
+}
+
+fn in_area(p: (f64, f64), area: &Area) -> bool {
+    match *area {
+        Area::Circle { lon, lat, km } => geo::in_circle(p, (lon, lat), km),
+        Area::Box(b) => geo::in_box(p, b),
+    }
+}
+
+fn box_in_area(b: [f64; 4], area: &Area) -> bool {
+    match *area {
+        Area::Circle { lon, lat, km } => geo::box_in_circle(b, (lon, lat), km),
+        Area::Box(outer) => geo::box_in_box(b, outer),
+    }
+}
+
+fn geo_test(facts: &Facts, target: GeoTarget, area: &Area) -> bool {
+    match target {
+        GeoTarget::Post => {
+            facts.point.is_some_and(|p| in_area(p, area))
+                || facts.place_box.is_some_and(|b| box_in_area(b, area))
+        }
+        GeoTarget::Profile => facts.profile_points.iter().any(|&p| in_area(p, area)),
+    }
+}
+
+/// Count fields in `Facts::counts` order.
+#[allow(dead_code)]
+pub(crate) const COUNT_FIELDS: [CountField; 4] =
+    [CountField::Statuses, CountField::Followers, CountField::Friends, CountField::Listed];
