@@ -156,7 +156,7 @@ pub(crate) enum Pred {
     /// A folded substring of the folded text of some instance of `fields`.
     Substring { fields: Fields, text: Box<str> },
     /// Tokens in sequence (a phrase), or within `proximity` (decision 11), in one instance of
-    /// `fields`. Always at least two terms, or one spaceless term inside a phrase.
+    /// `fields`: at least two terms, or one spaceless term (found inside a spaceless run).
     Sequence { fields: Fields, terms: Vec<Term>, proximity: Option<u8> },
     /// An exact key of the post.
     Key { kind: KeyKind, value: Box<[u8]> },

@@ -56,15 +56,9 @@ fn text(fields: Fields, text: &str) -> Expr {
     });
     Expr::Pred(match terms.len() {
         0 => Pred::Never,
-        1 => {
-            let t = terms.pop().expect("one term");
-            if t.spaceless {
-                // Decision 10: a spaceless-script term matches inside a run.
-                Pred::Substring { fields, text: t.text }
-            } else {
-                Pred::Token { fields, text: t.text }
-            }
-        }
+        // Decision 10: a spaceless-script term matches inside a run, which only a sequence
+        // test checks; the automaton finds its candidates.
+        1 if !terms[0].spaceless => Pred::Token { fields, text: terms.pop().expect("one").text },
         _ => Pred::Sequence { fields, terms, proximity: None },
     })
 }

@@ -10,7 +10,9 @@ use std::ops::Range;
 use smallvec::SmallVec;
 
 use crate::compile::atoms::hash_key;
+use crate::compile::geo_cells;
 use crate::compile::ir::{Field, KeyKind};
+use crate::post::{MediaKind, Post, Role};
 
 /// One tokenized field instance of the post (the root's text, a URL, the bio…).
 #[derive(Clone, Debug)]
@@ -181,4 +183,177 @@ impl Facts {
 #[inline]
 fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// The parts of a post that text and entity operators see (decisions 14–15): the root, the
+/// retweeted original and the quoted post — not the post a quoted post quotes.
+pub(crate) fn sees_text(role: Role) -> bool {
+    matches!(role, Role::Root | Role::Retweeted | Role::Quoted)
+}
+
+impl Facts {
+    /// Computes the facts of `post`, replacing the previous post's.
+    pub(crate) fn extract(&mut self, post: &Post<'_>) {
+        self.clear();
+        let retweet = post.retweeted().is_some();
+        let (mut links, mut mentions, mut hashtags, mut symbols) = (false, false, false, false);
+        let (mut media, mut images, mut videos) = (false, false, false);
+        let (mut reply, mut quote) = (false, post.quoted().is_some());
+        for part in post.parts().filter(|p| sees_text(p.role())) {
+            self.add_field(Field::Text, part.text());
+            for url in part.urls() {
+                links = true;
+                for s in [url.url, url.expanded_url, url.display_url, url.unwound_url] {
+                    self.add_field(Field::Url, s.unwrap_or(""));
+                }
+                self.add_field(Field::UrlTitle, url.unwound_title.unwrap_or(""));
+                self.add_field(Field::UrlDescription, url.unwound_description.unwrap_or(""));
+            }
+            for tag in part.hashtags() {
+                hashtags = true;
+                self.add_key(KeyKind::Hashtag, tag, true);
+            }
+            for tag in part.cashtags() {
+                symbols = true;
+                self.add_key(KeyKind::Cashtag, tag, true);
+            }
+            for m in part.mentions() {
+                mentions = true;
+                if let Some(name) = m.screen_name {
+                    self.add_key(KeyKind::MentionName, name, true);
+                }
+                if let Some(id) = m.id {
+                    self.add_key_u64(KeyKind::MentionId, id);
+                }
+            }
+            for m in part.media() {
+                links = true;
+                media = true;
+                images |= m.kind == MediaKind::Photo;
+                videos |= matches!(m.kind, MediaKind::Video | MediaKind::AnimatedGif);
+            }
+            reply |= part.in_reply_to_status_id().is_some();
+            quote |= part.role() != Role::Quoted && part.is_quote_status();
+        }
+
+        let root = post.root();
+        let user = post.user();
+        self.add_field(Field::Bio, user.description().unwrap_or(""));
+        self.add_field(Field::BioName, user.name().unwrap_or(""));
+        self.add_field(Field::BioLocation, user.location().unwrap_or(""));
+        if let Some(source) = post.source() {
+            self.add_field(Field::Source, source.name.unwrap_or(""));
+            self.add_field(Field::Source, source.url.unwrap_or(""));
+        }
+        if let Some(name) = user.screen_name() {
+            self.add_key(KeyKind::FromName, name, true);
+        }
+        if let Some(id) = user.id() {
+            self.add_key_u64(KeyKind::FromId, id);
+        }
+        if let Some(name) = root.in_reply_to_screen_name() {
+            self.add_key(KeyKind::ToName, name, true);
+        }
+        if let Some(id) = root.in_reply_to_user_id() {
+            self.add_key_u64(KeyKind::ToId, id);
+        }
+        if let Some(id) = root.in_reply_to_status_id() {
+            self.add_key_u64(KeyKind::InReplyToStatus, id);
+        }
+        if let Some(rt) = post.retweeted() {
+            self.add_key_u64(KeyKind::RetweetOfStatus, rt.id());
+            let author = rt.author();
+            if let Some(name) = author.screen_name() {
+                self.add_key(KeyKind::RetweetsOfName, name, true);
+            }
+            if let Some(id) = author.id() {
+                self.add_key_u64(KeyKind::RetweetsOfId, id);
+            }
+        }
+        let lang = post.lang();
+        if let Some(lang) = lang {
+            self.add_key(KeyKind::Lang, lang, true);
+        }
+        self.counts = [
+            user.statuses_count(),
+            user.followers_count(),
+            user.friends_count(),
+            user.listed_count(),
+        ];
+        self.sample_bucket = post.sample_bucket();
+
+        // Geo operators never match a retweet (decision 14).
+        let mut geo = false;
+        if !retweet {
+            if let Some(p) = post.coordinates() {
+                geo = true;
+                self.point = Some((p.lon, p.lat));
+                if let Some(cell) = geo_cells::cell(p.lon, p.lat) {
+                    self.add_key_bytes(KeyKind::GeoCell, &cell);
+                }
+            }
+            if let Some(place) = post.place() {
+                geo = true;
+                if let Some(id) = place.id {
+                    self.add_key(KeyKind::PlaceId, id, true);
+                }
+                if let Some(cc) = place.country_code {
+                    self.add_key(KeyKind::PlaceCountry, cc, true);
+                }
+                self.add_field(Field::Place, place.name.unwrap_or(""));
+                self.add_field(Field::Place, place.full_name.unwrap_or(""));
+                if let Some(b) = place.bounding_box {
+                    self.place_box = Some([b.west, b.south, b.east, b.north]);
+                    if let Some(cell) = geo_cells::cell(b.west, b.south) {
+                        self.add_key_bytes(KeyKind::GeoCell, &cell);
+                    }
+                }
+            }
+        }
+        let mut profile_geo = false;
+        for g in user.profile_geo() {
+            profile_geo = true;
+            if let Some(cc) = g.country_code {
+                self.add_key(KeyKind::ProfileCountry, cc, true);
+            }
+            if let Some(s) = g.region {
+                self.add_key(KeyKind::ProfileRegion, s, true);
+            }
+            if let Some(s) = g.locality {
+                self.add_key(KeyKind::ProfileLocality, s, true);
+            }
+            if let Some(s) = g.sub_region {
+                self.add_key(KeyKind::ProfileSubregion, s, true);
+            }
+            if let Some(p) = g.point {
+                self.profile_points.push((p.lon, p.lat));
+                if let Some(cell) = geo_cells::cell(p.lon, p.lat) {
+                    self.add_key_bytes(KeyKind::ProfileGeoCell, &cell);
+                }
+            }
+        }
+
+        let flags: [(bool, &str); 15] = [
+            (links, "has:links"),
+            (mentions, "has:mentions"),
+            (hashtags, "has:hashtags"),
+            (symbols, "has:symbols"),
+            (media, "has:media"),
+            (images, "has:images"),
+            (videos, "has:videos"),
+            (geo, "has:geo"),
+            (profile_geo, "has:profile_geo"),
+            (lang.is_some_and(|l| !l.is_empty() && l != "und"), "has:lang"),
+            (retweet, "is:retweet"),
+            (reply, "is:reply"),
+            (quote, "is:quote"),
+            (user.verified(), "is:verified"),
+            (post.is_nullcast(), "is:nullcast"),
+        ];
+        for (on, name) in flags {
+            if on {
+                self.add_key_bytes(KeyKind::Flag, name.as_bytes());
+            }
+        }
+    }
 }
