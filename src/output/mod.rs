@@ -38,10 +38,11 @@ use std::io::Write as _;
 use scan::{Member, ObjectScan};
 
 /// Where a post's format keeps `matching_rules`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Layout {
     /// v1.1 native and native enriched: at the root, with numeric `id` and `id_str`.
+    #[default]
     Native,
     /// Activity Streams: inside the root's `gnip` object, with numeric `id` and `id_str`.
     ActivityStreams,

@@ -1,0 +1,441 @@
+//! The matcher: a compiled [`RuleSet`] and the per-thread [`Scratch`] that matches posts
+//! against it.
+//!
+//! The shape is regex-automata's `Regex` + `Cache`: a [`RuleSet`] is immutable and
+//! `Send + Sync`, built once by a [`RuleSetBuilder`] and shared by every thread; each thread
+//! owns a [`Scratch`] (`Send`, not `Sync`) holding the reusable buffers, and writes results
+//! into a caller-owned [`Matches`]. Steady-state matching allocates nothing.
+//!
+//! Matching runs in three stages (`architecture.md`): (a) the post's rule-independent facts,
+//! computed once per post; (b) for each segment of the rule set, a lookup of those facts in the
+//! segment's atom index and automaton, then verification of the candidate rules' plans; (c) a
+//! filter dropping deleted (tombstoned) rules. A rule set built here has one segment; the
+//! live store keeps several.
+//!
+//! # Example
+//!
+//! ```
+//! use powertrack::matcher::{Matches, RuleSetBuilder, Scratch};
+//!
+//! let mut builder = RuleSetBuilder::new();
+//! builder.add_value(1, Some("snow"), "snow -rain")?;
+//! builder.add_value(2, None, "#weather OR from:noaa")?;
+//! let rules = builder.build()?;
+//!
+//! let mut scratch = Scratch::new();
+//! let mut matches = Matches::new();
+//! let line = br#"{"id_str":"9","text":"Snow today #Weather","user":{"id_str":"3","screen_name":"x"},"entities":{"hashtags":[{"text":"Weather"}]}}"#;
+//! rules.match_line(line, &mut scratch, &mut matches)?;
+//! assert_eq!(matches.ids().collect::<Vec<_>>(), [1, 2]);
+//! let tags: Vec<_> = matches.rules(&rules).map(|m| m.tag).collect();
+//! assert_eq!(tags, [Some("snow"), None]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod facts;
+mod run;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::compile::lower::lower;
+use crate::compile::segment::{RuleInput, Segment};
+use crate::output::MatchedRule;
+use crate::post::{IngestError, Line, Parser, Post, SkipKind};
+use crate::syntax::{self, Rule};
+
+use facts::Facts;
+use run::{SegmentScratch, match_segment};
+
+/// An error building a rule set: which rule (its index in the input and its id), and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuildError {
+    index: usize,
+    id: u64,
+    kind: BuildErrorKind,
+}
+
+/// The kind of a [`BuildError`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BuildErrorKind {
+    /// Two rules have the same id.
+    DuplicateId,
+    /// The rule's value is not a valid rule; the message is PowerTrack's.
+    Invalid(String),
+}
+
+impl BuildError {
+    /// The index of the offending rule in the order rules were added.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The id of the offending rule.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// What is wrong.
+    pub fn kind(&self) -> &BuildErrorKind {
+        &self.kind
+    }
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            BuildErrorKind::DuplicateId => {
+                write!(f, "rule {} (id {}): the id is used by an earlier rule", self.index, self.id)
+            }
+            BuildErrorKind::Invalid(msg) => {
+                write!(f, "rule {} (id {}): {}", self.index, self.id, msg.trim_end())
+            }
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// Collects `(id, tag, rule)` triples, then compiles them into a [`RuleSet`].
+#[derive(Debug, Default)]
+pub struct RuleSetBuilder {
+    rules: Vec<(u64, Option<Box<str>>, Rule)>,
+    error: Option<BuildError>,
+}
+
+impl RuleSetBuilder {
+    /// An empty builder.
+    pub fn new() -> RuleSetBuilder {
+        RuleSetBuilder::default()
+    }
+
+    /// Adds a parsed rule. Rules keep the order they are added in: `matching_rules` lists
+    /// them in that order.
+    pub fn add(&mut self, id: u64, tag: Option<&str>, rule: Rule) -> &mut RuleSetBuilder {
+        self.rules.push((id, tag.map(Into::into), rule));
+        self
+    }
+
+    /// Parses and validates `value`, then adds it.
+    ///
+    /// # Errors
+    ///
+    /// A [`BuildError`] with PowerTrack's message when `value` is not a valid rule.
+    pub fn add_value(
+        &mut self,
+        id: u64,
+        tag: Option<&str>,
+        value: &str,
+    ) -> Result<&mut RuleSetBuilder, BuildError> {
+        match Rule::parse(value) {
+            Ok(rule) => Ok(self.add(id, tag, rule)),
+            Err(e) => Err(BuildError {
+                index: self.rules.len(),
+                id,
+                kind: BuildErrorKind::Invalid(e.powertrack_message()),
+            }),
+        }
+    }
+
+    /// The number of rules added.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether no rule was added.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Compiles the rules into one segment.
+    ///
+    /// # Errors
+    ///
+    /// A [`BuildError`] naming the rule when two rules share an id.
+    pub fn build(&self) -> Result<RuleSet, BuildError> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        let mut seen = HashSet::with_capacity(self.rules.len());
+        for (index, (id, _, _)) in self.rules.iter().enumerate() {
+            if !seen.insert(*id) {
+                return Err(BuildError { index, id: *id, kind: BuildErrorKind::DuplicateId });
+            }
+        }
+        let inputs = self
+            .rules
+            .iter()
+            .map(|(id, tag, rule)| RuleInput { id: *id, tag: tag.clone(), expr: lower(rule.expr()) })
+            .collect();
+        Ok(RuleSet::from_segments(vec![(Arc::new(Segment::build(inputs)), Vec::new())]))
+    }
+}
+
+/// A compiled segment of a rule set with its deleted rules.
+#[derive(Clone, Debug)]
+pub(crate) struct LiveSegment {
+    pub(crate) segment: Arc<Segment>,
+    /// Rule indices of the segment that are deleted (a bitset).
+    pub(crate) tombstones: Vec<u64>,
+}
+
+impl LiveSegment {
+    #[inline]
+    fn is_deleted(&self, rule: u32) -> bool {
+        let (word, bit) = ((rule / 64) as usize, rule % 64);
+        self.tombstones.get(word).is_some_and(|w| w >> bit & 1 == 1)
+    }
+}
+
+/// Build statistics of a [`RuleSet`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RuleSetStats {
+    /// Live rules.
+    pub rules: usize,
+    /// Segments.
+    pub segments: usize,
+    /// Interned atoms (tokens, entity and scalar keys, substrings, count ranges, geo cells).
+    pub atoms: usize,
+    /// Patterns of the substring automata.
+    pub substring_patterns: usize,
+    /// Bytes of the substring automata.
+    pub automaton_bytes: usize,
+    /// Distinct leaf tests.
+    pub distinct_tests: usize,
+    /// Rules evaluated for every post (no positive indexable atom).
+    pub always_evaluated: usize,
+    /// Entries of the atom → rule index.
+    pub postings: usize,
+}
+
+/// A compiled, immutable set of rules. `Send + Sync`: share it between threads (in an `Arc`),
+/// with one [`Scratch`] per thread.
+#[derive(Clone, Debug)]
+pub struct RuleSet {
+    segments: Vec<LiveSegment>,
+    live_rules: usize,
+    /// A process-unique identity, so [`Matches::rules`] can check it is given the right set.
+    identity: u64,
+}
+
+static NEXT_IDENTITY: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+impl RuleSet {
+    /// A rule set of the given segments, each with its tombstone bitset, in rule-set order.
+    pub(crate) fn from_segments(segments: Vec<(Arc<Segment>, Vec<u64>)>) -> RuleSet {
+        let segments: Vec<LiveSegment> = segments
+            .into_iter()
+            .map(|(segment, tombstones)| LiveSegment { segment, tombstones })
+            .collect();
+        let live_rules = segments
+            .iter()
+            .map(|s| {
+                let dead: u32 = s.tombstones.iter().map(|w| w.count_ones()).sum();
+                s.segment.rules.len() - dead as usize
+            })
+            .sum();
+        let identity = NEXT_IDENTITY.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        RuleSet { segments, live_rules, identity }
+    }
+
+    /// The number of (live) rules.
+    pub fn len(&self) -> usize {
+        self.live_rules
+    }
+
+    /// Whether the set has no rules.
+    pub fn is_empty(&self) -> bool {
+        self.live_rules == 0
+    }
+
+    /// Heap bytes held by the compiled rules (index, automata, plans, tags).
+    pub fn memory_usage(&self) -> usize {
+        self.segments
+            .iter()
+            .map(|s| s.segment.memory_usage() + s.tombstones.capacity() * 8)
+            .sum()
+    }
+
+    /// Build statistics.
+    pub fn stats(&self) -> RuleSetStats {
+        let mut st = RuleSetStats { rules: self.live_rules, segments: self.segments.len(), ..Default::default() };
+        for s in &self.segments {
+            let g = &s.segment.stats;
+            st.atoms += g.atoms;
+            st.substring_patterns += g.substring_patterns;
+            st.automaton_bytes += g.automaton_bytes;
+            st.distinct_tests += g.distinct_preds;
+            st.always_evaluated += g.always_evaluated;
+            st.postings += g.postings;
+        }
+        st
+    }
+
+    /// Matches one post, replacing the contents of `matches` with the rules that match it,
+    /// in rule-set order.
+    pub fn match_post(&self, post: &Post<'_>, scratch: &mut Scratch, matches: &mut Matches) {
+        scratch.facts.extract(post);
+        self.match_facts(scratch, matches);
+    }
+
+    /// Parses one line of a stream and matches it when it is a post.
+    ///
+    /// Returns `Ok(None)` for a post (its matches, possibly none, are in `matches`) and
+    /// `Ok(Some(kind))` for a line that is not a post (`matches` is then empty).
+    ///
+    /// # Errors
+    ///
+    /// An [`IngestError`] for a malformed line; `matches` is then empty.
+    pub fn match_line(
+        &self,
+        line: &[u8],
+        scratch: &mut Scratch,
+        matches: &mut Matches,
+    ) -> Result<Option<SkipKind>, IngestError> {
+        matches.clear();
+        let Scratch { parser, facts, .. } = scratch;
+        match parser.parse(line)? {
+            Line::Post(post) => {
+                facts.extract(&post);
+                matches.layout = layout_of(&post);
+            }
+            Line::Skipped(kind) => return Ok(Some(kind)),
+        }
+        self.match_facts(scratch, matches);
+        Ok(None)
+    }
+
+    fn match_facts(&self, scratch: &mut Scratch, matches: &mut Matches) {
+        matches.rules.clear();
+        matches.ids.clear();
+        matches.candidates = 0;
+        if scratch.segments.len() < self.segments.len() {
+            scratch.segments.resize_with(self.segments.len(), SegmentScratch::default);
+        }
+        for (si, live) in self.segments.iter().enumerate() {
+            let state = &mut scratch.segments[si];
+            match_segment(&live.segment, &scratch.facts, state);
+            matches.candidates += state.evaluated;
+            for &rule in &state.matched {
+                if !live.is_deleted(rule) {
+                    let si = u32::try_from(si).expect("fewer than 2^32 segments");
+                    matches.rules.push((si, rule));
+                    matches.ids.push(live.segment.rules[rule as usize].id);
+                }
+            }
+        }
+        matches.set = Some(self.identity);
+    }
+
+
+    /// The id and tag of rule `rule` of segment `segment`.
+    fn rule(&self, segment: u32, rule: u32) -> MatchedRule<'_> {
+        let entry = &self.segments[segment as usize].segment.rules[rule as usize];
+        MatchedRule { id: entry.id, tag: entry.tag.as_deref() }
+    }
+}
+
+fn layout_of(post: &Post<'_>) -> crate::output::Layout {
+    use crate::output::Layout;
+    use crate::post::Format;
+    match post.format() {
+        Format::Native => Layout::Native,
+        Format::ActivityStreams => Layout::ActivityStreams,
+        Format::V2 => Layout::V2,
+    }
+}
+
+/// Per-thread matching state: the line parser, the post's facts, and each segment's
+/// candidate and hit sets. Create one per thread and reuse it for every post.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    parser: Parser,
+    facts: Facts,
+    segments: Vec<SegmentScratch>,
+}
+
+impl Scratch {
+    /// Fresh state, with the default maximum line length of [`Parser::new`].
+    pub fn new() -> Scratch {
+        Scratch::default()
+    }
+
+    /// Fresh state whose parser refuses lines longer than `max` bytes.
+    pub fn with_max_line_len(max: usize) -> Scratch {
+        Scratch { parser: Parser::with_max_line_len(max), ..Scratch::default() }
+    }
+}
+
+/// The rules that matched one post, owned by the caller and reused from post to post.
+#[derive(Clone, Debug, Default)]
+pub struct Matches {
+    /// (segment, rule index) of each match, in rule-set order.
+    rules: Vec<(u32, u32)>,
+    /// Their ids.
+    ids: Vec<u64>,
+    candidates: usize,
+    layout: crate::output::Layout,
+    set: Option<u64>,
+}
+
+impl Matches {
+    /// An empty result.
+    pub fn new() -> Matches {
+        Matches::default()
+    }
+
+    fn clear(&mut self) {
+        self.rules.clear();
+        self.ids.clear();
+        self.candidates = 0;
+        self.set = None;
+    }
+
+    /// The number of matching rules.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether no rule matched.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Candidate rules whose plans were evaluated for the post (a measure of index quality).
+    pub fn candidates(&self) -> usize {
+        self.candidates
+    }
+
+    /// The `matching_rules` layout of the post's format (set by [`RuleSet::match_line`]).
+    pub fn layout(&self) -> crate::output::Layout {
+        self.layout
+    }
+
+    /// The matching rules' ids, in rule-set order.
+    pub fn ids(&self) -> impl ExactSizeIterator<Item = u64> + '_ {
+        self.ids.iter().copied()
+    }
+
+    /// The matching rules' ids and tags, in rule-set order. `rules` must be the rule set
+    /// these matches came from (or a clone of it).
+    ///
+    /// # Panics
+    ///
+    /// When `rules` is not the rule set that produced these matches.
+    pub fn rules<'r>(
+        &'r self,
+        rules: &'r RuleSet,
+    ) -> impl ExactSizeIterator<Item = MatchedRule<'r>> + 'r {
+        assert!(
+            self.set.is_none_or(|s| s == rules.identity),
+            "Matches::rules called with a rule set other than the one that matched"
+        );
+        self.rules.iter().map(move |&(s, r)| rules.rule(s, r))
+    }
+}
+
+#[cfg(test)]
+mod tests;
