@@ -37,6 +37,9 @@
 //! | [`tokenize`] | the PowerTrack tokenizer (fast and reference) and case folding | nothing else |
 //! | [`geo`] | great-circle distances, circle and box containment | nothing else |
 //! | [`post`] | ingest: line classification, format detection, the zero-copy [`post::Post`] view, the sample bucket | nothing of rules |
+//! | `compile` (internal) | rules to segments: lowering to leaf tests, the shared atom index, substring automaton and plans | [`syntax`], [`tokenize`] |
+//! | [`matcher`] | [`matcher::RuleSet`] and its per-thread [`matcher::Scratch`]: per-post facts once, then each segment's candidates and plans | all of the above |
+//! | [`reference`] | the oracle: a plain evaluator of syntax trees over post views | [`syntax`], [`post`], [`tokenize`] |
 //! | [`output`] | delivery: `matching_rules` spliced into a post's original bytes | nothing else |
 //!
 //! # Crate features
@@ -49,7 +52,9 @@
 pub mod api;
 mod compile;
 pub mod geo;
+pub mod matcher;
 pub mod output;
 pub mod post;
+pub mod reference;
 pub mod syntax;
 pub mod tokenize;

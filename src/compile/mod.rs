@@ -8,4 +8,5 @@ pub(crate) mod atoms;
 pub(crate) mod freq;
 pub(crate) mod geo_cells;
 pub(crate) mod ir;
+pub(crate) mod lower;
 pub(crate) mod segment;
