@@ -43,7 +43,7 @@ use crate::compile::lower::lower;
 use crate::compile::segment::{RuleInput, Segment};
 use crate::output::MatchedRule;
 use crate::post::{IngestError, Line, Parser, Post, SkipKind};
-use crate::syntax::{self, Rule};
+use crate::syntax::Rule;
 
 use facts::Facts;
 use run::{SegmentScratch, match_segment};

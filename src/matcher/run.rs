@@ -10,7 +10,7 @@ use super::facts::{Facts, FieldFact, TokenFact};
 /// nothing is cleared between posts and nothing is allocated once the vectors have grown.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SegmentScratch {
-    gen: u32,
+    epoch: u32,
     atom_stamp: Vec<u32>,
     atom_fields: Vec<u16>,
     hit_atoms: Vec<u32>,
@@ -31,9 +31,9 @@ impl SegmentScratch {
         if self.atom_stamp.len() != atoms
             || self.rule_stamp.len() != rules
             || self.pred_stamp.len() != preds
-            || self.gen == u32::MAX
+            || self.epoch == u32::MAX
         {
-            self.gen = 0;
+            self.epoch = 0;
             self.atom_stamp.clear();
             self.atom_stamp.resize(atoms, 0);
             self.atom_fields.clear();
@@ -45,7 +45,7 @@ impl SegmentScratch {
             self.pred_value.clear();
             self.pred_value.resize(preds, false);
         }
-        self.gen += 1;
+        self.epoch += 1;
         self.hit_atoms.clear();
         self.candidates.clear();
         self.matched.clear();
@@ -55,10 +55,10 @@ impl SegmentScratch {
     #[inline]
     fn hit(&mut self, atom: u32, fields: u16) {
         let a = atom as usize;
-        if self.atom_stamp[a] == self.gen {
+        if self.atom_stamp[a] == self.epoch {
             self.atom_fields[a] |= fields;
         } else {
-            self.atom_stamp[a] = self.gen;
+            self.atom_stamp[a] = self.epoch;
             self.atom_fields[a] = fields;
             self.hit_atoms.push(atom);
         }
@@ -75,16 +75,16 @@ pub(crate) fn match_segment(seg: &Segment, facts: &Facts, scratch: &mut SegmentS
         let atom = scratch.hit_atoms[i];
         for &rule in seg.postings(atom) {
             let r = rule as usize;
-            if scratch.rule_stamp[r] != scratch.gen {
-                scratch.rule_stamp[r] = scratch.gen;
+            if scratch.rule_stamp[r] != scratch.epoch {
+                scratch.rule_stamp[r] = scratch.epoch;
                 scratch.candidates.push(rule);
             }
         }
     }
     for &rule in &seg.always {
         let r = rule as usize;
-        if scratch.rule_stamp[r] != scratch.gen {
-            scratch.rule_stamp[r] = scratch.gen;
+        if scratch.rule_stamp[r] != scratch.epoch {
+            scratch.rule_stamp[r] = scratch.epoch;
             scratch.candidates.push(rule);
         }
     }
@@ -164,7 +164,7 @@ fn eval_pred(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch, pred: u
     match &seg.preds[p] {
         CPred::Atom { atom, fields } => {
             let a = *atom as usize;
-            scratch.atom_stamp[a] == scratch.gen && scratch.atom_fields[a] & fields.0 != 0
+            scratch.atom_stamp[a] == scratch.epoch && scratch.atom_fields[a] & fields.0 != 0
         }
         CPred::Count { field, min, max } => {
             facts.counts[*field as usize].is_some_and(|v| *min <= v && v <= *max)
@@ -173,7 +173,7 @@ fn eval_pred(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch, pred: u
         CPred::Never => false,
         // The costlier tests are remembered for the rest of the post.
         CPred::Sequence { .. } | CPred::Geo { .. } => {
-            if scratch.pred_stamp[p] == scratch.gen {
+            if scratch.pred_stamp[p] == scratch.epoch {
                 return scratch.pred_value[p];
             }
             let value = match &seg.preds[p] {
@@ -183,7 +183,7 @@ fn eval_pred(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch, pred: u
                 CPred::Geo { target, area } => geo_test(facts, *target, area),
                 _ => unreachable!("only sequence and geo tests are remembered"),
             };
-            scratch.pred_stamp[p] = scratch.gen;
+            scratch.pred_stamp[p] = scratch.epoch;
             scratch.pred_value[p] = value;
             value
         }
