@@ -1,4 +1,5 @@
 //! The integration test binary: one binary, one module per area.
 
 mod common;
+mod differential;
 mod matching;

@@ -219,6 +219,8 @@ pub struct RuleSet {
     live_rules: usize,
     /// A process-unique identity, so [`Matches::rules`] can check it is given the right set.
     identity: u64,
+    /// Test-only fault injection: a rule id whose matches are dropped.
+    drop_candidate: Option<u64>,
 }
 
 static NEXT_IDENTITY: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -238,7 +240,7 @@ impl RuleSet {
             })
             .sum();
         let identity = NEXT_IDENTITY.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        RuleSet { segments, live_rules, identity }
+        RuleSet { segments, live_rules, identity, drop_candidate: None }
     }
 
     /// The number of (live) rules.
@@ -320,16 +322,39 @@ impl RuleSet {
             match_segment(&live.segment, &scratch.facts, state);
             matches.candidates += state.evaluated;
             for &rule in &state.matched {
-                if !live.is_deleted(rule) {
+                let id = live.segment.rules[rule as usize].id;
+                if !live.is_deleted(rule) && self.drop_candidate != Some(id) {
                     let si = u32::try_from(si).expect("fewer than 2^32 segments");
                     matches.rules.push((si, rule));
-                    matches.ids.push(live.segment.rules[rule as usize].id);
+                    matches.ids.push(id);
                 }
             }
         }
         matches.set = Some(self.identity);
     }
 
+
+    /// The ids of the candidate rules evaluated for the last post matched with `scratch`
+    /// (live rules only, in rule-set order). For tests and index statistics.
+    #[doc(hidden)]
+    pub fn last_candidates<'s>(&'s self, scratch: &'s Scratch) -> impl Iterator<Item = u64> + 's {
+        self.segments.iter().zip(&scratch.segments).flat_map(|(live, state)| {
+            state
+                .candidates
+                .iter()
+                .filter(|&&r| !live.is_deleted(r))
+                .map(|&r| live.segment.rules[r as usize].id)
+        })
+    }
+
+    /// Test-only fault injection: this rule set silently drops rule `id` from every result,
+    /// as a buggy prefilter would. Differential tests use it to prove they can fail.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn with_dropped_candidate_for_tests(mut self, id: u64) -> RuleSet {
+        self.drop_candidate = Some(id);
+        self
+    }
 
     /// The id and tag of rule `rule` of segment `segment`.
     fn rule(&self, segment: u32, rule: u32) -> MatchedRule<'_> {

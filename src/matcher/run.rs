@@ -15,9 +15,10 @@ pub(crate) struct SegmentScratch {
     atom_fields: Vec<u16>,
     hit_atoms: Vec<u32>,
     rule_stamp: Vec<u32>,
-    candidates: Vec<u32>,
     pred_stamp: Vec<u32>,
     pred_value: Vec<bool>,
+    /// Candidate rules of the last post, in rule order.
+    pub(crate) candidates: Vec<u32>,
     /// Rules of the segment that matched the last post, in rule order.
     pub(crate) matched: Vec<u32>,
     /// Candidates evaluated for the last post.
@@ -97,7 +98,6 @@ pub(crate) fn match_segment(seg: &Segment, facts: &Facts, scratch: &mut SegmentS
             scratch.matched.push(rule);
         }
     }
-    candidates.clear();
     scratch.candidates = candidates;
 }
 
