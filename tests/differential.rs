@@ -214,6 +214,7 @@ struct Outcome {
 }
 
 fn differential(set: &RuleSet, rules: &[(u64, Rule)], lines: &[Vec<u8>]) -> Outcome {
+    let book = reference::RuleBook::new(rules.iter().cloned());
     let mut scratch = Scratch::new();
     let mut matches = Matches::new();
     let mut parser = Parser::new();
@@ -221,7 +222,7 @@ fn differential(set: &RuleSet, rules: &[(u64, Rule)], lines: &[Vec<u8>]) -> Outc
     for line in lines {
         let Ok(Line::Post(post)) = parser.parse(line) else { continue };
         out.posts += 1;
-        let want = reference::matching_ids(rules.iter().map(|(id, r)| (*id, r)), &post);
+        let want = book.matching_ids(&post);
         set.match_post(&post, &mut scratch, &mut matches);
         let got: Vec<u64> = matches.ids().collect();
         if got != want && out.disagreements.len() < 20 {

@@ -25,6 +25,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use crate::geo;
 use crate::post::{MediaKind, Part, Post, Role};
 use crate::syntax::{ClauseKind, Expr, HasValue, IsValue, Rule, UserRef};
@@ -32,7 +36,35 @@ use crate::tokenize::{TokenKind, fold, reference::tokenize};
 
 /// Whether `rule` matches `post`.
 pub fn matches(rule: &Rule, post: &Post<'_>) -> bool {
-    eval(rule.expr(), post)
+    let terms = RefCell::default();
+    Cx { post, fields: RefCell::default(), terms: &terms }.eval(rule.expr())
+}
+
+/// A list of rules with ids, evaluated together: the tokens of their text arguments are
+/// computed once (a memo keyed by the text, so it can never be stale), and those of a post's
+/// fields once per post. Only the cost changes; the evaluation is the same as [`matches`].
+#[derive(Debug, Default)]
+pub struct RuleBook {
+    rules: Vec<(u64, Rule)>,
+    terms: RefCell<HashMap<String, Rc<[Tok]>>>,
+}
+
+impl RuleBook {
+    /// A book of `rules`, in order.
+    pub fn new(rules: impl IntoIterator<Item = (u64, Rule)>) -> RuleBook {
+        RuleBook { rules: rules.into_iter().collect(), terms: RefCell::default() }
+    }
+
+    /// The rules, in order.
+    pub fn rules(&self) -> &[(u64, Rule)] {
+        &self.rules
+    }
+
+    /// The ids of the rules that match `post`, in order.
+    pub fn matching_ids(&self, post: &Post<'_>) -> Vec<u64> {
+        let cx = Cx { post, fields: RefCell::default(), terms: &self.terms };
+        self.rules.iter().filter(|(_, r)| cx.eval(r.expr())).map(|(id, _)| *id).collect()
+    }
 }
 
 /// The ids of the rules of `rules` that match `post`, in the order given.
@@ -43,14 +75,11 @@ pub fn matching_ids<'r>(
     rules.into_iter().filter(|(_, r)| matches(r, post)).map(|(id, _)| id).collect()
 }
 
-fn eval(expr: &Expr, post: &Post<'_>) -> bool {
-    match expr {
-        Expr::Or(or) => or.branches.iter().any(|e| eval(e, post)),
-        Expr::And(and) => and.items.iter().all(|e| eval(e, post)),
-        Expr::Not(not) => !eval(&not.expr, post),
-        Expr::Group(group) => eval(&group.expr, post),
-        Expr::Clause(clause) => clause_matches(&clause.kind, post),
-    }
+/// One post under evaluation, with memos of tokenized texts.
+struct Cx<'a, 'p> {
+    post: &'a Post<'p>,
+    fields: RefCell<HashMap<&'p str, Rc<[Tok]>>>,
+    terms: &'a RefCell<HashMap<String, Rc<[Tok]>>>,
 }
 
 /// A folded token.
@@ -66,6 +95,48 @@ fn toks(text: &str) -> Vec<Tok> {
         .into_iter()
         .map(|t| Tok { text: fold(&text[t.start..t.end]).into_owned(), kind: t.kind })
         .collect()
+}
+
+impl<'p> Cx<'_, 'p> {
+    fn eval(&self, expr: &Expr) -> bool {
+        match expr {
+            Expr::Or(or) => or.branches.iter().any(|e| self.eval(e)),
+            Expr::And(and) => and.items.iter().all(|e| self.eval(e)),
+            Expr::Not(not) => !self.eval(&not.expr),
+            Expr::Group(group) => self.eval(&group.expr),
+            Expr::Clause(clause) => clause_matches(self, &clause.kind),
+        }
+    }
+
+    /// The tokens of a field of the post (memoised per post).
+    fn field(&self, text: &'p str) -> Rc<[Tok]> {
+        let mut memo = self.fields.borrow_mut();
+        memo.entry(text).or_insert_with(|| toks(text).into()).clone()
+    }
+
+    /// The tokens of a rule's text argument (memoised by text).
+    fn term(&self, text: &str) -> Rc<[Tok]> {
+        if let Some(t) = self.terms.borrow().get(text) {
+            return t.clone();
+        }
+        let t: Rc<[Tok]> = toks(text).into();
+        self.terms.borrow_mut().insert(text.to_string(), t.clone());
+        t
+    }
+
+    fn phrase(&self, fields: &[&'p str], rule_text: &str) -> bool {
+        let terms = self.term(rule_text);
+        fields.iter().any(|f| phrase_in(&self.field(f), &terms))
+    }
+
+    fn proximity(&self, fields: &[&'p str], rule_text: &str, n: u8) -> bool {
+        let all = self.term(rule_text);
+        let terms: Vec<&Tok> = all.iter().filter(|t| t.kind != TokenKind::Punct).collect();
+        if terms.len() < 2 {
+            return self.phrase(fields, rule_text);
+        }
+        fields.iter().any(|f| near_in(&self.field(f), &terms, usize::from(n)))
+    }
 }
 
 fn eq(a: &str, b: &str) -> bool {
@@ -94,77 +165,70 @@ fn is_retweet(post: &Post<'_>) -> bool {
     post.retweeted().is_some()
 }
 
-/// Whether the phrase `rule_text` occurs in one of `fields` (decisions 10–11): its tokens as
-/// a contiguous run of tokens, where a spaceless-script token of the phrase may be part of the
-/// text's spaceless run at the phrase's ends (or anywhere, when it is the whole phrase).
-fn phrase(fields: &[&str], rule_text: &str) -> bool {
-    let terms = toks(rule_text);
-    if terms.is_empty() {
+/// Whether the phrase `terms` occurs in `text` (decisions 10–11): as a contiguous run of
+/// tokens, where a spaceless-script token of the phrase may be part of the text's spaceless run
+/// at the phrase's ends (or anywhere, when it is the whole phrase).
+fn phrase_in(text: &[Tok], terms: &[Tok]) -> bool {
+    let k = terms.len();
+    if k == 0 {
         return false;
     }
-    fields.iter().any(|f| {
-        let text = toks(f);
-        let k = terms.len();
-        (0..text.len()).any(|i| {
-            i + k <= text.len()
-                && (0..k).all(|j| {
-                    let (term, tok) = (&terms[j], &text[i + j]);
-                    let both_spaceless =
-                        term.kind == TokenKind::Spaceless && tok.kind == TokenKind::Spaceless;
-                    if !both_spaceless {
-                        tok.text == term.text
-                    } else if k == 1 {
-                        tok.text.contains(&term.text)
-                    } else if j == 0 {
-                        tok.text.ends_with(&term.text)
-                    } else if j == k - 1 {
-                        tok.text.starts_with(&term.text)
-                    } else {
-                        tok.text == term.text
-                    }
-                })
-        })
+    (0..text.len()).any(|i| {
+        i + k <= text.len()
+            && (0..k).all(|j| {
+                let (term, tok) = (&terms[j], &text[i + j]);
+                let both_spaceless =
+                    term.kind == TokenKind::Spaceless && tok.kind == TokenKind::Spaceless;
+                if !both_spaceless {
+                    tok.text == term.text
+                } else if k == 1 {
+                    tok.text.contains(&term.text)
+                } else if j == 0 {
+                    tok.text.ends_with(&term.text)
+                } else if j == k - 1 {
+                    tok.text.starts_with(&term.text)
+                } else {
+                    tok.text == term.text
+                }
+            })
     })
+}
+
+/// Whether proximity term `term` is token `text[pos]`: equal, or inside it when both are of
+/// spaceless scripts.
+fn near_term(text: &[Tok], term: &Tok, pos: usize) -> bool {
+    let tok = &text[pos];
+    if term.kind == TokenKind::Spaceless && tok.kind == TokenKind::Spaceless {
+        tok.text.contains(&term.text)
+    } else {
+        tok.text == term.text
+    }
+}
+
+/// Whether `terms` occur at strictly increasing positions in `after + 1..=hi`.
+fn ascend(text: &[Tok], terms: &[&Tok], after: usize, hi: usize) -> bool {
+    match terms.split_first() {
+        None => true,
+        Some((t, rest)) => (after + 1..=hi.min(text.len().saturating_sub(1)))
+            .any(|p| near_term(text, t, p) && ascend(text, rest, p, hi)),
+    }
+}
+
+/// Whether `terms` occur at strictly decreasing positions in `lo..before`.
+fn descend(text: &[Tok], terms: &[&Tok], before: usize, lo: usize) -> bool {
+    match terms.split_first() {
+        None => true,
+        Some((t, rest)) => (lo..before).any(|p| near_term(text, t, p) && descend(text, rest, p, lo)),
+    }
 }
 
 /// Proximity `"…"~n` (decision 11): the word terms in order with the last at most `n`
 /// positions after the first, or in reverse order with the last at most `n - 2` before it.
-fn proximity(fields: &[&str], rule_text: &str, n: u8) -> bool {
-    let terms: Vec<Tok> = toks(rule_text).into_iter().filter(|t| t.kind != TokenKind::Punct).collect();
-    if terms.len() < 2 {
-        return phrase(fields, rule_text);
-    }
-    let n = usize::from(n);
-    let term_at = |text: &[Tok], term: &Tok, pos: usize| {
-        let tok = &text[pos];
-        if term.kind == TokenKind::Spaceless && tok.kind == TokenKind::Spaceless {
-            tok.text.contains(&term.text)
-        } else {
-            tok.text == term.text
-        }
-    };
-    // Positions of the terms after the first, strictly increasing within `lo..=hi`.
-    fn ascend(text: &[Tok], terms: &[Tok], after: usize, hi: usize, at: &dyn Fn(&[Tok], &Tok, usize) -> bool) -> bool {
-        match terms.split_first() {
-            None => true,
-            Some((t, rest)) => (after + 1..=hi.min(text.len().saturating_sub(1)))
-                .any(|p| at(text, t, p) && ascend(text, rest, p, hi, at)),
-        }
-    }
-    // Positions strictly decreasing down to `lo`.
-    fn descend(text: &[Tok], terms: &[Tok], before: usize, lo: usize, at: &dyn Fn(&[Tok], &Tok, usize) -> bool) -> bool {
-        match terms.split_first() {
-            None => true,
-            Some((t, rest)) => (lo..before).any(|p| at(text, t, p) && descend(text, rest, p, lo, at)),
-        }
-    }
-    fields.iter().any(|f| {
-        let text = toks(f);
-        (0..text.len()).any(|p1| {
-            term_at(&text, &terms[0], p1)
-                && (ascend(&text, &terms[1..], p1, p1 + n, &term_at)
-                    || (n >= 2 && descend(&text, &terms[1..], p1, p1.saturating_sub(n - 2), &term_at)))
-        })
+fn near_in(text: &[Tok], terms: &[&Tok], n: usize) -> bool {
+    (0..text.len()).any(|p1| {
+        near_term(text, terms[0], p1)
+            && (ascend(text, &terms[1..], p1, p1 + n)
+                || (n >= 2 && descend(text, &terms[1..], p1, p1.saturating_sub(n - 2))))
     })
 }
 
@@ -227,24 +291,25 @@ fn is(post: &Post<'_>, value: IsValue) -> bool {
     }
 }
 
-fn clause_matches(kind: &ClauseKind, post: &Post<'_>) -> bool {
+fn clause_matches<'p>(cx: &Cx<'_, 'p>, kind: &ClauseKind) -> bool {
     use ClauseKind as K;
+    let post = cx.post;
     let parts = seen_parts(post);
     let user = post.user();
     // Keyword fields: post texts and URL strings (decision 7).
     let body = || {
-        let mut f: Vec<&str> = parts.iter().map(Part::text).collect();
+        let mut f: Vec<&'p str> = parts.iter().map(Part::text).collect();
         f.extend(url_strings(post));
         f
     };
-    let unwound = |title: bool| -> Vec<&str> {
+    let unwound = |title: bool| -> Vec<&'p str> {
         parts
             .iter()
             .flat_map(|p| p.urls())
             .filter_map(|u| if title { u.unwound_title } else { u.unwound_description })
             .collect()
     };
-    let place_fields = || -> Vec<&str> {
+    let place_fields = || -> Vec<&'p str> {
         match post.place() {
             Some(p) if !is_retweet(post) => [p.name, p.full_name].into_iter().flatten().collect(),
             _ => Vec::new(),
@@ -254,9 +319,9 @@ fn clause_matches(kind: &ClauseKind, post: &Post<'_>) -> bool {
         user.profile_geo().any(|g| pick(g).is_some_and(|v| eq(v, want)))
     };
     match kind {
-        K::Keyword(w) | K::Emoji(w) => phrase(&body(), &w.text),
-        K::Phrase(p) => phrase(&body(), &p.text),
-        K::Proximity(p) => proximity(&body(), &p.phrase.text, p.distance),
+        K::Keyword(w) | K::Emoji(w) => cx.phrase(&body(), &w.text),
+        K::Phrase(p) => cx.phrase(&body(), &p.text),
+        K::Proximity(p) => cx.proximity(&body(), &p.phrase.text, p.distance),
         K::Hashtag(w) => parts.iter().any(|p| p.hashtags().any(|h| eq(h, &w.text))),
         K::Cashtag(w) => parts.iter().any(|p| p.cashtags().any(|h| eq(h, &w.text))),
         K::Mention(u) => parts.iter().any(|p| p.mentions().any(|m| user_is(m.screen_name, m.id, u))),
@@ -275,16 +340,16 @@ fn clause_matches(kind: &ClauseKind, post: &Post<'_>) -> bool {
         }),
         K::RetweetsOfStatusId(a) => post.retweeted().is_some_and(|rt| rt.id() == a.id),
         K::InReplyToStatusId(a) => post.root().in_reply_to_status_id() == Some(a.id),
-        K::Url(a) => phrase(&url_strings(post), &a.text),
-        K::UrlTitle(a) => phrase(&unwound(true), &a.text),
-        K::UrlDescription(a) => phrase(&unwound(false), &a.text),
+        K::Url(a) => cx.phrase(&url_strings(post), &a.text),
+        K::UrlTitle(a) => cx.phrase(&unwound(true), &a.text),
+        K::UrlDescription(a) => cx.phrase(&unwound(false), &a.text),
         K::UrlContains(a) => {
             let needle = fold(&a.text);
             !needle.is_empty() && url_strings(post).iter().any(|u| fold(u).contains(needle.as_ref()))
         }
-        K::Bio(a) => phrase(&user.description().into_iter().collect::<Vec<_>>(), &a.text),
-        K::BioName(a) => phrase(&user.name().into_iter().collect::<Vec<_>>(), &a.text),
-        K::BioLocation(a) => phrase(&user.location().into_iter().collect::<Vec<_>>(), &a.text),
+        K::Bio(a) => cx.phrase(&user.description().into_iter().collect::<Vec<_>>(), &a.text),
+        K::BioName(a) => cx.phrase(&user.name().into_iter().collect::<Vec<_>>(), &a.text),
+        K::BioLocation(a) => cx.phrase(&user.location().into_iter().collect::<Vec<_>>(), &a.text),
         K::StatusesCount(a) => user.statuses_count().is_some_and(|c| a.contains(c)),
         K::FollowersCount(a) => user.followers_count().is_some_and(|c| a.contains(c)),
         K::FriendsCount(a) => user.friends_count().is_some_and(|c| a.contains(c)),
@@ -296,12 +361,12 @@ fn clause_matches(kind: &ClauseKind, post: &Post<'_>) -> bool {
         K::Source(a) => {
             let fields: Vec<&str> =
                 post.source().map(|s| [s.name, s.url].into_iter().flatten().collect()).unwrap_or_default();
-            phrase(&fields, &a.text)
+            cx.phrase(&fields, &a.text)
         }
         K::Place(a) => {
             !is_retweet(post)
                 && (post.place().and_then(|p| p.id).is_some_and(|id| eq(id, &a.text))
-                    || phrase(&place_fields(), &a.text))
+                    || cx.phrase(&place_fields(), &a.text))
         }
         K::PlaceCountry(a) => {
             !is_retweet(post) && post.place().and_then(|p| p.country_code).is_some_and(|c| eq(c, &a.text))
