@@ -78,7 +78,9 @@ pub fn matching_ids<'r>(
 /// One post under evaluation, with memos of tokenized texts.
 struct Cx<'a, 'p> {
     post: &'a Post<'p>,
-    fields: RefCell<HashMap<&'p str, Rc<[Tok]>>>,
+    /// Keyed by the field's address and length: the post's strings outlive the evaluation,
+    /// so one key is one string.
+    fields: RefCell<HashMap<(usize, usize), Rc<[Tok]>>>,
     terms: &'a RefCell<HashMap<String, Rc<[Tok]>>>,
 }
 
@@ -111,7 +113,8 @@ impl<'p> Cx<'_, 'p> {
     /// The tokens of a field of the post (memoised per post).
     fn field(&self, text: &'p str) -> Rc<[Tok]> {
         let mut memo = self.fields.borrow_mut();
-        memo.entry(text).or_insert_with(|| toks(text).into()).clone()
+        let key = (text.as_ptr() as usize, text.len());
+        memo.entry(key).or_insert_with(|| toks(text).into()).clone()
     }
 
     /// The tokens of a rule's text argument (memoised by text).
