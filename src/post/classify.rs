@@ -61,7 +61,7 @@ pub(crate) fn classify(nodes: Nodes<'_, '_>) -> Class {
                 }
             }
             "actor" | "verb" => activity = true,
-            "id_str" | "user" | "text" | "full_text" | "created_at" => native = true,
+            "id_str" | "user" | "text" | "full_text" => native = true,
             _ => {
                 if skip.is_none() {
                     skip = skip_kind(key);

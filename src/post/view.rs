@@ -26,7 +26,8 @@ pub enum Format {
 }
 
 /// What kind of post the root is. A retweet is a retweet even when its original quotes
-/// something; a quote is a quote even when it also replies.
+/// something; a quote (`is_quote_status: true`, as `is:quote` reads it) is a quote even when it
+/// also replies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
     /// A post that is none of the others.
@@ -34,7 +35,7 @@ pub enum Kind {
     /// A native retweet (`retweeted_status`, AS `verb: share`, v2 `referenced_tweets`
     /// `retweeted`).
     Retweet,
-    /// A quote post (`is_quote_status`, or a quoted post present).
+    /// A quote post (`is_quote_status: true`; AS and v2: a quoted post is referenced).
     Quote,
     /// A reply (`in_reply_to_status_id` present).
     Reply,
@@ -243,7 +244,7 @@ impl<'p> Post<'p> {
         let root = &self.scratch().parts[0];
         if self.retweeted().is_some() {
             Kind::Retweet
-        } else if root.is_quote_status || self.quoted().is_some() {
+        } else if root.is_quote_status {
             Kind::Quote
         } else if root.in_reply_to_status_id.is_some() {
             Kind::Reply

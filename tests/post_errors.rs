@@ -1,0 +1,1 @@
+//! Line classification, malformed lines and their offsets.

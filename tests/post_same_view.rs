@@ -1,0 +1,1 @@
+//! The same tweet in native and Activity Streams yields the same view.

@@ -1,0 +1,1 @@
+//! Hand-checked views of chosen edge tweets.
