@@ -17,6 +17,9 @@ pub(crate) fn with_post<R>(parser: &mut Parser, line: &[u8], f: impl FnOnce(&Pos
     match parser.parse(line) {
         Ok(Line::Post(post)) => f(&post),
         Ok(Line::Skipped(kind)) => panic!("skipped as {kind:?}: {}", String::from_utf8_lossy(line)),
-        Err(e) => panic!("{e}: {}", String::from_utf8_lossy(&line[..line.len().min(300)])),
+        Err(e) => panic!(
+            "{e}: {}",
+            String::from_utf8_lossy(&line[..line.len().min(300)])
+        ),
     }
 }

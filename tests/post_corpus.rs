@@ -89,8 +89,10 @@ fn combined_native_kinds_match_sources_tsv() {
 
 #[test]
 fn v2_stream_like_corpus() {
-    let Some(path) = corpus_file("v2_stream_like_corpus", "twarc-csv-v2/twarc-csv_v2_stream_like.ndjson")
-    else {
+    let Some(path) = corpus_file(
+        "v2_stream_like_corpus",
+        "twarc-csv-v2/twarc-csv_v2_stream_like.ndjson",
+    ) else {
         return;
     };
     assert_eq!(ingest(&path), counts(0, 0, 1109));
@@ -100,8 +102,14 @@ fn v2_stream_like_corpus() {
 fn tweet_parser_examples() {
     let name = "tweet_parser_examples";
     let (Some(native), Some(activity)) = (
-        corpus_file(name, "twitterdev-tweet_parser/original_format_examples.json"),
-        corpus_file(name, "twitterdev-tweet_parser/activity_streams_examples.json"),
+        corpus_file(
+            name,
+            "twitterdev-tweet_parser/original_format_examples.json",
+        ),
+        corpus_file(
+            name,
+            "twitterdev-tweet_parser/activity_streams_examples.json",
+        ),
     ) else {
         return;
     };
@@ -118,10 +126,19 @@ fn broken_and_unsupported_payloads() {
     };
     let file = |f: &str| ingest(&corpus_file(name, &format!("{dir}/{f}")).unwrap());
     assert_eq!(file("public_api_sample.json"), counts(20, 0, 0));
-    assert_eq!(file("original_format_additional_field.json"), counts(1, 0, 0));
-    assert_eq!(file("original_format_missing_quotetweet_field.json"), counts(1, 0, 0));
+    assert_eq!(
+        file("original_format_additional_field.json"),
+        counts(1, 0, 0)
+    );
+    assert_eq!(
+        file("original_format_missing_quotetweet_field.json"),
+        counts(1, 0, 0)
+    );
     // Despite its name, this file holds a native post (with an extra field).
-    assert_eq!(file("activity_streams_additional_field.json"), counts(1, 0, 0));
+    assert_eq!(
+        file("activity_streams_additional_field.json"),
+        counts(1, 0, 0)
+    );
     assert_eq!(
         file("original_format_missing_user.json"),
         Counts {
@@ -137,7 +154,8 @@ fn broken_and_unsupported_payloads() {
 #[test]
 fn stream_captures_with_control_messages() {
     let name = "stream_captures_with_control_messages";
-    let Some(user_stream) = corpus_file(name, "sferik-twitter/orig/track_streaming_user.json") else {
+    let Some(user_stream) = corpus_file(name, "sferik-twitter/orig/track_streaming_user.json")
+    else {
         return;
     };
     assert_eq!(

@@ -64,7 +64,8 @@ fn activity(
     }
     let mut part = PartData::new(role);
     let mut nested = Nested::default();
-    let (mut id, mut body, mut long_object, mut ents, mut ext_ents) = (None, None, None, None, None);
+    let (mut id, mut body, mut long_object, mut ents, mut ext_ents) =
+        (None, None, None, None, None);
     let (mut actor, mut gnip, mut share, mut object) = (None, None, false, None);
     let r = &mut sc.root;
     for (k, v) in entries(nodes, obj) {
@@ -123,7 +124,11 @@ fn activity(
             }
         }
     }
-    match [long_body, body].into_iter().flatten().find(|&b| str_at(nodes, b).is_some()) {
+    match [long_body, body]
+        .into_iter()
+        .flatten()
+        .find(|&b| str_at(nodes, b).is_some())
+    {
         Some(b) => part.text = StrRef::whole(b),
         None if root => return Err(IngestErrorKind::MissingText),
         None => {}

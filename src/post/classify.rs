@@ -42,13 +42,12 @@ pub(crate) enum Class {
 /// True when `line` holds only JSON whitespace (space, tab, CR, LF).
 #[inline]
 pub(crate) fn is_blank(line: &[u8]) -> bool {
-    line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+    line.iter()
+        .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
 }
 
 /// Classifies the parsed root object (tape node 0) by its keys, in one pass.
 pub(crate) fn classify(nodes: Nodes<'_, '_>) -> Class {
-    let mut native = false;
-    let mut activity = false;
     let mut skip = None;
     for (key, value) in entries(nodes, 0) {
         match key {
@@ -60,8 +59,10 @@ pub(crate) fn classify(nodes: Nodes<'_, '_>) -> Class {
                     return Class::V2Page;
                 }
             }
-            "actor" | "verb" => activity = true,
-            "id_str" | "user" | "text" | "full_text" => native = true,
+            // Decisive: no native post or v2 envelope has these.
+            "actor" | "verb" => return Class::Post(Format::ActivityStreams),
+            // Decisive too: stream messages and the other formats have none of these at the top.
+            "id_str" | "user" | "text" | "full_text" => return Class::Post(Format::Native),
             _ => {
                 if skip.is_none() {
                     skip = skip_kind(key);
@@ -69,11 +70,7 @@ pub(crate) fn classify(nodes: Nodes<'_, '_>) -> Class {
             }
         }
     }
-    if activity {
-        Class::Post(Format::ActivityStreams)
-    } else if native {
-        Class::Post(Format::Native)
-    } else if let Some(kind) = skip {
+    if let Some(kind) = skip {
         Class::Skip(kind)
     } else {
         // Not recognisable as anything: read as a native post, which will be missing its id.

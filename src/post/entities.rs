@@ -150,7 +150,9 @@ pub(crate) fn tag_list(
 #[inline]
 pub(crate) fn pair(nodes: Nodes<'_, '_>, i: usize) -> Option<(f64, f64)> {
     match nodes.get(i) {
-        Some(Node::Array { len: 2, count: 2 }) => Some((f64_at(nodes, i + 1)?, f64_at(nodes, i + 2)?)),
+        Some(Node::Array { len: 2, count: 2 }) => {
+            Some((f64_at(nodes, i + 1)?, f64_at(nodes, i + 2)?))
+        }
         _ => None,
     }
 }

@@ -85,7 +85,8 @@ fn status(
             "coordinates" if root => coordinates = Some(v),
             "geo" if root => geo = Some(v),
             "scopes" if root => {
-                r.nullcast = get(nodes, v, "followers").and_then(|f| bool_at(nodes, f)) == Some(false);
+                r.nullcast =
+                    get(nodes, v, "followers").and_then(|f| bool_at(nodes, f)) == Some(false);
             }
             "matching_rules" if root => r.matching_rules = true,
             _ => {}

@@ -159,11 +159,7 @@ impl Parser {
                 return Err(IngestError::new(IngestErrorKind::V2Page, 0));
             }
         };
-        let post = Post {
-            tape,
-            home,
-            format,
-        };
+        let post = Post { tape, home, format };
         // The post gives the tape back when dropped, on the error path too.
         let scratch = &mut post.home.scratch;
         scratch.clear();

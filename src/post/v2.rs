@@ -3,7 +3,9 @@
 
 use super::entities::{lon_lat, sref, tag_list};
 use super::error::IngestErrorKind;
-use super::scratch::{MediaData, MentionData, PartData, PlaceData, Scratch, Span, StrRef, UrlData, UserData, mark};
+use super::scratch::{
+    MediaData, MentionData, PartData, PlaceData, Scratch, Span, StrRef, UrlData, UserData, mark,
+};
 use super::tape::{Nodes, bool_at, entries, get, is_object, items, str_at, u64_at};
 use super::view::{BoundingBox, MediaKind, Role};
 
@@ -129,7 +131,11 @@ fn tweet(
         note_text = get(nodes, n, "text");
         note_ents = get(nodes, n, "entities");
     }
-    match [note_text, text].into_iter().flatten().find(|&t| str_at(nodes, t).is_some()) {
+    match [note_text, text]
+        .into_iter()
+        .flatten()
+        .find(|&t| str_at(nodes, t).is_some())
+    {
         Some(t) => part.text = StrRef::whole(t),
         None if root => return Err(IngestErrorKind::MissingText),
         None => {}
@@ -226,7 +232,9 @@ fn entities(
 
     if let Some(keys) = media_keys {
         for key in items(nodes, keys) {
-            let Some(key) = str_at(nodes, key) else { continue };
+            let Some(key) = str_at(nodes, key) else {
+                continue;
+            };
             let mut d = MediaData {
                 kind: MediaKind::Other,
                 url: StrRef::NONE,
@@ -234,14 +242,18 @@ fn entities(
                 display_url: StrRef::NONE,
             };
             if let Some(m) = inc.media.and_then(|list| {
-                items(nodes, list).find(|&m| get(nodes, m, "media_key").and_then(|v| str_at(nodes, v)) == Some(key))
+                items(nodes, list).find(|&m| {
+                    get(nodes, m, "media_key").and_then(|v| str_at(nodes, v)) == Some(key)
+                })
             }) {
                 if let Some(t) = get(nodes, m, "type").and_then(|t| str_at(nodes, t)) {
                     d.kind = MediaKind::from_type(t);
                 }
             }
             if let Some(u) = urls.and_then(|list| {
-                items(nodes, list).find(|&u| get(nodes, u, "media_key").and_then(|v| str_at(nodes, v)) == Some(key))
+                items(nodes, list).find(|&u| {
+                    get(nodes, u, "media_key").and_then(|v| str_at(nodes, v)) == Some(key)
+                })
             }) {
                 for (k, v) in entries(nodes, u) {
                     match k {
@@ -305,13 +317,16 @@ fn geo(nodes: Nodes<'_, '_>, g: usize, inc: Includes, sc: &mut Scratch) {
                 sc.root.coordinates = get(nodes, v, "coordinates").and_then(|c| lon_lat(nodes, c));
             }
             "place_id" => {
-                let Some(pid) = str_at(nodes, v) else { continue };
+                let Some(pid) = str_at(nodes, v) else {
+                    continue;
+                };
                 let mut p = PlaceData {
                     id: StrRef::whole(v),
                     ..PlaceData::default()
                 };
                 let found = inc.places.and_then(|list| {
-                    items(nodes, list).find(|&o| get(nodes, o, "id").and_then(|i| str_at(nodes, i)) == Some(pid))
+                    items(nodes, list)
+                        .find(|&o| get(nodes, o, "id").and_then(|i| str_at(nodes, i)) == Some(pid))
                 });
                 if let Some(o) = found {
                     for (k, v) in entries(nodes, o) {
@@ -319,7 +334,9 @@ fn geo(nodes: Nodes<'_, '_>, g: usize, inc: Includes, sc: &mut Scratch) {
                             "name" => p.name = sref(nodes, v),
                             "full_name" => p.full_name = sref(nodes, v),
                             "country_code" => p.country_code = sref(nodes, v),
-                            "geo" => p.bounding_box = get(nodes, v, "bbox").and_then(|b| bbox(nodes, b)),
+                            "geo" => {
+                                p.bounding_box = get(nodes, v, "bbox").and_then(|b| bbox(nodes, b))
+                            }
                             _ => {}
                         }
                     }

@@ -436,7 +436,8 @@ impl<'v, 'p> Part<'v, 'p> {
             })
     }
 
-    /// `is_quote_status` (AS and v2: a quoted post is referenced).
+    /// `is_quote_status` (AS and v2: a quoted post is referenced; a quoted or retweeted AS
+    /// activity does not carry its own quoted post, so there it is `false`).
     pub fn is_quote_status(&self) -> bool {
         self.data.is_quote_status
     }
