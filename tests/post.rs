@@ -6,7 +6,7 @@ mod corpus;
 #[path = "post_errors.rs"]
 mod errors;
 #[path = "post_same_view.rs"]
-mod same_view;
+pub(crate) mod same_view;
 #[path = "post_views.rs"]
 mod views;
 
