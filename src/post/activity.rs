@@ -4,7 +4,9 @@
 use super::entities::{after_last, bounding_box, lon_lat, pair, sref, v11_entities, valid};
 use super::error::IngestErrorKind;
 use super::scratch::{PartData, PlaceData, ProfileGeoData, Scratch, Span, StrRef, UserData, mark};
-use super::tape::{Nodes, bool_at, entries, get, is_object, items, parse_u64, str_at, u64_at};
+use super::tape::{
+    Nodes, bool_at, entries, get, is_object, items, objects, parse_u64, str_at, u64_at,
+};
 use super::view::{Point, Role};
 
 #[derive(Default)]
@@ -145,7 +147,7 @@ fn activity(
                 "matching_rules" if root => sc.root.matching_rules = true,
                 "profileLocations" => {
                     geo_start = mark(&sc.profile_geo);
-                    for loc in items(nodes, v) {
+                    for loc in objects(nodes, v) {
                         sc.profile_geo.push(profile_location(nodes, loc));
                     }
                     geo_end = mark(&sc.profile_geo);

@@ -6,7 +6,7 @@ use simd_json::Node;
 use super::scratch::{
     MediaData, MentionData, PartData, ProfileGeoData, Scratch, Span, StrRef, UrlData, mark,
 };
-use super::tape::{Nodes, entries, f64_at, items, str_at, u64_at, width};
+use super::tape::{Nodes, entries, f64_at, items, objects, str_at, u64_at, width};
 use super::view::{BoundingBox, MediaKind, Point};
 
 /// A string node, or `StrRef::NONE` when the node is not a string.
@@ -45,7 +45,7 @@ pub(crate) fn v11_entities(
 
     let start = mark(&sc.mentions);
     if let Some(list) = mentions {
-        for m in items(nodes, list) {
+        for m in objects(nodes, list) {
             let mut d = MentionData::default();
             let mut num = None;
             for (k, v) in entries(nodes, m) {
@@ -67,7 +67,7 @@ pub(crate) fn v11_entities(
 
     let start = mark(&sc.urls);
     if let Some(list) = urls {
-        for u in items(nodes, list) {
+        for u in objects(nodes, list) {
             let mut d = UrlData::default();
             for (k, v) in entries(nodes, u) {
                 match k {
@@ -97,7 +97,7 @@ pub(crate) fn v11_entities(
 
     let start = mark(&sc.media);
     if let Some(list) = media_from.and_then(|m| super::tape::get(nodes, m, "media")) {
-        for m in items(nodes, list) {
+        for m in objects(nodes, list) {
             let mut d = MediaData {
                 kind: MediaKind::Other,
                 url: StrRef::NONE,

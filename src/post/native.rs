@@ -4,7 +4,7 @@
 use super::entities::{bounding_box, lon_lat, native_profile_geo, sref, v11_entities, valid};
 use super::error::IngestErrorKind;
 use super::scratch::{PartData, PlaceData, RootData, Scratch, Span, StrRef, UserData, mark};
-use super::tape::{Nodes, bool_at, entries, get, is_object, items, str_at, u64_at};
+use super::tape::{Nodes, bool_at, entries, get, is_object, objects, str_at, u64_at};
 use super::view::{Point, Role};
 
 /// Nested posts a status object refers to.
@@ -163,7 +163,7 @@ pub(crate) fn native_user(nodes: Nodes<'_, '_>, u: usize, sc: &mut Scratch) -> U
             "listed_count" => d.listed_count = u64_at(nodes, v),
             "derived" => {
                 if let Some(locs) = get(nodes, v, "locations") {
-                    for loc in items(nodes, locs) {
+                    for loc in objects(nodes, locs) {
                         sc.profile_geo.push(native_profile_geo(nodes, loc));
                     }
                 }

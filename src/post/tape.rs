@@ -105,6 +105,15 @@ pub(crate) fn items<'t, 'p>(nodes: Nodes<'t, 'p>, i: usize) -> Items<'t, 'p> {
     }
 }
 
+/// The items of the array at `i` that are objects (entity lists: any other item is ignored).
+#[inline]
+pub(crate) fn objects<'t, 'p>(
+    nodes: Nodes<'t, 'p>,
+    i: usize,
+) -> impl Iterator<Item = usize> + use<'t, 'p> {
+    items(nodes, i).filter(move |&o| is_object(nodes, o))
+}
+
 /// The value of `key` in the object at `i`.
 #[inline]
 pub(crate) fn get(nodes: Nodes<'_, '_>, i: usize, key: &str) -> Option<usize> {

@@ -6,7 +6,7 @@ use super::error::IngestErrorKind;
 use super::scratch::{
     MediaData, MentionData, PartData, PlaceData, Scratch, Span, StrRef, UrlData, UserData, mark,
 };
-use super::tape::{Nodes, bool_at, entries, get, is_object, items, str_at, u64_at};
+use super::tape::{Nodes, bool_at, entries, get, is_object, items, objects, str_at, u64_at};
 use super::view::{BoundingBox, MediaKind, Role};
 
 /// The `includes` arrays.
@@ -185,7 +185,7 @@ fn entities(
 
     let start = mark(&sc.mentions);
     if let Some(list) = mentions {
-        for m in items(nodes, list) {
+        for m in objects(nodes, list) {
             let mut d = MentionData::default();
             for (k, v) in entries(nodes, m) {
                 match k {
@@ -205,7 +205,7 @@ fn entities(
     let start = mark(&sc.urls);
     let media_start = mark(&sc.media);
     if let Some(list) = urls {
-        for u in items(nodes, list) {
+        for u in objects(nodes, list) {
             let mut d = UrlData::default();
             let mut media_key = false;
             for (k, v) in entries(nodes, u) {
