@@ -215,7 +215,7 @@ fn the_parser_is_reusable_after_errors_and_skips() {
     let escaped = br#"{"id_str":"9","text":"a\nb \u00e9","user":{"id_str":"1"}}"#;
     let copy = escaped.to_vec();
     crate::post::with_post(&mut p, &copy, |post| {
-        assert_eq!(post.root().text(), "a\nb é")
+        assert_eq!(post.root().text(), "a\nb é");
     });
     assert_eq!(&copy[..], &escaped[..]);
 }

@@ -48,10 +48,10 @@ fn fixture(name: &str) -> Vec<u8> {
 const TP_NATIVE: &str = "twitterdev-tweet_parser/original_format_examples.json";
 const TP_AS: &str = "twitterdev-tweet_parser/activity_streams_examples.json";
 const BOULDER: BoundingBox = BoundingBox {
-    west: -105.301776,
-    south: 39.953552,
-    east: -105.183597,
-    north: 40.094411,
+    west: -105.301_776,
+    south: 39.953_552,
+    east: -105.183_597,
+    north: 40.094_411,
 };
 
 #[test]

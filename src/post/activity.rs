@@ -23,23 +23,23 @@ pub(crate) fn extract(nodes: Nodes<'_, '_>, sc: &mut Scratch) -> Result<(), Inge
     sc.parts.push(root);
     let mut unwound = [nested.unwound, None, None, None];
     let mut quoted = nested.quoted;
-    if let Some(rt) = nested.retweeted {
-        if let Ok((part, inner)) = activity(nodes, rt, Role::Retweeted, sc, false) {
-            sc.parts.push(part);
-            unwound[1] = inner.unwound;
-            quoted = quoted.or(inner.quoted);
-        }
+    if let Some(rt) = nested.retweeted
+        && let Ok((part, inner)) = activity(nodes, rt, Role::Retweeted, sc, false)
+    {
+        sc.parts.push(part);
+        unwound[1] = inner.unwound;
+        quoted = quoted.or(inner.quoted);
     }
-    if let Some(q) = quoted {
-        if let Ok((part, inner)) = activity(nodes, q, Role::Quoted, sc, false) {
+    if let Some(q) = quoted
+        && let Ok((part, inner)) = activity(nodes, q, Role::Quoted, sc, false)
+    {
+        sc.parts.push(part);
+        unwound[2] = inner.unwound;
+        if let Some(qq) = inner.quoted
+            && let Ok((part, inner)) = activity(nodes, qq, Role::QuotedQuoted, sc, false)
+        {
             sc.parts.push(part);
-            unwound[2] = inner.unwound;
-            if let Some(qq) = inner.quoted {
-                if let Ok((part, inner)) = activity(nodes, qq, Role::QuotedQuoted, sc, false) {
-                    sc.parts.push(part);
-                    unwound[3] = inner.unwound;
-                }
-            }
+            unwound[3] = inner.unwound;
         }
     }
     for list in unwound.into_iter().flatten() {
@@ -273,12 +273,12 @@ fn place(nodes: Nodes<'_, '_>, v: usize) -> Option<PlaceData> {
     for (k, v) in entries(nodes, v) {
         match k {
             "link" => {
-                if let Some(s) = str_at(nodes, v) {
-                    if let Some(at) = s.rfind("/id/") {
-                        let start = at + 4;
-                        let end = s[start..].find('.').map_or(s.len(), |e| start + e);
-                        p.id = StrRef::sub(v, start, end);
-                    }
+                if let Some(s) = str_at(nodes, v)
+                    && let Some(at) = s.rfind("/id/")
+                {
+                    let start = at + 4;
+                    let end = s[start..].find('.').map_or(s.len(), |e| start + e);
+                    p.id = StrRef::sub(v, start, end);
                 }
             }
             "name" => p.name = sref(nodes, v),

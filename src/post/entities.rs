@@ -157,7 +157,7 @@ pub(crate) fn pair(nodes: Nodes<'_, '_>, i: usize) -> Option<(f64, f64)> {
     }
 }
 
-/// A GeoJSON `[lon, lat]` point at `i`, validated to the globe.
+/// A `GeoJSON` `[lon, lat]` point at `i`, validated to the globe.
 #[inline]
 pub(crate) fn lon_lat(nodes: Nodes<'_, '_>, i: usize) -> Option<Point> {
     let (lon, lat) = pair(nodes, i)?;
@@ -170,7 +170,7 @@ pub(crate) fn valid(p: Point) -> Option<Point> {
 }
 
 /// The smallest box holding every `[lon, lat]` pair nested anywhere in the value at `i` (a
-/// GeoJSON polygon's rings).
+/// `GeoJSON` polygon's rings).
 pub(crate) fn bounding_box(nodes: Nodes<'_, '_>, i: usize) -> Option<BoundingBox> {
     let end = (i + width(nodes, i)).min(nodes.len());
     let mut bbox: Option<BoundingBox> = None;

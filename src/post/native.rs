@@ -19,22 +19,22 @@ pub(crate) fn extract(nodes: Nodes<'_, '_>, sc: &mut Scratch) -> Result<(), Inge
     let (root, nested) = status(nodes, 0, Role::Root, sc, true)?;
     sc.parts.push(root);
     let mut quoted = nested.quoted;
-    if let Some(rt) = nested.retweeted {
-        if let Ok((part, inner)) = status(nodes, rt, Role::Retweeted, sc, false) {
-            sc.parts.push(part);
-            // A retweet of a quote: the root usually repeats the quoted post; when it does not,
-            // the one inside the retweeted original is the quoted post.
-            quoted = quoted.or(inner.quoted);
-        }
+    if let Some(rt) = nested.retweeted
+        && let Ok((part, inner)) = status(nodes, rt, Role::Retweeted, sc, false)
+    {
+        sc.parts.push(part);
+        // A retweet of a quote: the root usually repeats the quoted post; when it does not,
+        // the one inside the retweeted original is the quoted post.
+        quoted = quoted.or(inner.quoted);
     }
-    if let Some(q) = quoted {
-        if let Ok((part, inner)) = status(nodes, q, Role::Quoted, sc, false) {
+    if let Some(q) = quoted
+        && let Ok((part, inner)) = status(nodes, q, Role::Quoted, sc, false)
+    {
+        sc.parts.push(part);
+        if let Some(qq) = inner.quoted
+            && let Ok((part, _)) = status(nodes, qq, Role::QuotedQuoted, sc, false)
+        {
             sc.parts.push(part);
-            if let Some(qq) = inner.quoted {
-                if let Ok((part, _)) = status(nodes, qq, Role::QuotedQuoted, sc, false) {
-                    sc.parts.push(part);
-                }
-            }
         }
     }
     Ok(())

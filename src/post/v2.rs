@@ -50,20 +50,20 @@ pub(crate) fn extract(nodes: Nodes<'_, '_>, sc: &mut Scratch) -> Result<(), Inge
     let (root, refs) = tweet(nodes, data, Role::Root, inc, sc, true)?;
     sc.parts.push(root);
     let mut quoted = refs.quoted;
-    if let Some(rt) = refs.retweeted.and_then(|id| find(nodes, inc.tweets, id)) {
-        if let Ok((part, inner)) = tweet(nodes, rt, Role::Retweeted, inc, sc, false) {
-            sc.parts.push(part);
-            quoted = quoted.or(inner.quoted);
-        }
+    if let Some(rt) = refs.retweeted.and_then(|id| find(nodes, inc.tweets, id))
+        && let Ok((part, inner)) = tweet(nodes, rt, Role::Retweeted, inc, sc, false)
+    {
+        sc.parts.push(part);
+        quoted = quoted.or(inner.quoted);
     }
-    if let Some(q) = quoted.and_then(|id| find(nodes, inc.tweets, id)) {
-        if let Ok((part, inner)) = tweet(nodes, q, Role::Quoted, inc, sc, false) {
+    if let Some(q) = quoted.and_then(|id| find(nodes, inc.tweets, id))
+        && let Ok((part, inner)) = tweet(nodes, q, Role::Quoted, inc, sc, false)
+    {
+        sc.parts.push(part);
+        if let Some(qq) = inner.quoted.and_then(|id| find(nodes, inc.tweets, id))
+            && let Ok((part, _)) = tweet(nodes, qq, Role::QuotedQuoted, inc, sc, false)
+        {
             sc.parts.push(part);
-            if let Some(qq) = inner.quoted.and_then(|id| find(nodes, inc.tweets, id)) {
-                if let Ok((part, _)) = tweet(nodes, qq, Role::QuotedQuoted, inc, sc, false) {
-                    sc.parts.push(part);
-                }
-            }
         }
     }
     Ok(())
@@ -147,12 +147,11 @@ fn tweet(
         None if root => return Err(IngestErrorKind::MissingUser),
         None => {}
     }
-    if let Some(uid) = part.in_reply_to_user_id {
-        if let Some(u) = find(nodes, inc.users, uid) {
-            if let Some(n) = get(nodes, u, "username") {
-                part.in_reply_to_screen_name = sref(nodes, n);
-            }
-        }
+    if let Some(uid) = part.in_reply_to_user_id
+        && let Some(u) = find(nodes, inc.users, uid)
+        && let Some(n) = get(nodes, u, "username")
+    {
+        part.in_reply_to_screen_name = sref(nodes, n);
     }
     Ok((part, refs))
 }
@@ -245,10 +244,9 @@ fn entities(
                 items(nodes, list).find(|&m| {
                     get(nodes, m, "media_key").and_then(|v| str_at(nodes, v)) == Some(key)
                 })
-            }) {
-                if let Some(t) = get(nodes, m, "type").and_then(|t| str_at(nodes, t)) {
-                    d.kind = MediaKind::from_type(t);
-                }
+            }) && let Some(t) = get(nodes, m, "type").and_then(|t| str_at(nodes, t))
+            {
+                d.kind = MediaKind::from_type(t);
             }
             if let Some(u) = urls.and_then(|list| {
                 items(nodes, list).find(|&u| {
@@ -335,7 +333,7 @@ fn geo(nodes: Nodes<'_, '_>, g: usize, inc: Includes, sc: &mut Scratch) {
                             "full_name" => p.full_name = sref(nodes, v),
                             "country_code" => p.country_code = sref(nodes, v),
                             "geo" => {
-                                p.bounding_box = get(nodes, v, "bbox").and_then(|b| bbox(nodes, b))
+                                p.bounding_box = get(nodes, v, "bbox").and_then(|b| bbox(nodes, b));
                             }
                             _ => {}
                         }
