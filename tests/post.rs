@@ -5,6 +5,8 @@
 mod corpus;
 #[path = "post_errors.rs"]
 mod errors;
+#[path = "post_reference.rs"]
+mod reference;
 #[path = "post_same_view.rs"]
 pub(crate) mod same_view;
 #[path = "post_views.rs"]
