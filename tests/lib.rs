@@ -3,3 +3,4 @@
 mod common;
 mod differential;
 mod matching;
+mod post;
