@@ -78,7 +78,10 @@ fn spec_gnip() {
     ] {
         assert!(keywords(text).contains(&"gnip".into()), "{text}");
     }
-    assert_eq!(texts("Check out gnip's"), ["Check", "out", "gnip", "'", "s"]);
+    assert_eq!(
+        texts("Check out gnip's"),
+        ["Check", "out", "gnip", "'", "s"]
+    );
     assert_eq!(keywords("#gniprocks"), ["gniprocks"]);
     assert_eq!(toks("#gniprocks"), [("#", Punct), ("gniprocks", Word)]);
 }
@@ -109,7 +112,21 @@ fn spec_snow_no_stemming() {
     assert!(keywords("please let it snow!").contains(&"snow".into()));
     assert_eq!(
         texts("https://en.wikipedia.org/wiki/Snow"),
-        ["https", ":", "/", "/", "en", ".", "wikipedia", ".", "org", "/", "wiki", "/", "Snow"]
+        [
+            "https",
+            ":",
+            "/",
+            "/",
+            "en",
+            ".",
+            "wikipedia",
+            ".",
+            "org",
+            "/",
+            "wiki",
+            "/",
+            "Snow"
+        ]
     );
     assert!(keywords("https://en.wikipedia.org/wiki/Snow").contains(&"snow".into()));
     let k = keywords("it is finally snowing!");
@@ -257,7 +274,10 @@ fn simple_case_folding() {
     assert_eq!(fold_char('ꭰ'), 'Ꭰ');
     assert_eq!(fold("ＡＢＣ"), "ａｂｃ"); // full-width stays full-width (no NFKC)
     assert_eq!(fold("Ǆ ǅ"), "ǆ ǆ");
-    assert!(matches!(fold("already folded"), std::borrow::Cow::Borrowed(_)));
+    assert!(matches!(
+        fold("already folded"),
+        std::borrow::Cow::Borrowed(_)
+    ));
     let mut out = String::from("kept:");
     fold_into("ÀB ć", &mut out);
     assert_eq!(out, "kept:àb ć");
@@ -307,7 +327,10 @@ fn script_changes_split_tokens() {
         toks("iPhoneケース"),
         [("iPhone", Word), ("ケース", Spaceless)]
     );
-    assert_eq!(toks("ケースiPhone"), [("ケース", Spaceless), ("iPhone", Word)]);
+    assert_eq!(
+        toks("ケースiPhone"),
+        [("ケース", Spaceless), ("iPhone", Word)]
+    );
     assert_eq!(texts("abcабв"), ["abc", "абв"]);
     assert_eq!(texts("абвabc"), ["абв", "abc"]);
     // Common characters join the token they are in, whatever its script.
@@ -316,10 +339,7 @@ fn script_changes_split_tokens() {
     assert_eq!(texts("123абв"), ["123абв"]);
     assert_eq!(texts("ไทยabc"), ["ไทย", "abc"]);
     // Thai and Han are different spaceless families.
-    assert_eq!(
-        toks("ไทย中文"),
-        [("ไทย", Spaceless), ("中文", Spaceless)]
-    );
+    assert_eq!(toks("ไทย中文"), [("ไทย", Spaceless), ("中文", Spaceless)]);
 }
 
 #[test]
@@ -344,21 +364,21 @@ fn thai_lao_khmer_myanmar_are_spaceless() {
 fn emoji_sequences_are_one_token() {
     for e in [
         "🍕",
-        "👩\u{200D}👩\u{200D}👧",             // family, ZWJ sequence
-        "👍🏽",                              // skin tone
-        "🇯🇵",                               // flag
-        "1\u{FE0F}\u{20E3}",                // keycap with VS16
-        "#\u{20E3}",                        // keycap without VS16
-        "*\u{FE0F}\u{20E3}",                // asterisk keycap
-        "⚽\u{FE0F}",                       // VS16
-        "☺\u{FE0E}",                        // VS15 (text presentation)
-        "🏳\u{FE0F}\u{200D}🌈",             // rainbow flag
-        "👨🏽\u{200D}🤝\u{200D}👨🏻",          // ZWJ with skin tones
+        "👩\u{200D}👩\u{200D}👧", // family, ZWJ sequence
+        "👍🏽",                     // skin tone
+        "🇯🇵",                     // flag
+        "1\u{FE0F}\u{20E3}",      // keycap with VS16
+        "#\u{20E3}",              // keycap without VS16
+        "*\u{FE0F}\u{20E3}",      // asterisk keycap
+        "⚽\u{FE0F}",             // VS16
+        "☺\u{FE0E}",              // VS15 (text presentation)
+        "🏳\u{FE0F}\u{200D}🌈",    // rainbow flag
+        "👨🏽\u{200D}🤝\u{200D}👨🏻", // ZWJ with skin tones
         "🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}", // tag sequence (Scotland)
-        "🏽",                               // a modifier alone
+        "🏽",                     // a modifier alone
         "❤\u{FE0F}\u{200D}🔥",
         "©\u{FE0F}",
-        "🇦",                               // a lone regional indicator
+        "🇦", // a lone regional indicator
     ] {
         assert_eq!(toks(e), [(e, Emoji)], "{e:?}");
         assert_eq!(keywords(e), [e], "keyword-matchable: {e:?}");
@@ -386,15 +406,9 @@ fn emoji_boundaries() {
     );
     assert_eq!(toks("1\u{FE0F}"), [("1\u{FE0F}", Word)]);
     // A ZWJ after an emoji not followed by one stays in the emoji; ZWJ + letter.
-    assert_eq!(
-        toks("😀\u{200D}a"),
-        [("😀\u{200D}", Emoji), ("a", Word)]
-    );
+    assert_eq!(toks("😀\u{200D}a"), [("😀\u{200D}", Emoji), ("a", Word)]);
     // ZWJ inside a word, then an emoji.
-    assert_eq!(
-        toks("a\u{200D}😀"),
-        [("a\u{200D}", Word), ("😀", Emoji)]
-    );
+    assert_eq!(toks("a\u{200D}😀"), [("a\u{200D}", Word), ("😀", Emoji)]);
     // A keycap joined by ZWJ.
     assert_eq!(texts("😀\u{200D}1\u{20E3}"), ["😀\u{200D}1\u{20E3}"]);
     // ‼ and ™ are Extended_Pictographic: emoji tokens.
@@ -470,13 +484,82 @@ fn fast_and_reference_agree_on_the_corpus() {
 /// Characters that exercise every rule: separators, punctuation, keycap parts, marks, joiners,
 /// variation selectors, modifiers, indicators, tags, several scripts, emoji.
 const ALPHABET: &[char] = &[
-    ' ', '\t', '\n', '\u{A0}', '\u{3000}', '\u{200B}', '\u{FEFF}', 'a', 'Z', 'é', 'ß', 'ẞ', 'Σ',
-    'ς', '0', '7', '#', '*', '_', '-', '.', '\'', '!', '$', '^', '\u{301}', '\u{3099}',
-    '\u{E33}', '\u{200C}', '\u{200D}', '\u{FE0E}', '\u{FE0F}', '\u{20E3}', '\u{1F3FB}',
-    '\u{1F3FD}', '\u{1F1EF}', '\u{1F1F5}', '\u{E0067}', '\u{E007F}', '🏴', '👩', '👧', '❤',
-    '⚽', '©', '‼', '™', 'ℹ', '😀', 'д', 'Я', 'ا', '一', '第', 'の', 'ケ', 'ー', '々', 'ก', 'ไ',
-    'ລ', 'ក', 'မ', '한', '٣', '½', '\u{E000}', '\u{378}', '\u{10FFFF}', '\u{1FAF8}', '\u{1}',
-    '。', '€', '\u{2028}', 'ǅ', '\u{212A}',
+    ' ',
+    '\t',
+    '\n',
+    '\u{A0}',
+    '\u{3000}',
+    '\u{200B}',
+    '\u{FEFF}',
+    'a',
+    'Z',
+    'é',
+    'ß',
+    'ẞ',
+    'Σ',
+    'ς',
+    '0',
+    '7',
+    '#',
+    '*',
+    '_',
+    '-',
+    '.',
+    '\'',
+    '!',
+    '$',
+    '^',
+    '\u{301}',
+    '\u{3099}',
+    '\u{E33}',
+    '\u{200C}',
+    '\u{200D}',
+    '\u{FE0E}',
+    '\u{FE0F}',
+    '\u{20E3}',
+    '\u{1F3FB}',
+    '\u{1F3FD}',
+    '\u{1F1EF}',
+    '\u{1F1F5}',
+    '\u{E0067}',
+    '\u{E007F}',
+    '🏴',
+    '👩',
+    '👧',
+    '❤',
+    '⚽',
+    '©',
+    '‼',
+    '™',
+    'ℹ',
+    '😀',
+    'д',
+    'Я',
+    'ا',
+    '一',
+    '第',
+    'の',
+    'ケ',
+    'ー',
+    '々',
+    'ก',
+    'ไ',
+    'ລ',
+    'ក',
+    'မ',
+    '한',
+    '٣',
+    '½',
+    '\u{E000}',
+    '\u{378}',
+    '\u{10FFFF}',
+    '\u{1FAF8}',
+    '\u{1}',
+    '。',
+    '€',
+    '\u{2028}',
+    'ǅ',
+    '\u{212A}',
 ];
 
 fn alphabet_string() -> impl Strategy<Value = String> {

@@ -104,16 +104,9 @@ fn class(c: char) -> Class {
         | Gc::Sk
         | Gc::So => Class::Punct,
         Gc::Mn | Gc::Mc | Gc::Me => Class::Mark,
-        Gc::Lu
-        | Gc::Ll
-        | Gc::Lt
-        | Gc::Lm
-        | Gc::Lo
-        | Gc::Nd
-        | Gc::Nl
-        | Gc::No
-        | Gc::Co
-        | Gc::Cn => Class::Word,
+        Gc::Lu | Gc::Ll | Gc::Lt | Gc::Lm | Gc::Lo | Gc::Nd | Gc::Nl | Gc::No | Gc::Co | Gc::Cn => {
+            Class::Word
+        }
     }
 }
 
@@ -143,7 +136,10 @@ fn emoji_element(chars: &[char], i: usize) -> Option<usize> {
     }
     match class(c) {
         Class::Regional => {
-            if chars.get(i + 1).is_some_and(|&d| class(d) == Class::Regional) {
+            if chars
+                .get(i + 1)
+                .is_some_and(|&d| class(d) == Class::Regional)
+            {
                 Some(i + 2)
             } else {
                 Some(i + 1)
