@@ -65,6 +65,29 @@ pub fn fold_into(s: &str, out: &mut String) {
     }
 }
 
+/// The byte offset of the first character of `s` that simple case folding changes, if any.
+#[inline]
+pub(crate) fn first_change(s: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            if b.is_ascii_uppercase() {
+                return Some(i);
+            }
+            i += 1;
+            continue;
+        }
+        let c = s[i..].chars().next()?;
+        if fold_char(c) != c {
+            return Some(i);
+        }
+        i += c.len_utf8();
+    }
+    None
+}
+
 /// The simple case folding of `s`, borrowed when folding changes nothing (the common case for
 /// rule terms already written in lower case).
 ///
@@ -77,10 +100,9 @@ pub fn fold_into(s: &str, out: &mut String) {
 /// assert_eq!(fold("STRASSE ẞ ß"), "strasse ß ß");
 /// ```
 pub fn fold(s: &str) -> Cow<'_, str> {
-    let first_change = s.char_indices().find(|&(_, c)| fold_char(c) != c);
-    match first_change {
+    match first_change(s) {
         None => Cow::Borrowed(s),
-        Some((i, _)) => {
+        Some(i) => {
             let mut out = String::with_capacity(s.len());
             out.push_str(&s[..i]);
             fold_into(&s[i..], &mut out);

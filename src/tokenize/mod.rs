@@ -121,6 +121,7 @@ pub struct Token {
 
 impl Token {
     /// The token's byte span.
+    #[inline]
     pub fn span(&self) -> Range<usize> {
         self.start..self.end
     }
@@ -130,25 +131,36 @@ impl Token {
     /// # Panics
     ///
     /// When `text` is not the string the token came from and the span does not fit it.
+    #[inline]
     pub fn text<'a>(&self, text: &'a str) -> &'a str {
         &text[self.start..self.end]
     }
 
-    /// The token's case-folded text: `buf` is cleared, filled and returned borrowed, so a
-    /// caller reusing one buffer folds every token without allocating. ASCII is folded byte by
-    /// byte.
+    /// The token's case-folded text, without allocating: a slice of `text` when folding
+    /// changes nothing (most tokens), else `buf`, cleared and filled with the folding. A caller
+    /// reusing one buffer folds every token without allocating (once the buffer has grown to
+    /// the longest token). ASCII is checked and folded byte by byte.
     ///
     /// # Panics
     ///
     /// When `text` is not the string the token came from and the span does not fit it.
-    pub fn folded<'b>(&self, text: &str, buf: &'b mut String) -> &'b str {
-        buf.clear();
-        fold_into(self.text(text), buf);
-        buf
+    #[inline]
+    pub fn folded<'a>(&self, text: &'a str, buf: &'a mut String) -> &'a str {
+        let s = self.text(text);
+        match fold::first_change(s) {
+            None => s,
+            Some(i) => {
+                buf.clear();
+                buf.push_str(&s[..i]);
+                fold_into(&s[i..], buf);
+                buf
+            }
+        }
     }
 
     /// True for the kinds a keyword can match: [`TokenKind::Word`], [`TokenKind::Spaceless`]
     /// and [`TokenKind::Emoji`].
+    #[inline]
     pub fn is_keyword(&self) -> bool {
         self.kind != TokenKind::Punct
     }

@@ -26,7 +26,7 @@ enum Class {
     /// U+200C ZERO WIDTH NON-JOINER and U+200D ZERO WIDTH JOINER: extend the word before them,
     /// or are ignored.
     Joiner,
-    /// Extended_Pictographic or Emoji_Modifier: starts an emoji.
+    /// `Extended_Pictographic` or `Emoji_Modifier`: starts an emoji.
     Pictograph,
     /// A regional indicator: starts a flag.
     Regional,
@@ -89,9 +89,8 @@ fn class(c: char) -> Class {
         return Class::Pictograph;
     }
     match general_category(c) {
-        Gc::Zs | Gc::Zl | Gc::Zp | Gc::Cc | Gc::Cs => Class::Separator,
         Gc::Cf if c == '\u{200C}' || c == '\u{200D}' => Class::Joiner,
-        Gc::Cf => Class::Separator,
+        Gc::Zs | Gc::Zl | Gc::Zp | Gc::Cc | Gc::Cs | Gc::Cf => Class::Separator,
         Gc::Pc
         | Gc::Pd
         | Gc::Ps
