@@ -619,3 +619,39 @@ proptest! {
         }
     }
 }
+
+// --- the generated tables -----------------------------------------------------------------------
+
+/// `src/tokenize/tables.rs` is exactly what `scripts/gen-unicode-tables.py` makes of the UCD
+/// installed here (skips when python3 or `/usr/share/unicode` is absent).
+#[test]
+fn tables_are_generated_from_the_ucd() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ucd = std::path::Path::new("/usr/share/unicode");
+    if !ucd.join("UnicodeData.txt").is_file() || !ucd.join("emoji/emoji-data.txt").is_file() {
+        eprintln!(
+            "skipping tables_are_generated_from_the_ucd: no UCD at {}",
+            ucd.display()
+        );
+        return;
+    }
+    let Ok(out) = std::process::Command::new("python3")
+        .arg(root.join("scripts/gen-unicode-tables.py"))
+        .arg(ucd)
+        .output()
+    else {
+        eprintln!("skipping tables_are_generated_from_the_ucd: python3 is not available");
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let committed = std::fs::read_to_string(root.join("src/tokenize/tables.rs")).unwrap();
+    assert!(
+        committed == String::from_utf8_lossy(&out.stdout),
+        "src/tokenize/tables.rs is stale: rerun scripts/gen-unicode-tables.py"
+    );
+    assert_eq!(powertrack::tokenize::UNICODE_VERSION, "15.0.0");
+}
