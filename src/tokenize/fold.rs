@@ -65,19 +65,27 @@ pub fn fold_into(s: &str, out: &mut String) {
     }
 }
 
+/// Bytes that stop the ASCII scan of [`first_change`]: upper-case ASCII letters and every
+/// non-ASCII byte.
+static FOLD_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = b >= 0x80 || (b >= b'A' as usize && b <= b'Z' as usize);
+        b += 1;
+    }
+    t
+};
+
 /// The byte offset of the first character of `s` that simple case folding changes, if any.
 #[inline]
 pub(crate) fn first_change(s: &str) -> Option<usize> {
     let bytes = s.as_bytes();
     let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b < 0x80 {
-            if b.is_ascii_uppercase() {
-                return Some(i);
-            }
-            i += 1;
-            continue;
+    loop {
+        i += bytes[i..].iter().position(|&b| FOLD_STOP[usize::from(b)])?;
+        if bytes[i] < 0x80 {
+            return Some(i);
         }
         let c = s[i..].chars().next()?;
         if fold_char(c) != c {
@@ -85,7 +93,6 @@ pub(crate) fn first_change(s: &str) -> Option<usize> {
         }
         i += c.len_utf8();
     }
-    None
 }
 
 /// The simple case folding of `s`, borrowed when folding changes nothing (the common case for
