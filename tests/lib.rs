@@ -4,3 +4,4 @@ mod common;
 mod differential;
 mod matching;
 mod post;
+mod tokenize;
