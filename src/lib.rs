@@ -36,6 +36,7 @@
 //! | [`api`] | Rules API request bodies and response bodies (`validate`, later add/delete) | [`syntax`] |
 //! | [`tokenize`] | the PowerTrack tokenizer (fast and reference) and case folding | nothing else |
 //! | [`post`] | ingest: line classification, format detection, the zero-copy [`post::Post`] view, the sample bucket | nothing of rules |
+//! | [`gen`] | seeded synthetic test data: realistic rule sets from the real corpus's vocabulary | nothing else |
 //!
 //! # Crate features
 //!
@@ -45,6 +46,7 @@
 #![deny(unsafe_code)]
 
 pub mod api;
+pub mod r#gen;
 pub mod output;
 pub mod post;
 pub mod syntax;
