@@ -31,11 +31,21 @@
 #![forbid(unsafe_code)]
 
 mod ast;
+mod chars;
+mod error;
+mod geo;
 mod operator;
+mod parser;
+mod print;
+mod rule;
 mod span;
+mod validate;
 
 pub use ast::*;
+pub use error::{Diagnostic, Error, ErrorKind, MAX_DEPTH, MAX_RULE_LEN};
 pub use operator::{
     ArgKind, HasValue, IsValue, LANG_CODES, Lang, Operator, STOP_WORDS, Spelling, is_stop_word,
 };
+pub use print::print;
+pub use rule::{Rule, parse};
 pub use span::{Span, position, utf16_len};
