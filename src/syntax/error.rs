@@ -239,7 +239,8 @@ impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.kind.write_text(f)?;
         if self.kind.has_position() {
-            write!(f, " (at position {})", self.position)?;
+            let at = if self.kind.position_without_at() { "" } else { "at " };
+            write!(f, " ({at}position {})", self.position)?;
         }
         Ok(())
     }
