@@ -9,7 +9,7 @@ pub const MAX_RULE_LEN: usize = 2048;
 
 /// The maximum nesting depth of groups (decision 5); deeper rules are refused, never a stack
 /// overflow.
-pub const MAX_DEPTH: usize = 64;
+pub const MAX_DEPTH: usize = 32;
 
 /// What is wrong. The message texts are PowerTrack's where the spec quotes them (§7).
 #[derive(Clone, Debug, PartialEq, Eq)]

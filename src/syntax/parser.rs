@@ -392,7 +392,7 @@ impl<'a> Parser<'a> {
                 text_clause(op, arg)
             }
             ArgKind::User => {
-                let (end, value) = self.bare_value(at)?;
+                let (end, value) = self.bare_value_any(at)?;
                 let Some(user) = user_ref(value) else {
                     return Err(self.no_viable_input(at, end));
                 };

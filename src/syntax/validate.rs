@@ -19,6 +19,23 @@ fn has_positive(expr: &Expr, pred: &impl Fn(&Clause) -> bool) -> bool {
     }
 }
 
+/// True when every way of satisfying `expr` needs a positive clause that is not a stop word
+/// ("at least one required and allowed term"). OR branches made only of negations are left to
+/// the negated-OR check.
+fn requires_content(expr: &Expr) -> bool {
+    match expr {
+        Expr::Clause(c) => !is_stop(c),
+        Expr::Not(_) => false,
+        Expr::Group(g) => requires_content(&g.expr),
+        Expr::And(a) => a.items.iter().any(requires_content),
+        Expr::Or(o) => o
+            .branches
+            .iter()
+            .filter(|b| has_positive(b, &|_| true))
+            .all(requires_content),
+    }
+}
+
 fn is_stop(c: &Clause) -> bool {
     matches!(&c.kind, ClauseKind::Keyword(w) if is_stop_word(&w.text))
 }
@@ -28,7 +45,7 @@ fn is_stop(c: &Clause) -> bool {
 pub(crate) fn check(expr: &Expr, src: &str, out: &mut Vec<Diagnostic>) {
     let whole = Span::new(0, src.len());
     let mut any_positive = false;
-    let mut any_content = false;
+    let mut any_content = false; // a positive non-stop-word clause exists
     let mut negated_or = Vec::new();
     let mut clause_errors = Vec::new();
     let mut first_source: Option<Span> = None;
@@ -80,7 +97,7 @@ pub(crate) fn check(expr: &Expr, src: &str, out: &mut Vec<Diagnostic>) {
     if !any_positive {
         out.push(Diagnostic::at_start(ErrorKind::NegationOnly, whole));
     }
-    if !any_content {
+    if !any_content || (any_positive && !requires_content(expr)) {
         out.push(Diagnostic::at_start(ErrorKind::NoPositiveClause, whole));
     }
     out.extend(negated_or);
