@@ -453,3 +453,36 @@ fn a_config_steers_the_mix() {
     let live = rules.iter().filter(|r| r.reach == Reach::Live).count();
     assert!((800..=1200).contains(&live), "{live}");
 }
+
+/// Parses every rule of `n` generated with `seed`; returns the failures (value and message).
+fn invalid_rules(seed: u64, n: usize) -> Vec<(String, String)> {
+    RuleSetGenerator::new(seed)
+        .count(n)
+        .filter_map(|r| match powertrack::syntax::Rule::parse(&r.value) {
+            Ok(_) => None,
+            Err(e) => Some((r.value, e.powertrack_message())),
+        })
+        .collect()
+}
+
+#[test]
+fn every_generated_rule_parses_and_validates() {
+    let bad = invalid_rules(1, 10_000);
+    assert!(
+        bad.is_empty(),
+        "{} invalid, first: {:#?}",
+        bad.len(),
+        &bad[..bad.len().min(5)]
+    );
+}
+
+#[test]
+fn every_rule_of_a_100k_set_parses_and_validates() {
+    let bad = invalid_rules(2, 100_000);
+    assert!(
+        bad.is_empty(),
+        "{} invalid, first: {:#?}",
+        bad.len(),
+        &bad[..bad.len().min(5)]
+    );
+}

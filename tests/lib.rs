@@ -2,3 +2,4 @@
 
 mod common;
 mod r#gen;
+mod syntax;

@@ -1683,7 +1683,8 @@ impl<'a> Builder<'a> {
             1 => {
                 let l = *self.rng.pick(&["ja", "es", "und", "pt", "ar", "th"]);
                 self.lang = l;
-                let mut parts = vec![self.lang_atom()];
+                // Positive: the language is the rule's only positive clause here.
+                let mut parts = vec![atom(format!("lang:{l}"))];
                 if self.rng.chance(0.5) {
                     let h = *self.rng.pick(&["links", "media", "mentions", "hashtags"]);
                     parts.push(atom(format!("has:{h}")));
