@@ -170,13 +170,13 @@ pub struct Config {
     pub qualifiers: Qualifiers,
     /// Share of *live* rules, whose terms are drawn from the real corpus (each term is real with
     /// probability [`live_real_term`](Config::live_real_term)); the other rules are dormant.
-    /// Default 0.06.
+    /// Default 0.02.
     pub live: f64,
     /// In a live rule, the probability that a term is a real one rather than a pseudo-word.
-    /// Default 0.7.
+    /// Default 0.3.
     pub live_real_term: f64,
     /// Share of *broad* rules built from the corpus's most frequent words, hashtags, emoji,
-    /// users and languages (each matches roughly 1–10 % of real posts). Default 0.002.
+    /// users and languages (each matches roughly 1–10 % of real posts). Default 0.001.
     pub broad: f64,
     /// Share of rules carrying a tag. Default 0.85.
     pub tagged: f64,
@@ -185,7 +185,7 @@ pub struct Config {
     /// de, it, hi, zh, ru, ca, nl, tl.
     pub languages: Vec<(&'static str, u32)>,
     /// The most frequent real words of a language that are used only inside phrases, never as
-    /// bare keywords of live rules (real customers avoid stop-word-like rules). Default 150.
+    /// bare keywords of live rules (real customers avoid stop-word-like rules). Default 400.
     pub head_words: usize,
     /// Size of the pseudo-word vocabulary (drawn Zipf-wise, so its top words recur in many
     /// rules, like popular brands). Default 2^22.
@@ -203,9 +203,9 @@ impl Default for Config {
             shapes: ShapeMix::default(),
             items: ItemMix::default(),
             qualifiers: Qualifiers::default(),
-            live: 0.06,
-            live_real_term: 0.7,
-            broad: 0.002,
+            live: 0.02,
+            live_real_term: 0.3,
+            broad: 0.001,
             tagged: 0.85,
             languages: vec![
                 ("en", 35),
@@ -227,7 +227,7 @@ impl Default for Config {
                 ("ca", 1),
                 ("nl", 1),
             ],
-            head_words: 150,
+            head_words: 400,
             pseudo_words: 1 << 22,
             max_chars: 2048,
             first_id: 1_400_000_000_000_000_000,
@@ -808,9 +808,17 @@ impl<'a> Builder<'a> {
         let skip = if words.len() > self.cfg.head_words * 4 {
             self.cfg.head_words
         } else {
-            words.len() / 8
+            words.len() / 4
         };
-        let w = words[skip + self.rng.zipf(words.len() - skip)];
+        // Torso words that make plausible rule terms: no bare numbers, no one- or two-letter
+        // Latin fragments (`s` of "it's"), which real customers do not track.
+        let w = loop {
+            let w = words[skip + self.rng.zipf(words.len() - skip)];
+            let latin_short = w.is_ascii() && w.len() < 3;
+            if !latin_short && !w.bytes().all(|b| b.is_ascii_digit()) {
+                break w;
+            }
+        };
         self.case_variant(w)
     }
 
@@ -1018,8 +1026,12 @@ impl<'a> Builder<'a> {
         let v = if self.real() {
             let w = self.real_word().to_lowercase();
             let chars: Vec<char> = w.chars().collect();
-            if chars.len() >= 6 && self.rng.chance(0.5) {
+            if chars.len() >= 7 && self.rng.chance(0.5) {
                 chars[..chars.len() - 2].iter().collect()
+            } else if w.is_ascii() && w.len() < 5 {
+                // A short substring matches nearly everything: make it a longer one.
+                let p = self.pseudo().to_lowercase();
+                format!("{w}{p}")
             } else {
                 w
             }
