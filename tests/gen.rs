@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use powertrack::r#gen::rules::{
-    Config, GeneratedRule, Reach, RuleSetGenerator, Shape, write_rules_body,
+    Config, GeneratedRule, Reach, RuleSetGenerator, Shape, ShapeMix, write_rules_body,
 };
 
 /// 10,000 rules of seed 1, generated once for all tests.
@@ -372,6 +372,7 @@ fn geo_areas_are_under_25_miles() {
 }
 
 #[test]
+#[allow(clippy::cast_precision_loss)] // counts of 10,000
 fn shapes_reach_and_lengths_follow_the_design() {
     let rules = ten_k();
     let n = rules.len() as f64;
@@ -436,15 +437,19 @@ fn popular_terms_recur_across_rules() {
 
 #[test]
 fn a_config_steers_the_mix() {
-    let mut config = Config::default();
-    config.live = 0.5;
-    config.shapes.single = 1000;
-    config.shapes.or_list = 0;
-    config.shapes.topic = 0;
-    config.shapes.negation = 0;
-    config.shapes.users = 0;
-    config.shapes.geo = 0;
-    config.shapes.profile_url = 0;
+    let config = Config {
+        live: 0.5,
+        shapes: ShapeMix {
+            single: 1000,
+            or_list: 0,
+            topic: 0,
+            negation: 0,
+            users: 0,
+            geo: 0,
+            profile_url: 0,
+        },
+        ..Config::default()
+    };
     let rules: Vec<_> = RuleSetGenerator::new(5)
         .with_config(config)
         .count(2000)

@@ -53,7 +53,10 @@ fn rules(a: &RulesArgs) -> ExitCode {
         Some(path) => match File::create(path) {
             Ok(f) => write_rules_body(BufWriter::new(f), generated),
             Err(e) => {
-                eprintln!("powertrack gen rules: cannot create {}: {e}", path.display());
+                eprintln!(
+                    "powertrack gen rules: cannot create {}: {e}",
+                    path.display()
+                );
                 return ExitCode::from(2);
             }
         },
