@@ -29,16 +29,76 @@ const SPEC_RULES: &[&str] = &[
 
 /// Words as they occur in posts of the corpus: several languages and scripts.
 const WORDS: &[&str] = &[
-    "snow", "rain", "weather", "storm", "news", "music", "love", "game", "football", "election",
-    "vote", "market", "crypto", "bitcoin", "coffee", "pizza", "travel", "photo", "video", "live",
-    "breaking", "update", "today", "tonight", "happy", "birthday", "nieve", "lluvia", "fútbol",
-    "música", "amor", "noticias", "neige", "pluie", "musique", "schnee", "regen", "nachrichten",
-    "снег", "новости", "東京", "地震", "ニュース", "サッカー", "뉴스", "날씨", "बारिश", "خبر",
-    "coca-cola", "covid19", "2024", "iphone", "android", "wildfire", "earthquake", "flood",
+    "snow",
+    "rain",
+    "weather",
+    "storm",
+    "news",
+    "music",
+    "love",
+    "game",
+    "football",
+    "election",
+    "vote",
+    "market",
+    "crypto",
+    "bitcoin",
+    "coffee",
+    "pizza",
+    "travel",
+    "photo",
+    "video",
+    "live",
+    "breaking",
+    "update",
+    "today",
+    "tonight",
+    "happy",
+    "birthday",
+    "nieve",
+    "lluvia",
+    "fútbol",
+    "música",
+    "amor",
+    "noticias",
+    "neige",
+    "pluie",
+    "musique",
+    "schnee",
+    "regen",
+    "nachrichten",
+    "снег",
+    "новости",
+    "東京",
+    "地震",
+    "ニュース",
+    "サッカー",
+    "뉴스",
+    "날씨",
+    "बारिश",
+    "خبر",
+    "coca-cola",
+    "covid19",
+    "2024",
+    "iphone",
+    "android",
+    "wildfire",
+    "earthquake",
+    "flood",
 ];
 
-const USERS: &[&str] = &["XDevelopers", "noaa", "jack", "api", "NWSHouston", "2244994945", "OnTheSnow"];
-const LANGS: &[&str] = &["en", "es", "fr", "de", "ja", "ko", "ru", "pt", "ar", "und", "zh-CN"];
+const USERS: &[&str] = &[
+    "XDevelopers",
+    "noaa",
+    "jack",
+    "api",
+    "NWSHouston",
+    "2244994945",
+    "OnTheSnow",
+];
+const LANGS: &[&str] = &[
+    "en", "es", "fr", "de", "ja", "ko", "ru", "pt", "ar", "und", "zh-CN",
+];
 
 struct Rng(u64);
 
@@ -69,9 +129,16 @@ fn clause(r: &mut Rng) -> String {
         10 => format!("from:{}", r.pick(USERS)),
         11 => format!("contains:{}", w.replace('-', "")),
         12 => format!("url_contains:\"{w}.com\""),
-        13 => format!("followers_count:{}..{}", r.below(1000), 1000 + r.below(100_000)),
+        13 => format!(
+            "followers_count:{}..{}",
+            r.below(1000),
+            1000 + r.below(100_000)
+        ),
         14 => format!("bio:\"{w}\""),
-        _ => format!("place_country:{}", ["US", "GB", "FR", "JP", "BR"][r.below(5)]),
+        _ => format!(
+            "place_country:{}",
+            ["US", "GB", "FR", "JP", "BR"][r.below(5)]
+        ),
     }
 }
 
@@ -80,7 +147,7 @@ fn synthetic_rule(r: &mut Rng) -> String {
         return r.pick(SPEC_RULES).to_string();
     }
     let mut parts = Vec::new();
-    for _ in 0..1 + r.below(3) {
+    for _ in 0..=r.below(3) {
         let n = 1 + r.below(5);
         if n == 1 {
             parts.push(clause(r));
@@ -94,7 +161,9 @@ fn synthetic_rule(r: &mut Rng) -> String {
     }
     match r.below(6) {
         0 => parts.push(format!("lang:{}", r.pick(LANGS))),
-        1 => parts.push(["has:links", "has:media", "-is:retweet", "is:verified"][r.below(4)].into()),
+        1 => {
+            parts.push(["has:links", "has:media", "-is:retweet", "is:verified"][r.below(4)].into());
+        }
         2 => parts.push(format!(
             "point_radius:[-{}.{:04} {}.{:04} {}km]",
             r.below(180),
@@ -118,7 +187,11 @@ fn bench(c: &mut Criterion) {
     let rules = rule_set(n);
     let bytes: usize = rules.iter().map(String::len).sum();
     // Every generated rule is valid: the bench measures the accepting path.
-    assert!(rules.iter().all(|r| Rule::parse(r).is_ok()), "{:?}", rules.iter().find(|r| Rule::parse(r).is_err()));
+    assert!(
+        rules.iter().all(|r| Rule::parse(r).is_ok()),
+        "{:?}",
+        rules.iter().find(|r| Rule::parse(r).is_err())
+    );
     common::record_workload(
         "syntax",
         &common::Workload {
@@ -132,7 +205,10 @@ fn bench(c: &mut Criterion) {
         },
     );
     let mut g = c.benchmark_group("syntax");
-    g.throughput(Throughput::ElementsAndBytes { elements: n as u64, bytes: bytes as u64 });
+    g.throughput(Throughput::ElementsAndBytes {
+        elements: n as u64,
+        bytes: bytes as u64,
+    });
     g.sample_size(10);
     g.bench_function("parse_validate", |b| {
         b.iter(|| {

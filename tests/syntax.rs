@@ -30,7 +30,11 @@ fn examples() -> Vec<Case> {
     let mut cases: Vec<Case> = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if let Some(rule) = line.strip_prefix("rule: ").or(line.strip_prefix("rule:")) {
-            cases.push(Case { line: i + 1, rule: rule.to_string(), expect: Ok(None) });
+            cases.push(Case {
+                line: i + 1,
+                rule: rule.to_string(),
+                expect: Ok(None),
+            });
         } else if line == "valid" {
         } else if let Some(p) = line.strip_prefix("prints: ") {
             cases.last_mut().unwrap().expect = Ok(Some(p.to_string()));
@@ -38,7 +42,11 @@ fn examples() -> Vec<Case> {
             let msg: String = serde_json::from_str(e).unwrap();
             cases.last_mut().unwrap().expect = Err(msg);
         } else {
-            assert!(line.is_empty() || line.starts_with('#'), "line {}: {line}", i + 1);
+            assert!(
+                line.is_empty() || line.starts_with('#'),
+                "line {}: {line}",
+                i + 1
+            );
         }
     }
     cases
@@ -55,7 +63,10 @@ fn grammar_examples() {
                 let printed = rule.to_string();
                 let want = prints.as_deref().unwrap_or(&case.rule);
                 if printed != want {
-                    failures.push(format!("line {}: printed {printed:?}, want {want:?}", case.line));
+                    failures.push(format!(
+                        "line {}: printed {printed:?}, want {want:?}",
+                        case.line
+                    ));
                 }
                 let again = Rule::parse(&printed).unwrap();
                 assert_eq!(again.expr(), rule.expr(), "line {}", case.line);
@@ -87,7 +98,10 @@ fn check_error_invariants(src: &str, err: &Error) {
         let s = d.span();
         assert!(s.start <= s.end && s.end <= src.len());
         assert!(src.is_char_boundary(s.start) && src.is_char_boundary(s.end));
-        assert!(d.position() == position(src, s.start) || d.position() == 1, "{d:?}");
+        assert!(
+            d.position() == position(src, s.start) || d.position() == 1,
+            "{d:?}"
+        );
     }
 }
 
@@ -96,9 +110,11 @@ fn check_error_invariants(src: &str, err: &Error) {
 #[test]
 fn spec4_validation_example_library() {
     let body = std::fs::read(manifest("tests/data/spec4_validation_request.json")).unwrap();
-    let want = std::fs::read_to_string(manifest("tests/data/spec4_validation_response.json"))
-        .unwrap();
-    let Body::Rules(rules) = Body::parse(&body, &Limits::api()).unwrap() else { panic!() };
+    let want =
+        std::fs::read_to_string(manifest("tests/data/spec4_validation_response.json")).unwrap();
+    let Body::Rules(rules) = Body::parse(&body, &Limits::api()).unwrap() else {
+        panic!()
+    };
     let got = validate(&rules).to_json("2017-03-16T02:33:01.827Z");
     assert_eq!(got, want.trim_end());
 }
@@ -114,8 +130,8 @@ fn spec4_validation_example_cli() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let got = String::from_utf8(out.stdout).unwrap();
-    let want = std::fs::read_to_string(manifest("tests/data/spec4_validation_response.json"))
-        .unwrap();
+    let want =
+        std::fs::read_to_string(manifest("tests/data/spec4_validation_response.json")).unwrap();
     let strip = |s: &str| s.trim_end()[..s.trim_end().rfind(",\"sent\":\"").unwrap()].to_string();
     assert_eq!(strip(&got), strip(&want));
     let sent = &got[got.rfind("\"sent\":\"").unwrap() + 8..got.trim_end().len() - 2];
@@ -137,7 +153,12 @@ fn cli_exit_codes_and_text_format() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     };
     let ok = run(&["validate"], r#"{"rules":[{"value":"snow","tag":"t1"}]}"#);
@@ -145,7 +166,10 @@ fn cli_exit_codes_and_text_format() {
     assert!(String::from_utf8_lossy(&ok.stdout).starts_with(
         r#"{"summary":{"valid":1,"not_valid":0},"detail":[{"rule":{"value":"snow","tag":"t1"},"valid":true}],"sent":""#
     ));
-    let bad = run(&["validate", "-", "--format", "text"], r#"{"rules":[{"value":"fish AND bird"}]}"#);
+    let bad = run(
+        &["validate", "-", "--format", "text"],
+        r#"{"rules":[{"value":"fish AND bird"}]}"#,
+    );
     assert_eq!(bad.status.code(), Some(1));
     let text = String::from_utf8(bad.stdout).unwrap();
     assert!(text.contains("    fish AND bird\n         ^^^\n"), "{text}");
@@ -155,7 +179,10 @@ fn cli_exit_codes_and_text_format() {
     assert!(String::from_utf8_lossy(&not_body.stderr).contains("Invalid JSON. The body must be"));
     let ids = run(&["validate"], r#"{"rule_ids":[1]}"#);
     assert_eq!(ids.status.code(), Some(2));
-    let too_many = run(&["validate", "--max-rules", "1"], r#"{"rules":[{"value":"a"},{"value":"b"}]}"#);
+    let too_many = run(
+        &["validate", "--max-rules", "1"],
+        r#"{"rules":[{"value":"a"},{"value":"b"}]}"#,
+    );
     assert_eq!(too_many.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&too_many.stderr).contains("Rule Limit"));
 }
@@ -164,7 +191,9 @@ fn cli_exit_codes_and_text_format() {
 #[test]
 fn bundled_example_rules_are_valid_and_cover_every_operator() {
     let body = std::fs::read(manifest("examples/rules.json")).unwrap();
-    let Body::Rules(rules) = Body::parse(&body, &Limits::api()).unwrap() else { panic!() };
+    let Body::Rules(rules) = Body::parse(&body, &Limits::api()).unwrap() else {
+        panic!()
+    };
     let response = validate(&rules);
     for d in &response.detail {
         assert!(d.is_valid(), "{:?}: {:?}", d.rule.value, d.result);
@@ -208,9 +237,10 @@ fn only_clause(rule: &str) -> ClauseKind {
 #[test]
 fn every_operator_and_alias() {
     for &op in Operator::ALL {
-        for (name, spelling) in
-            [(Some(op.name()), Spelling::Canonical), (op.alias(), Spelling::Alias)]
-        {
+        for (name, spelling) in [
+            (Some(op.name()), Spelling::Canonical),
+            (op.alias(), Spelling::Alias),
+        ] {
             let Some(name) = name else { continue };
             let arg = match op.arg_kind() {
                 powertrack::syntax::ArgKind::Text => "\"snow day\"",
@@ -227,8 +257,10 @@ fn every_operator_and_alias() {
             let rule = format!("{name}:{arg}");
             let kind = only_clause(&rule);
             assert_eq!(kind.operator(), Some(op), "{rule}");
-            if !matches!(op, Operator::Has | Operator::Is | Operator::Lang | Operator::Sample)
-                && op.arg_kind() != powertrack::syntax::ArgKind::PointRadius
+            if !matches!(
+                op,
+                Operator::Has | Operator::Is | Operator::Lang | Operator::Sample
+            ) && op.arg_kind() != powertrack::syntax::ArgKind::PointRadius
             {
                 assert_eq!(kind.spelling(), spelling, "{rule}");
             }
@@ -239,7 +271,9 @@ fn every_operator_and_alias() {
     for &v in HasValue::ALL {
         for name in [Some(v.name()), v.alias()].into_iter().flatten() {
             let rule = format!("has:{name}");
-            let ClauseKind::Has(h) = only_clause(&rule) else { panic!("{rule}") };
+            let ClauseKind::Has(h) = only_clause(&rule) else {
+                panic!("{rule}")
+            };
             assert_eq!(h.value, v);
             assert_eq!(ClauseKind::Has(h).to_string(), rule);
         }
@@ -255,41 +289,81 @@ fn every_operator_and_alias() {
 }
 
 #[test]
+#[allow(clippy::many_single_char_names)]
 fn typed_arguments() {
     let ClauseKind::PointRadius(p) = only_clause("point_radius:[-105.27346517 40.01924738 10.0mi]")
     else {
         panic!()
     };
-    assert_eq!((p.lon, p.lat, p.radius, p.unit), (-105.273_465_17, 40.019_247_38, 10.0, DistanceUnit::Miles));
+    assert_eq!(
+        (p.lon, p.lat, p.radius, p.unit),
+        (-105.273_465_17, 40.019_247_38, 10.0, DistanceUnit::Miles)
+    );
     assert!((p.radius_km() - 16.093_44).abs() < 1e-9);
-    let ClauseKind::StatusesCount(c) = only_clause("tweets_count:1000..10000") else { panic!() };
+    let ClauseKind::StatusesCount(c) = only_clause("tweets_count:1000..10000") else {
+        panic!()
+    };
     assert_eq!((c.spelling, c.range()), (Spelling::Alias, 1000..=10000));
-    let ClauseKind::FollowersCount(c) = only_clause("followers_count:10") else { panic!() };
+    let ClauseKind::FollowersCount(c) = only_clause("followers_count:10") else {
+        panic!()
+    };
     assert_eq!(c.range(), 10..=u64::MAX);
-    let ClauseKind::From(u) = only_clause("from:2244994945") else { panic!() };
+    let ClauseKind::From(u) = only_clause("from:2244994945") else {
+        panic!()
+    };
     assert_eq!(u.user, UserRef::Id(2_244_994_945));
-    let ClauseKind::From(u) = only_clause("from:XDevelopers") else { panic!() };
+    let ClauseKind::From(u) = only_clause("from:XDevelopers") else {
+        panic!()
+    };
     assert_eq!(u.user, UserRef::Name("XDevelopers".into()));
-    let ClauseKind::Mention(u) = only_clause("@0123") else { panic!() };
-    assert_eq!(u, UserRef::Name("0123".into()), "a leading zero keeps the spelling");
-    let ClauseKind::Phrase(p) = only_clause(r#""Toys \"R\" Us""#) else { panic!() };
-    assert_eq!((p.text.as_str(), p.raw.as_str()), (r#"Toys "R" Us"#, r#"Toys \"R\" Us"#));
-    let ClauseKind::Proximity(p) = only_clause(r#""social media research"~3"#) else { panic!() };
-    assert_eq!(p.terms().collect::<Vec<_>>(), ["social", "media", "research"]);
+    let ClauseKind::Mention(u) = only_clause("@0123") else {
+        panic!()
+    };
+    assert_eq!(
+        u,
+        UserRef::Name("0123".into()),
+        "a leading zero keeps the spelling"
+    );
+    let ClauseKind::Phrase(p) = only_clause(r#""Toys \"R\" Us""#) else {
+        panic!()
+    };
+    assert_eq!(
+        (p.text.as_str(), p.raw.as_str()),
+        (r#"Toys "R" Us"#, r#"Toys \"R\" Us"#)
+    );
+    let ClauseKind::Proximity(p) = only_clause(r#""social media research"~3"#) else {
+        panic!()
+    };
+    assert_eq!(
+        p.terms().collect::<Vec<_>>(),
+        ["social", "media", "research"]
+    );
     assert_eq!(p.distance, 3);
-    let ClauseKind::Source(s) = only_clause(r#"source:"X for iPhone""#) else { panic!() };
-    assert_eq!((s.text.as_str(), s.quoted.as_deref()), ("X for iPhone", Some("X for iPhone")));
-    let ClauseKind::Cashtag(w) = only_clause("$BRK.A") else { panic!() };
+    let ClauseKind::Source(s) = only_clause(r#"source:"X for iPhone""#) else {
+        panic!()
+    };
+    assert_eq!(
+        (s.text.as_str(), s.quoted.as_deref()),
+        ("X for iPhone", Some("X for iPhone"))
+    );
+    let ClauseKind::Cashtag(w) = only_clause("$BRK.A") else {
+        panic!()
+    };
     assert_eq!(w.text, "BRK.A");
-    let ClauseKind::BoundingBox(b) = only_clause("geo_bounding_box:[-105.301758 39.964069 -105.178505 40.09455]")
+    let ClauseKind::BoundingBox(b) =
+        only_clause("geo_bounding_box:[-105.301758 39.964069 -105.178505 40.09455]")
     else {
         panic!()
     };
-    assert_eq!((b.spelling, b.west, b.north), (Spelling::Alias, -105.301_758, 40.094_55));
+    assert_eq!(
+        (b.spelling, b.west, b.north),
+        (Spelling::Alias, -105.301_758, 40.094_55)
+    );
     assert!(matches!(only_clause("🍕"), ClauseKind::Emoji(_)));
     assert!(matches!(only_clause("coca-cola"), ClauseKind::Keyword(_)));
     // A retweets_of_status_id beyond 2^53 stays exact.
-    let ClauseKind::RetweetsOfStatusId(id) = only_clause("retweets_of_status_id:18446744073709551615")
+    let ClauseKind::RetweetsOfStatusId(id) =
+        only_clause("retweets_of_status_id:18446744073709551615")
     else {
         panic!()
     };
@@ -302,13 +376,23 @@ fn precedence_and_spans() {
     let rule = Rule::parse("apple OR iphone ipad").unwrap();
     let Expr::Or(or) = rule.expr() else { panic!() };
     assert_eq!(or.branches.len(), 2);
-    let Expr::And(and) = &or.branches[1] else { panic!() };
+    let Expr::And(and) = &or.branches[1] else {
+        panic!()
+    };
     assert_eq!(&rule.source()[and.span.range()], "iphone ipad");
     let rule = Rule::parse("  ipad iphone OR (android -tablet) ").unwrap();
     let Expr::Or(or) = rule.expr() else { panic!() };
-    assert_eq!(&rule.source()[or.span.range()], "ipad iphone OR (android -tablet)");
-    assert_eq!(&rule.source()[or.branches[1].span().range()], "(android -tablet)");
-    let Expr::Group(g) = &or.branches[1] else { panic!() };
+    assert_eq!(
+        &rule.source()[or.span.range()],
+        "ipad iphone OR (android -tablet)"
+    );
+    assert_eq!(
+        &rule.source()[or.branches[1].span().range()],
+        "(android -tablet)"
+    );
+    let Expr::Group(g) = &or.branches[1] else {
+        panic!()
+    };
     let Expr::And(and) = &*g.expr else { panic!() };
     assert_eq!(&rule.source()[and.items[1].span().range()], "-tablet");
     assert_eq!(rule.to_string(), "ipad iphone OR (android -tablet)");
@@ -319,7 +403,10 @@ fn precedence_and_spans() {
 fn equality_ignores_spans() {
     assert_eq!(parse("a  OR\tb").unwrap(), parse("a OR b").unwrap());
     assert_ne!(parse("(a OR b)").unwrap(), parse("a OR b").unwrap());
-    assert_ne!(parse("tweets_count:1").unwrap(), parse("statuses_count:1").unwrap());
+    assert_ne!(
+        parse("tweets_count:1").unwrap(),
+        parse("statuses_count:1").unwrap()
+    );
 }
 
 fn deep_rule(depth: usize) -> String {
@@ -371,18 +458,32 @@ fn length_limit_counts_utf16_units() {
     let at_limit = format!("{} snow", "a".repeat(2043));
     assert!(Rule::parse(&at_limit).is_ok());
     let over = format!("{} snow", "a".repeat(2044));
-    assert_eq!(Rule::parse(&over).unwrap_err().kind(), &ErrorKind::TooLong(2049));
+    assert_eq!(
+        Rule::parse(&over).unwrap_err().kind(),
+        &ErrorKind::TooLong(2049)
+    );
     let emoji_over = "🍕".repeat(1025);
-    assert_eq!(Rule::parse(&emoji_over).unwrap_err().kind(), &ErrorKind::TooLong(2050));
+    assert_eq!(
+        Rule::parse(&emoji_over).unwrap_err().kind(),
+        &ErrorKind::TooLong(2050)
+    );
 }
 
 #[test]
 fn several_errors_are_all_reported_in_order() {
     let err = Rule::parse("a AND b or c NOT d").unwrap_err();
-    let kinds: Vec<_> = err.diagnostics().iter().map(|d| (d.kind().clone(), d.position())).collect();
+    let kinds: Vec<_> = err
+        .diagnostics()
+        .iter()
+        .map(|d| (d.kind().clone(), d.position()))
+        .collect();
     assert_eq!(
         kinds,
-        [(ErrorKind::AmbiguousAnd, 3), (ErrorKind::AmbiguousOr, 9), (ErrorKind::AmbiguousNot, 14)]
+        [
+            (ErrorKind::AmbiguousAnd, 3),
+            (ErrorKind::AmbiguousOr, 9),
+            (ErrorKind::AmbiguousNot, 14)
+        ]
     );
     let err = Rule::parse("the -is:nullcast OR -sample:5").unwrap_err();
     assert!(err.diagnostics().len() >= 2, "{err}");
@@ -411,10 +512,14 @@ fn walk_visits_every_node_with_negation_depth() {
             seen.push((c.kind.to_string(), n));
         }
     });
-    let want: Vec<(String, usize)> =
-        [("a", 0), ("b", 1), ("c", 2), ("d", 0), ("e", 0)].map(|(s, n)| (s.to_string(), n)).into();
+    let want: Vec<(String, usize)> = [("a", 0), ("b", 1), ("c", 2), ("d", 0), ("e", 0)]
+        .map(|(s, n)| (s.to_string(), n))
+        .into();
     assert_eq!(seen, want);
-    let negated: Vec<_> =
-        expr.clauses().into_iter().map(|(c, neg)| (c.kind.to_string(), neg)).collect();
+    let negated: Vec<_> = expr
+        .clauses()
+        .into_iter()
+        .map(|(c, neg)| (c.kind.to_string(), neg))
+        .collect();
     assert_eq!(negated[2], ("c".to_string(), false));
 }

@@ -28,7 +28,9 @@ impl DetailError {
         match self {
             DetailError::Rule(e) => e.powertrack_message(),
             DetailError::TagTooLong(n) => {
-                format!("Rule tags must be at most {MAX_TAG_LEN} characters long; this tag has {n}\n")
+                format!(
+                    "Rule tags must be at most {MAX_TAG_LEN} characters long; this tag has {n}\n"
+                )
             }
         }
     }
@@ -59,7 +61,10 @@ pub fn validate(rules: &[RuleEntry]) -> ValidationResponse {
                 Ok(_) if tag_len > MAX_TAG_LEN => Err(DetailError::TagTooLong(tag_len)),
                 other => other,
             };
-            Detail { rule: r.clone(), result }
+            Detail {
+                rule: r.clone(),
+                result,
+            }
         })
         .collect();
     ValidationResponse { detail }

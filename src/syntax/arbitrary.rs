@@ -17,7 +17,9 @@ const START: &[char] = &[
     'a', 'b', 'c', 'n', 's', 'x', 'z', 'A', 'O', 'R', 'Z', '0', '1', '9', 'é', 'ñ', 'ß', 'ж', '中',
     '🍕',
 ];
-const REST: &[char] = &['a', 'e', 'o', 'N', 'D', '0', '7', '.', '\'', '-', '_', 'é', '/', '!', '#'];
+const REST: &[char] = &[
+    'a', 'e', 'o', 'N', 'D', '0', '7', '.', '\'', '-', '_', 'é', '/', '!', '#',
+];
 
 fn word(u: &mut Unstructured<'_>, start: &[char], rest: &[char], max: usize) -> Result<String> {
     let mut s = String::new();
@@ -53,11 +55,19 @@ fn phrase(u: &mut Unstructured<'_>) -> Result<Phrase> {
 }
 
 fn spelling(u: &mut Unstructured<'_>, has_alias: bool) -> Result<Spelling> {
-    Ok(if has_alias && u.arbitrary()? { Spelling::Alias } else { Spelling::Canonical })
+    Ok(if has_alias && u.arbitrary()? {
+        Spelling::Alias
+    } else {
+        Spelling::Canonical
+    })
 }
 
 fn text_arg(u: &mut Unstructured<'_>, has_alias: bool) -> Result<TextArg> {
-    let mut a = if u.arbitrary()? { TextArg::quoted(phrase(u)?.text) } else { TextArg::bare(keyword(u)?) };
+    let mut a = if u.arbitrary()? {
+        TextArg::quoted(phrase(u)?.text)
+    } else {
+        TextArg::bare(keyword(u)?)
+    };
     a.spelling = spelling(u, has_alias)?;
     Ok(a)
 }
@@ -77,9 +87,17 @@ fn count(u: &mut Unstructured<'_>, has_alias: bool) -> Result<CountArg> {
     let a: u64 = u.arbitrary()?;
     Ok(if u.arbitrary()? {
         let b: u64 = u.arbitrary()?;
-        CountArg { spelling, min: a.min(b), max: Some(a.max(b)) }
+        CountArg {
+            spelling,
+            min: a.min(b),
+            max: Some(a.max(b)),
+        }
     } else {
-        CountArg { spelling, min: a, max: None }
+        CountArg {
+            spelling,
+            min: a,
+            max: None,
+        }
     })
 }
 
@@ -95,7 +113,11 @@ fn point(u: &mut Unstructured<'_>) -> Result<PointRadius> {
         lon: float(u, -180.0, 180.0)?,
         lat: float(u, -90.0, 90.0)?,
         radius: float(u, 0.001, if km { 40.0 } else { 24.9 })?,
-        unit: if km { DistanceUnit::Kilometers } else { DistanceUnit::Miles },
+        unit: if km {
+            DistanceUnit::Kilometers
+        } else {
+            DistanceUnit::Miles
+        },
     })
 }
 
@@ -107,25 +129,60 @@ fn bbox(u: &mut Unstructured<'_>, has_alias: bool) -> Result<BoundingBox> {
     if east > 180.0 {
         east -= 360.0;
     }
-    Ok(BoundingBox { spelling, west, south, east, north: south + float(u, 0.0, 0.2)? })
+    Ok(BoundingBox {
+        spelling,
+        west,
+        south,
+        east,
+        north: south + float(u, 0.0, 0.2)?,
+    })
 }
 
 fn clause_kind(u: &mut Unstructured<'_>) -> Result<ClauseKind> {
     use ClauseKind as K;
     Ok(match u.int_in_range(0..=37)? {
         0 => K::Keyword(Word::new(keyword(u)?)),
-        1 => K::Emoji(Word::new(*u.choose(&["🍕", "🤖", "👍🏽", "👨\u{200d}👩\u{200d}👧", "🇬🇧"])?)),
+        1 => K::Emoji(Word::new(*u.choose(&[
+            "🍕",
+            "🤖",
+            "👍🏽",
+            "👨\u{200d}👩\u{200d}👧",
+            "🇬🇧",
+        ])?)),
         2 => K::Phrase(phrase(u)?),
-        3 => K::Proximity(Proximity { phrase: phrase(u)?, distance: u.int_in_range(1..=6)? }),
-        4 => K::Hashtag(Word::new(word(u, START, &['a', '1', '_', 'ñ', 'Z'], 10)?.replace('🍕', "p"))),
+        3 => K::Proximity(Proximity {
+            phrase: phrase(u)?,
+            distance: u.int_in_range(1..=6)?,
+        }),
+        4 => K::Hashtag(Word::new(
+            word(u, START, &['a', '1', '_', 'ñ', 'Z'], 10)?.replace('🍕', "p"),
+        )),
         5 => K::Mention(user(u)?),
-        6 => K::Cashtag(Word::new(word(u, &['A', 'T', 'b'], &['A', '0', '_', 'Z'], 5)? + if u.arbitrary()? { ".A" } else { "" })),
+        6 => K::Cashtag(Word::new(
+            word(u, &['A', 'T', 'b'], &['A', '0', '_', 'Z'], 5)?
+                + if u.arbitrary()? { ".A" } else { "" },
+        )),
         7 => K::Contains(text_arg(u, false)?),
-        8 => K::From(UserArg { spelling: Spelling::Canonical, user: user(u)? }),
-        9 => K::To(UserArg { spelling: Spelling::Canonical, user: user(u)? }),
-        10 => K::RetweetsOf(UserArg { spelling: spelling(u, true)?, user: user(u)? }),
-        11 => K::RetweetsOfStatusId(IdArg { spelling: spelling(u, true)?, id: u.arbitrary()? }),
-        12 => K::InReplyToStatusId(IdArg { spelling: spelling(u, true)?, id: u.arbitrary()? }),
+        8 => K::From(UserArg {
+            spelling: Spelling::Canonical,
+            user: user(u)?,
+        }),
+        9 => K::To(UserArg {
+            spelling: Spelling::Canonical,
+            user: user(u)?,
+        }),
+        10 => K::RetweetsOf(UserArg {
+            spelling: spelling(u, true)?,
+            user: user(u)?,
+        }),
+        11 => K::RetweetsOfStatusId(IdArg {
+            spelling: spelling(u, true)?,
+            id: u.arbitrary()?,
+        }),
+        12 => K::InReplyToStatusId(IdArg {
+            spelling: spelling(u, true)?,
+            id: u.arbitrary()?,
+        }),
         13 => K::Url(text_arg(u, false)?),
         14 => K::UrlTitle(text_arg(u, true)?),
         15 => K::UrlDescription(text_arg(u, true)?),
@@ -140,7 +197,10 @@ fn clause_kind(u: &mut Unstructured<'_>) -> Result<ClauseKind> {
         24 => K::Lang(Lang::nth(u.arbitrary()?)),
         25 => {
             let value = *u.choose(HasValue::ALL)?;
-            K::Has(HasArg { spelling: spelling(u, value.alias().is_some())?, value })
+            K::Has(HasArg {
+                spelling: spelling(u, value.alias().is_some())?,
+                value,
+            })
         }
         26 => K::Is(*u.choose(IsValue::ALL)?),
         27 => K::Sample(u.int_in_range(1..=100)?),
@@ -164,11 +224,17 @@ fn clause_kind(u: &mut Unstructured<'_>) -> Result<ClauseKind> {
 }
 
 fn leaf(u: &mut Unstructured<'_>) -> Result<Expr> {
-    Ok(Expr::Clause(Clause { span: Span::default(), kind: clause_kind(u)? }))
+    Ok(Expr::Clause(Clause {
+        span: Span::default(),
+        kind: clause_kind(u)?,
+    }))
 }
 
 fn group(e: Expr) -> Expr {
-    Expr::Group(Group { span: Span::default(), expr: Box::new(e) })
+    Expr::Group(Group {
+        span: Span::default(),
+        expr: Box::new(e),
+    })
 }
 
 fn expr(u: &mut Unstructured<'_>, depth: u32) -> Result<Expr> {
@@ -185,13 +251,19 @@ fn expr(u: &mut Unstructured<'_>, depth: u32) -> Result<Expr> {
                     e => e,
                 };
                 let e = if !matches!(e, Expr::Not(_)) && u.ratio(1, 3)? {
-                    Expr::Not(Not { span: Span::default(), expr: Box::new(e) })
+                    Expr::Not(Not {
+                        span: Span::default(),
+                        expr: Box::new(e),
+                    })
                 } else {
                     e
                 };
                 items.push(e);
             }
-            Expr::And(And { span: Span::default(), items })
+            Expr::And(And {
+                span: Span::default(),
+                items,
+            })
         }
         3 => {
             let mut branches = Vec::new();
@@ -201,15 +273,22 @@ fn expr(u: &mut Unstructured<'_>, depth: u32) -> Result<Expr> {
                     e => e,
                 });
             }
-            Expr::Or(Or { span: Span::default(), branches })
+            Expr::Or(Or {
+                span: Span::default(),
+                branches,
+            })
         }
         4 => group(expr(u, depth + 1)?),
         _ => match expr(u, depth + 1)? {
-            e @ (Expr::Or(_) | Expr::And(_)) => {
-                Expr::Not(Not { span: Span::default(), expr: Box::new(group(e)) })
-            }
+            e @ (Expr::Or(_) | Expr::And(_)) => Expr::Not(Not {
+                span: Span::default(),
+                expr: Box::new(group(e)),
+            }),
             e @ Expr::Not(_) => e,
-            e => Expr::Not(Not { span: Span::default(), expr: Box::new(e) }),
+            e => Expr::Not(Not {
+                span: Span::default(),
+                expr: Box::new(e),
+            }),
         },
     })
 }

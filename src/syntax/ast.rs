@@ -153,7 +153,13 @@ macro_rules! eq_ignoring_span {
         })*
     };
 }
-eq_ignoring_span!(Or { branches }, And { items }, Not { expr }, Group { expr }, Clause { kind });
+eq_ignoring_span!(
+    Or { branches },
+    And { items },
+    Not { expr },
+    Group { expr },
+    Clause { kind }
+);
 
 /// The kinds of clause.
 ///
@@ -404,14 +410,22 @@ pub struct TextArg {
 impl TextArg {
     /// A bare (unquoted) value; it must be a valid bare value for printing to re-parse.
     pub fn bare(text: impl Into<String>) -> TextArg {
-        TextArg { spelling: Spelling::Canonical, text: text.into(), quoted: None }
+        TextArg {
+            spelling: Spelling::Canonical,
+            text: text.into(),
+            quoted: None,
+        }
     }
 
     /// A quoted value, escaped canonically.
     pub fn quoted(text: impl Into<String>) -> TextArg {
         let text = text.into();
         let raw = escape(&text);
-        TextArg { spelling: Spelling::Canonical, text, quoted: Some(raw) }
+        TextArg {
+            spelling: Spelling::Canonical,
+            text,
+            quoted: Some(raw),
+        }
     }
 }
 

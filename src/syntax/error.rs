@@ -120,14 +120,21 @@ impl ErrorKind {
             ),
             K::SampleWithOr => f.write_str(SAMPLE_WITH_OR),
             K::NegatedSample => f.write_str("The sample operator cannot be negated"),
-            K::NullcastNotNegated => f.write_str(
-                "The is:nullcast operator can only be used negated, as -is:nullcast",
-            ),
+            K::NullcastNotNegated => {
+                f.write_str("The is:nullcast operator can only be used negated, as -is:nullcast")
+            }
             K::SourceStandalone => f.write_str(
                 "The source operator cannot be used alone; combine it with another positive clause",
             ),
-            K::InvalidArgument { operator, value, expected } => {
-                write!(f, "Invalid value '{value}' for {operator}: expected {expected}")
+            K::InvalidArgument {
+                operator,
+                value,
+                expected,
+            } => {
+                write!(
+                    f,
+                    "Invalid value '{value}' for {operator}: expected {expected}"
+                )
             }
             K::ProximityDistance(n) => write!(
                 f,
@@ -152,10 +159,7 @@ impl ErrorKind {
                 f,
                 "Rules must be at most {MAX_RULE_LEN} characters long; this rule has {n}"
             ),
-            K::TooDeep => write!(
-                f,
-                "Rules must not nest groups more than {MAX_DEPTH} deep"
-            ),
+            K::TooDeep => write!(f, "Rules must not nest groups more than {MAX_DEPTH} deep"),
         }
     }
 
@@ -167,7 +171,10 @@ impl ErrorKind {
     /// Lexer-level and "mismatched input" errors end with a blank line in PowerTrack's responses
     /// (§7 #5, #6).
     fn double_newline(&self) -> bool {
-        matches!(self, ErrorKind::NoViableCharacter(_) | ErrorKind::Mismatched { .. })
+        matches!(
+            self,
+            ErrorKind::NoViableCharacter(_) | ErrorKind::Mismatched { .. }
+        )
     }
 
     /// Errors PowerTrack reports without any position (§7 #17).
@@ -187,12 +194,20 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic for `span` of `rule` (the position is computed from the span's start).
     pub fn new(kind: ErrorKind, span: Span, rule: &str) -> Diagnostic {
-        Diagnostic { position: position(rule, span.start), kind, span }
+        Diagnostic {
+            position: position(rule, span.start),
+            kind,
+            span,
+        }
     }
 
     /// A diagnostic reported at position 1 (whole-rule checks), spanning `span`.
     pub(crate) fn at_start(kind: ErrorKind, span: Span) -> Diagnostic {
-        Diagnostic { kind, span, position: 1 }
+        Diagnostic {
+            kind,
+            span,
+            position: 1,
+        }
     }
 
     /// What is wrong.
@@ -218,7 +233,8 @@ impl Diagnostic {
     /// ```
     pub fn powertrack_message(&self) -> String {
         let mut s = String::new();
-        self.write_message(&mut s).expect("writing to a String cannot fail");
+        self.write_message(&mut s)
+            .expect("writing to a String cannot fail");
         s
     }
 
@@ -231,7 +247,11 @@ impl Diagnostic {
                 write!(f, " (at position {})", self.position)?;
             }
         }
-        f.write_str(if self.kind.double_newline() { "\n\n" } else { "\n" })
+        f.write_str(if self.kind.double_newline() {
+            "\n\n"
+        } else {
+            "\n"
+        })
     }
 }
 
@@ -239,7 +259,11 @@ impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.kind.write_text(f)?;
         if self.kind.has_position() {
-            let at = if self.kind.position_without_at() { "" } else { "at " };
+            let at = if self.kind.position_without_at() {
+                ""
+            } else {
+                "at "
+            };
             write!(f, " ({at}position {})", self.position)?;
         }
         Ok(())
@@ -269,7 +293,10 @@ impl Error {
     /// An error of `rule` made of `diagnostics` (at least one).
     pub(crate) fn new(rule: &str, diagnostics: Vec<Diagnostic>) -> Error {
         debug_assert!(!diagnostics.is_empty());
-        Error { rule: rule.to_string(), diagnostics }
+        Error {
+            rule: rule.to_string(),
+            diagnostics,
+        }
     }
 
     /// The rule text.
@@ -292,7 +319,8 @@ impl Error {
     pub fn powertrack_message(&self) -> String {
         let mut s = String::new();
         for d in &self.diagnostics {
-            d.write_message(&mut s).expect("writing to a String cannot fail");
+            d.write_message(&mut s)
+                .expect("writing to a String cannot fail");
         }
         s
     }

@@ -3,8 +3,8 @@
 //! and `NOT` are recorded and parsing goes on, as PowerTrack reports them with other errors.
 
 use super::ast::{
-    And, BoundingBox, Clause, ClauseKind, CountArg, DistanceUnit, Expr, Group, HasArg, IdArg,
-    Not, Or, Phrase, PointRadius, Proximity, TextArg, UserArg, UserRef, Word,
+    And, BoundingBox, Clause, ClauseKind, CountArg, DistanceUnit, Expr, Group, HasArg, IdArg, Not,
+    Or, Phrase, PointRadius, Proximity, TextArg, UserArg, UserRef, Word,
 };
 use super::chars::{
     Reserved, is_ascii_delimiter, is_cashtag, is_emoji, is_hashtag_char, is_identifier,
@@ -29,7 +29,13 @@ pub(crate) struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     pub(crate) fn new(src: &'a str) -> Parser<'a> {
-        Parser { src, b: src.as_bytes(), pos: 0, depth: 0, soft: Vec::new() }
+        Parser {
+            src,
+            b: src.as_bytes(),
+            pos: 0,
+            depth: 0,
+            soft: Vec::new(),
+        }
     }
 
     /// Parses the whole rule.
@@ -52,14 +58,22 @@ impl<'a> Parser<'a> {
     /// `Cannot parse rule at '<char>'` (or `'<EOF>'`) at `at`.
     fn cannot_parse_at(&self, at: usize) -> Diagnostic {
         if at >= self.b.len() {
-            return self.err(ErrorKind::CannotParse("<EOF>".into()), self.b.len(), self.b.len());
+            return self.err(
+                ErrorKind::CannotParse("<EOF>".into()),
+                self.b.len(),
+                self.b.len(),
+            );
         }
         let c = self.src[at..].chars().next().unwrap_or('?');
         self.err(ErrorKind::CannotParse(c.to_string()), at, at + c.len_utf8())
     }
 
     fn token_at(&self, at: usize) -> String {
-        self.src[at..].chars().next().map(String::from).unwrap_or_default()
+        self.src[at..]
+            .chars()
+            .next()
+            .map(String::from)
+            .unwrap_or_default()
     }
 
     fn peek(&self) -> Option<u8> {
@@ -141,7 +155,10 @@ impl<'a> Parser<'a> {
             branches.push(self.parse_and()?);
             self.skip_ws();
         }
-        let span = Span::new(branches[0].span().start, branches[branches.len() - 1].span().end);
+        let span = Span::new(
+            branches[0].span().start,
+            branches[branches.len() - 1].span().end,
+        );
         Ok(Expr::Or(Or { span, branches }))
     }
 
@@ -178,7 +195,10 @@ impl<'a> Parser<'a> {
         }
         let expr = self.parse_primary()?;
         let span = Span::new(start, expr.span().end);
-        Ok(Expr::Not(Not { span, expr: Box::new(expr) }))
+        Ok(Expr::Not(Not {
+            span,
+            expr: Box::new(expr),
+        }))
     }
 
     fn parse_primary(&mut self) -> PResult<Expr> {
@@ -218,7 +238,10 @@ impl<'a> Parser<'a> {
             None => {
                 let end = self.b.len();
                 return Err(self.err(
-                    ErrorKind::Mismatched { found: "EOF".into(), expected: ")" },
+                    ErrorKind::Mismatched {
+                        found: "EOF".into(),
+                        expected: ")",
+                    },
                     end,
                     end,
                 ));
@@ -226,7 +249,10 @@ impl<'a> Parser<'a> {
             Some(_) => return Err(self.cannot_parse_at(self.pos)),
         }
         self.depth -= 1;
-        Ok(Expr::Group(Group { span: Span::new(start, self.pos), expr: Box::new(inner) }))
+        Ok(Expr::Group(Group {
+            span: Span::new(start, self.pos),
+            expr: Box::new(inner),
+        }))
     }
 
     /// Reads `"…"` at the current position: the text with escapes resolved and the raw text.
@@ -254,7 +280,10 @@ impl<'a> Parser<'a> {
                 if text.trim().is_empty() {
                     return Err(self.err(ErrorKind::EmptyPhrase, start, self.pos));
                 }
-                return Ok(Phrase { text, raw: raw.to_string() });
+                return Ok(Phrase {
+                    text,
+                    raw: raw.to_string(),
+                });
             }
             // A backslash: `\"` and `\\` are escapes, any other backslash is literal.
             match self.b.get(i + 1) {
@@ -285,17 +314,18 @@ impl<'a> Parser<'a> {
             return Err(self.cannot_parse_at(self.pos));
         }
         let digits = &self.src[digits_start..self.pos];
-        let distance = match digits.parse::<u8>() {
-            Ok(n @ 1..=6) => n,
-            _ => {
-                return Err(self.err(
-                    ErrorKind::ProximityDistance(digits.to_string()),
-                    digits_start,
-                    self.pos,
-                ));
-            }
+        let Ok(distance @ 1..=6) = digits.parse::<u8>() else {
+            return Err(self.err(
+                ErrorKind::ProximityDistance(digits.to_string()),
+                digits_start,
+                self.pos,
+            ));
         };
-        Ok(clause(start, self.pos, ClauseKind::Proximity(Proximity { phrase, distance })))
+        Ok(clause(
+            start,
+            self.pos,
+            ClauseKind::Proximity(Proximity { phrase, distance }),
+        ))
     }
 
     /// Reads the bare word after a one-byte sigil (`#`, `@`, `$`).
@@ -311,7 +341,11 @@ impl<'a> Parser<'a> {
         if text.is_empty() || !text.chars().all(is_hashtag_char) {
             return Err(self.no_viable_input(start, self.pos));
         }
-        Ok(clause(start, self.pos, ClauseKind::Hashtag(Word::new(text))))
+        Ok(clause(
+            start,
+            self.pos,
+            ClauseKind::Hashtag(Word::new(text)),
+        ))
     }
 
     fn parse_mention(&mut self) -> PResult<Expr> {
@@ -327,11 +361,19 @@ impl<'a> Parser<'a> {
         if !is_cashtag(text) {
             return Err(self.no_viable_input(start, self.pos));
         }
-        Ok(clause(start, self.pos, ClauseKind::Cashtag(Word::new(text))))
+        Ok(clause(
+            start,
+            self.pos,
+            ClauseKind::Cashtag(Word::new(text)),
+        ))
     }
 
     fn no_viable_input(&self, start: usize, end: usize) -> Diagnostic {
-        self.err(ErrorKind::NoViableInput(self.src[start..end].to_string()), start, end)
+        self.err(
+            ErrorKind::NoViableInput(self.src[start..end].to_string()),
+            start,
+            end,
+        )
     }
 
     /// Rejects a bare word or value whose first character may not start one.
@@ -405,9 +447,8 @@ impl<'a> Parser<'a> {
             }
             ArgKind::Id => {
                 let (end, value) = self.bare_value(at)?;
-                let id = parse_digits(value).ok_or_else(|| {
-                    self.invalid(op, spelling, at, end, "a numeric post id")
-                })?;
+                let id = parse_digits(value)
+                    .ok_or_else(|| self.invalid(op, spelling, at, end, "a numeric post id"))?;
                 let arg = IdArg { spelling, id };
                 if op == Operator::RetweetsOfStatusId {
                     ClauseKind::RetweetsOfStatusId(arg)
@@ -418,7 +459,13 @@ impl<'a> Parser<'a> {
             ArgKind::Count => {
                 let (end, value) = self.bare_value(at)?;
                 let (min, max) = parse_count(value).ok_or_else(|| {
-                    self.invalid(op, spelling, at, end, "a count N or an inclusive range N..M")
+                    self.invalid(
+                        op,
+                        spelling,
+                        at,
+                        end,
+                        "a count N or an inclusive range N..M",
+                    )
                 })?;
                 let arg = CountArg { spelling, min, max };
                 match op {
@@ -487,7 +534,11 @@ impl<'a> Parser<'a> {
 
     fn unknown(&self, start: usize, end: usize) -> Diagnostic {
         let end = self.run_end(end);
-        self.err(ErrorKind::UnknownOperator(self.src[start..end].to_string()), start, end)
+        self.err(
+            ErrorKind::UnknownOperator(self.src[start..end].to_string()),
+            start,
+            end,
+        )
     }
 
     fn invalid(
@@ -534,10 +585,18 @@ impl<'a> Parser<'a> {
         if self.b.get(at) == Some(&b'"') {
             self.pos = at;
             let p = self.quoted()?;
-            return Ok(TextArg { spelling, text: p.text, quoted: Some(p.raw) });
+            return Ok(TextArg {
+                spelling,
+                text: p.text,
+                quoted: Some(p.raw),
+            });
         }
         let (_, value) = self.bare_value(at)?;
-        Ok(TextArg { spelling, text: value.to_string(), quoted: None })
+        Ok(TextArg {
+            spelling,
+            text: value.to_string(),
+            quoted: None,
+        })
     }
 
     /// Reads `[arg arg …]` at `at` into (start, text) pairs of its space-separated arguments;
@@ -558,7 +617,10 @@ impl<'a> Parser<'a> {
                 None => {
                     let end = self.b.len();
                     return Err(self.err(
-                        ErrorKind::Mismatched { found: "EOF".into(), expected: "]" },
+                        ErrorKind::Mismatched {
+                            found: "EOF".into(),
+                            expected: "]",
+                        },
                         end,
                         end,
                     ));
@@ -617,11 +679,17 @@ impl<'a> Parser<'a> {
     fn point_radius(&mut self, at: usize) -> PResult<PointRadius> {
         let (args, close) = self.bracket_args(at)?;
         let arg = |i: usize| args.get(i).copied();
-        let Some((s0, t0)) = arg(0) else { return Err(self.cannot_parse_at(close)) };
+        let Some((s0, t0)) = arg(0) else {
+            return Err(self.cannot_parse_at(close));
+        };
         let lon = self.coordinate(s0, t0, 180.0)?;
-        let Some((s1, t1)) = arg(1) else { return Err(self.cannot_parse_at(close)) };
+        let Some((s1, t1)) = arg(1) else {
+            return Err(self.cannot_parse_at(close));
+        };
         let lat = self.coordinate(s1, t1, 90.0)?;
-        let Some((s2, t2)) = arg(2) else { return Err(self.cannot_parse_at(close)) };
+        let Some((s2, t2)) = arg(2) else {
+            return Err(self.cannot_parse_at(close));
+        };
         let (num, unit) = if let Some(n) = t2.strip_suffix("mi") {
             (n, DistanceUnit::Miles)
         } else if let Some(n) = t2.strip_suffix("km") {
@@ -635,7 +703,12 @@ impl<'a> Parser<'a> {
         if let Some(&(s3, t3)) = args.get(3) {
             return Err(self.err(ErrorKind::CannotParse(t3.to_string()), s3, s3 + t3.len()));
         }
-        let pr = PointRadius { lon, lat, radius, unit };
+        let pr = PointRadius {
+            lon,
+            lat,
+            radius,
+            unit,
+        };
         if !geo::radius_ok(&pr) {
             return Err(self.err(ErrorKind::RadiusTooLarge, s2, s2 + t2.len()));
         }
@@ -646,13 +719,21 @@ impl<'a> Parser<'a> {
         let (args, close) = self.bracket_args(at)?;
         let mut v = [0.0; 4];
         for (i, slot) in v.iter_mut().enumerate() {
-            let Some(&(s, t)) = args.get(i) else { return Err(self.cannot_parse_at(close)) };
+            let Some(&(s, t)) = args.get(i) else {
+                return Err(self.cannot_parse_at(close));
+            };
             *slot = self.coordinate(s, t, if i % 2 == 0 { 180.0 } else { 90.0 })?;
         }
         if let Some(&(s4, t4)) = args.get(4) {
             return Err(self.err(ErrorKind::CannotParse(t4.to_string()), s4, s4 + t4.len()));
         }
-        let bbox = BoundingBox { spelling, west: v[0], south: v[1], east: v[2], north: v[3] };
+        let bbox = BoundingBox {
+            spelling,
+            west: v[0],
+            south: v[1],
+            east: v[2],
+            north: v[3],
+        };
         if bbox.south > bbox.north {
             return Err(self.err(ErrorKind::BoxInverted, at, self.pos));
         }
@@ -664,7 +745,10 @@ impl<'a> Parser<'a> {
 }
 
 fn clause(start: usize, end: usize, kind: ClauseKind) -> Expr {
-    Expr::Clause(Clause { span: Span::new(start, end), kind })
+    Expr::Clause(Clause {
+        span: Span::new(start, end),
+        kind,
+    })
 }
 
 fn text_clause(op: Operator, arg: TextArg) -> ClauseKind {
@@ -693,7 +777,8 @@ fn user_ref(text: &str) -> Option<UserRef> {
     if !is_user_name(text) {
         return None;
     }
-    let numeric = text.bytes().all(|b| b.is_ascii_digit()) && (text.len() == 1 || !text.starts_with('0'));
+    let numeric =
+        text.bytes().all(|b| b.is_ascii_digit()) && (text.len() == 1 || !text.starts_with('0'));
     if numeric {
         return parse_digits(text).map(UserRef::Id);
     }

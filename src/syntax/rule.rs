@@ -27,13 +27,20 @@ impl Rule {
     /// Parses and validates `rule` as PowerTrack's Rules API does: the grammar, every operator's
     /// argument, then the whole-rule checks (spec §2.3). On failure the error lists every
     /// problem found, with PowerTrack's messages.
+    ///
+    /// # Errors
+    ///
+    /// An [`Error`] listing every problem of the rule.
     pub fn parse(rule: &str) -> Result<Rule, Error> {
         let mut diags = Vec::new();
         match parse_inner(rule, &mut diags) {
             Some(expr) => {
                 validate::check(&expr, rule, &mut diags);
                 if diags.is_empty() {
-                    Ok(Rule { source: rule.to_string(), expr })
+                    Ok(Rule {
+                        source: rule.to_string(),
+                        expr,
+                    })
                 } else {
                     Err(Error::new(rule, diags))
                 }
@@ -76,6 +83,10 @@ impl FromStr for Rule {
 /// Parses `rule`'s grammar and operator arguments only, without the whole-rule checks of
 /// [`Rule::parse`] (so `-cat` parses here): for tools and for printing round trips.
 ///
+/// # Errors
+///
+/// An [`Error`] for the length limit, a grammar error or an invalid operator argument.
+///
 /// ```
 /// let expr = powertrack::syntax::parse("-cat")?;
 /// assert_eq!(expr.to_string(), "-cat");
@@ -102,7 +113,11 @@ fn parse_inner(rule: &str, diags: &mut Vec<Diagnostic>) -> Option<Expr> {
             units += c.len_utf16();
         }
         if let Some(at) = over.filter(|_| units > MAX_RULE_LEN) {
-            diags.push(Diagnostic::new(ErrorKind::TooLong(units), Span::new(at, rule.len()), rule));
+            diags.push(Diagnostic::new(
+                ErrorKind::TooLong(units),
+                Span::new(at, rule.len()),
+                rule,
+            ));
             return None;
         }
     }

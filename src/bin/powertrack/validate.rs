@@ -35,7 +35,10 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let limits = Limits { max_bytes: None, max_rules: args.max_rules };
+    let limits = Limits {
+        max_bytes: None,
+        max_rules: args.max_rules,
+    };
     let rules = match Body::parse(&bytes, &limits) {
         Ok(Body::Rules(rules)) => rules,
         Ok(Body::RuleIds(_)) => {
@@ -46,7 +49,11 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             return ExitCode::from(2);
         }
         Err(e) => {
-            eprintln!("powertrack validate: {name}: {}\n  {}", e.powertrack_message(), e.detail());
+            eprintln!(
+                "powertrack validate: {name}: {}\n  {}",
+                e.powertrack_message(),
+                e.detail()
+            );
             return ExitCode::from(2);
         }
     };
@@ -56,18 +63,25 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         Format::Text => text(&response),
     };
     let mut stdout = std::io::stdout().lock();
-    if stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush()).is_err() {
+    if stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
         return ExitCode::from(2);
     }
-    if response.not_valid() == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    if response.not_valid() == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 fn read_input(file: Option<&PathBuf>) -> std::io::Result<(String, Vec<u8>)> {
     match file {
         Some(path) if path.as_os_str() != "-" => {
-            let bytes = std::fs::read(path).map_err(|e| {
-                std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
-            })?;
+            let bytes = std::fs::read(path)
+                .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
             Ok((path.display().to_string(), bytes))
         }
         _ => {
@@ -82,7 +96,12 @@ fn text(response: &ValidationResponse) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     for (i, d) in response.detail.iter().enumerate() {
-        let tag = d.rule.tag.as_deref().map(|t| format!(" [tag {t:?}]")).unwrap_or_default();
+        let tag = d
+            .rule
+            .tag
+            .as_deref()
+            .map(|t| format!(" [tag {t:?}]"))
+            .unwrap_or_default();
         match &d.result {
             Ok(_) => {
                 let _ = writeln!(out, "rule {}{tag}: valid", i + 1);
@@ -91,10 +110,20 @@ fn text(response: &ValidationResponse) -> String {
                 let _ = writeln!(out, "rule {}{tag}: invalid\n{e}\n", i + 1);
             }
             Err(e) => {
-                let _ = write!(out, "rule {}{tag}: invalid\n{}\n", i + 1, e.powertrack_message());
+                let _ = write!(
+                    out,
+                    "rule {}{tag}: invalid\n{}\n",
+                    i + 1,
+                    e.powertrack_message()
+                );
             }
         }
     }
-    let _ = writeln!(out, "{} valid, {} not valid", response.valid(), response.not_valid());
+    let _ = writeln!(
+        out,
+        "{} valid, {} not valid",
+        response.valid(),
+        response.not_valid()
+    );
     out
 }
