@@ -289,6 +289,7 @@ fn every_operator_and_alias() {
 }
 
 #[test]
+#[allow(clippy::many_single_char_names)]
 fn typed_arguments() {
     let ClauseKind::PointRadius(p) = only_clause("point_radius:[-105.27346517 40.01924738 10.0mi]")
     else {

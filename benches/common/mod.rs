@@ -24,7 +24,9 @@ pub struct Workload {
 pub fn record_workload(group: &str, w: &Workload) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/criterion/workloads");
     let _ = std::fs::create_dir_all(&dir);
-    let mpp = w.matches_per_post.map_or("null".to_string(), |m| format!("{m:.4}"));
+    let mpp = w
+        .matches_per_post
+        .map_or("null".to_string(), |m| format!("{m:.4}"));
     let json = format!(
         "{{\"rules\":{},\"posts\":{},\"bytes\":{},\"matches_per_post\":{},\"note\":{:?}}}",
         w.rules, w.posts, w.bytes, mpp, w.note

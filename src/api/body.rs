@@ -155,6 +155,11 @@ impl Body {
     /// Exactly one of `rules` and `rule_ids` must be present; rules need a string `value`;
     /// `tag` is a string or `null`; ids are non-negative integers up to 2^64−1, read exactly.
     ///
+    /// # Errors
+    ///
+    /// [`BodyErrorKind::InvalidJson`] when the bytes are not such a body,
+    /// [`BodyErrorKind::TooLarge`] and [`BodyErrorKind::TooManyRules`] past `limits`.
+    ///
     /// ```
     /// use powertrack::api::{Body, Limits};
     /// let b = Body::parse(br#"{"rule_ids":[734938587381145604,18446744073709551615]}"#, &Limits::api())?;
@@ -163,13 +168,11 @@ impl Body {
     /// # Ok::<(), powertrack::api::BodyError>(())
     /// ```
     pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Body, BodyError> {
-        if let Some(max) = limits.max_bytes {
-            if bytes.len() > max {
-                return Err(BodyError::new(
-                    BodyErrorKind::TooLarge,
-                    format!("the body has {} bytes", bytes.len()),
-                ));
-            }
+        if limits.max_bytes.is_some_and(|max| bytes.len() > max) {
+            return Err(BodyError::new(
+                BodyErrorKind::TooLarge,
+                format!("the body has {} bytes", bytes.len()),
+            ));
         }
         let raw: RawBody = serde_json::from_slice(bytes)
             .map_err(|e| BodyError::new(BodyErrorKind::InvalidJson, e.to_string()))?;

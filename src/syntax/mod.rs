@@ -30,6 +30,8 @@
 //! ```
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "arbitrary")]
+mod arbitrary;
 mod ast;
 mod chars;
 mod error;

@@ -279,6 +279,7 @@ pub struct Lang(u8);
 
 impl Lang {
     /// `und`: the language X could not classify.
+    #[allow(clippy::cast_possible_truncation)] // 72 codes
     pub const UND: Lang = Lang((LANG_CODES.len() - 1) as u8);
 
     /// Looks a code up, ASCII case-insensitively (`EN` and `zh-cn` are accepted and printed in

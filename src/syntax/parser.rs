@@ -314,15 +314,12 @@ impl<'a> Parser<'a> {
             return Err(self.cannot_parse_at(self.pos));
         }
         let digits = &self.src[digits_start..self.pos];
-        let distance = match digits.parse::<u8>() {
-            Ok(n @ 1..=6) => n,
-            _ => {
-                return Err(self.err(
-                    ErrorKind::ProximityDistance(digits.to_string()),
-                    digits_start,
-                    self.pos,
-                ));
-            }
+        let Ok(distance @ 1..=6) = digits.parse::<u8>() else {
+            return Err(self.err(
+                ErrorKind::ProximityDistance(digits.to_string()),
+                digits_start,
+                self.pos,
+            ));
         };
         Ok(clause(
             start,

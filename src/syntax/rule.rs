@@ -27,6 +27,10 @@ impl Rule {
     /// Parses and validates `rule` as PowerTrack's Rules API does: the grammar, every operator's
     /// argument, then the whole-rule checks (spec §2.3). On failure the error lists every
     /// problem found, with PowerTrack's messages.
+    ///
+    /// # Errors
+    ///
+    /// An [`Error`] listing every problem of the rule.
     pub fn parse(rule: &str) -> Result<Rule, Error> {
         let mut diags = Vec::new();
         match parse_inner(rule, &mut diags) {
@@ -78,6 +82,10 @@ impl FromStr for Rule {
 
 /// Parses `rule`'s grammar and operator arguments only, without the whole-rule checks of
 /// [`Rule::parse`] (so `-cat` parses here): for tools and for printing round trips.
+///
+/// # Errors
+///
+/// An [`Error`] for the length limit, a grammar error or an invalid operator argument.
 ///
 /// ```
 /// let expr = powertrack::syntax::parse("-cat")?;

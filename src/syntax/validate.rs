@@ -102,9 +102,9 @@ pub(crate) fn check(expr: &Expr, src: &str, out: &mut Vec<Diagnostic>) {
     }
     out.extend(negated_or);
     out.extend(clause_errors);
-    if let Some(span) = first_source {
-        if !has_positive(expr, &|c| !matches!(c.kind, ClauseKind::Source(_))) {
-            out.push(Diagnostic::new(ErrorKind::SourceStandalone, span, src));
-        }
+    if let Some(span) = first_source
+        && !has_positive(expr, &|c| !matches!(c.kind, ClauseKind::Source(_)))
+    {
+        out.push(Diagnostic::new(ErrorKind::SourceStandalone, span, src));
     }
 }
