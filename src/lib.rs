@@ -41,6 +41,7 @@
 //! | [`matcher`] | [`matcher::RuleSet`] and its per-thread [`matcher::Scratch`]: per-post facts once, then each segment's candidates and plans | all of the above |
 //! | [`reference`] | the oracle: a plain evaluator of syntax trees over post views | [`syntax`], [`post`], [`tokenize`] |
 //! | [`output`] | delivery: `matching_rules` spliced into a post's original bytes | nothing else |
+//! | [`generate`] | seeded synthetic test data: realistic rule sets from the real corpus's vocabulary | nothing else |
 //!
 //! # Crate features
 //!
@@ -53,6 +54,7 @@ pub mod api;
 mod compile;
 pub mod geo;
 pub mod matcher;
+pub mod generate;
 pub mod output;
 pub mod post;
 pub mod reference;

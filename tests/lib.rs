@@ -2,6 +2,8 @@
 
 mod common;
 mod differential;
+mod generate;
 mod matching;
 mod post;
+mod syntax;
 mod tokenize;

@@ -22,7 +22,7 @@
 //! let line = br#"{"id_str":"7","text":"snow day"}"#;
 //! let rules = [MatchedRule { id: 1128017341835464704, tag: Some("weather") }];
 //! let mut out = Vec::new();
-//! splice_matching_rules(line, Layout::Native, &rules, &mut out)?;
+//! splice_matching_rules(line, Layout::Native, rules, &mut out)?;
 //! assert_eq!(
 //!     String::from_utf8(out)?,
 //!     r#"{"id_str":"7","text":"snow day","matching_rules":[{"tag":"weather","id":1128017341835464704,"id_str":"1128017341835464704"}]}"#,
@@ -108,7 +108,7 @@ impl std::error::Error for SpliceError {}
 
 const KEY: &[u8] = b"matching_rules";
 
-/// Appends `line` to `out` with `rules` as its `matching_rules`, placed as `layout` requires.
+/// Appends `line` to `out` with `rules` (in order) as its `matching_rules`, placed as `layout` requires.
 ///
 /// Trailing whitespace (including a `\r\n` line end) is dropped and nothing is appended after
 /// the object: the caller writes its own line terminator. An existing `matching_rules` in the
@@ -119,10 +119,10 @@ const KEY: &[u8] = b"matching_rules";
 ///
 /// A [`SpliceError`] when `line` is not a JSON object (or, for Activity Streams, its `gnip`
 /// member is not an object).
-pub fn splice_matching_rules(
+pub fn splice_matching_rules<'a>(
     line: &[u8],
     layout: Layout,
-    rules: &[MatchedRule<'_>],
+    rules: impl IntoIterator<Item = MatchedRule<'a>>,
     out: &mut Vec<u8>,
 ) -> Result<(), SpliceError> {
     let root = ObjectScan::of_root(line)?;
@@ -163,11 +163,11 @@ pub fn splice_matching_rules(
 }
 
 /// Writes `src` up to and including the end of object `obj`, with `matching_rules` set in it.
-fn splice_into(
+fn splice_into<'a>(
     src: &[u8],
     obj: &ObjectScan,
     layout: Layout,
-    rules: &[MatchedRule<'_>],
+    rules: impl IntoIterator<Item = MatchedRule<'a>>,
     out: &mut Vec<u8>,
 ) {
     let existing: Vec<&Member> = obj.members.iter().filter(|m| m.key_is(src, KEY)).collect();
@@ -198,9 +198,9 @@ fn splice_into(
 }
 
 /// Writes the `matching_rules` array for `layout`.
-fn write_list(layout: Layout, rules: &[MatchedRule<'_>], out: &mut Vec<u8>) {
+fn write_list<'a>(layout: Layout, rules: impl IntoIterator<Item = MatchedRule<'a>>, out: &mut Vec<u8>) {
     out.push(b'[');
-    for (i, rule) in rules.iter().enumerate() {
+    for (i, rule) in rules.into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }

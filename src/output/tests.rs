@@ -2,7 +2,7 @@ use super::*;
 
 fn splice(line: &str, layout: Layout, rules: &[MatchedRule<'_>]) -> String {
     let mut out = b"prefix|".to_vec();
-    splice_matching_rules(line.as_bytes(), layout, rules, &mut out).unwrap();
+    splice_matching_rules(line.as_bytes(), layout, rules.iter().copied(), &mut out).unwrap();
     let out = String::from_utf8(out).unwrap();
     out.strip_prefix("prefix|").unwrap().to_string()
 }
@@ -135,12 +135,12 @@ fn errors_carry_offsets_and_leave_out_untouched() {
     ];
     for &(line, layout, kind, offset) in cases {
         let mut out = b"keep".to_vec();
-        let e = splice_matching_rules(line.as_bytes(), layout, &[R1], &mut out).unwrap_err();
+        let e = splice_matching_rules(line.as_bytes(), layout, [R1], &mut out).unwrap_err();
         assert_eq!((e.kind(), e.offset()), (kind, offset), "{line}");
         assert_eq!(out, b"keep");
     }
     assert_eq!(
-        splice_matching_rules(b"[", Layout::Native, &[], &mut Vec::new())
+        splice_matching_rules(b"[", Layout::Native, [], &mut Vec::new())
             .unwrap_err()
             .to_string(),
         "the line is not a JSON object (at byte 0)"
@@ -152,7 +152,7 @@ fn never_panics_on_prefixes_of_valid_json() {
     let line = r#"{"a":"x\"y","gnip":{"b":[1,{"c":null}]},"matching_rules":[{"tag":"t"}]}"#;
     for end in 0..=line.len() {
         for layout in [Layout::Native, Layout::ActivityStreams, Layout::V2] {
-            let _ = splice_matching_rules(&line.as_bytes()[..end], layout, &[R1], &mut Vec::new());
+            let _ = splice_matching_rules(&line.as_bytes()[..end], layout, [R1], &mut Vec::new());
         }
     }
 }
@@ -176,7 +176,7 @@ proptest::proptest! {
             .map(|(i, t)| MatchedRule { id: i as u64 * 7_000_000_000_000_000_003, tag: t.as_deref() })
             .collect();
         let mut out = Vec::new();
-        splice_matching_rules(line.as_bytes(), layout, &rules, &mut out).unwrap();
+        splice_matching_rules(line.as_bytes(), layout, rules.iter().copied(), &mut out).unwrap();
         let got: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&out).unwrap();
         let holder = match layout {
             Layout::ActivityStreams => got["gnip"].as_object().unwrap(),

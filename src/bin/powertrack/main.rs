@@ -1,6 +1,30 @@
-//! The `powertrack` command-line tool: a thin shell over the library.
+//! The `powertrack` command-line tool: a thin dispatcher over the library, one module per
+//! subcommand.
 
-fn main() {
-    eprintln!("powertrack: under construction");
-    std::process::exit(2);
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod validate;
+
+/// A PowerTrack-compatible firehose filter.
+#[derive(Debug, Parser)]
+#[command(name = "powertrack", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate the rules of a Rules API body (`{"rules":[…]}`) as PowerTrack's validation
+    /// endpoint does. Exit status: 0 all valid, 1 some invalid, 2 the input is not such a body.
+    Validate(validate::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Validate(args) => validate::run(&args),
+    }
 }
