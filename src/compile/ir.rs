@@ -48,10 +48,6 @@ impl Fields {
     pub(crate) const fn contains(self, field: Field) -> bool {
         self.0 & (1 << field as u8) != 0
     }
-
-    pub(crate) const fn intersects(self, other: Fields) -> bool {
-        self.0 & other.0 != 0
-    }
 }
 
 /// The namespace of an exact-match key: the first byte of its atom key.

@@ -30,7 +30,6 @@ pub(crate) struct TokenFact {
     pub(crate) text: Range<u32>,
     pub(crate) hash: u64,
     pub(crate) spaceless: bool,
-    pub(crate) punct: bool,
 }
 
 /// One exact key of the post: its kind, and its value in `Facts::key_arena`, hashed once.
@@ -167,7 +166,6 @@ impl Facts {
                 text: to_u32(start + tok.start)..to_u32(start + tok.end),
                 hash: hash_key(KeyKind::Token as u8, text),
                 spaceless: tok.kind == crate::tokenize::TokenKind::Spaceless,
-                punct: tok.kind == crate::tokenize::TokenKind::Punct,
             });
         });
         self.fields.push(FieldFact {

@@ -91,7 +91,7 @@ pub(crate) fn match_segment(seg: &Segment, facts: &Facts, scratch: &mut SegmentS
     }
     scratch.candidates.sort_unstable();
     scratch.evaluated = scratch.candidates.len();
-    let mut candidates = std::mem::take(&mut scratch.candidates);
+    let candidates = std::mem::take(&mut scratch.candidates);
     for &rule in &candidates {
         let root = seg.rules[rule as usize].root;
         if eval(seg, facts, scratch, root) {

@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod generate;
+mod matching;
 mod validate;
 
 /// A PowerTrack-compatible firehose filter.
@@ -20,11 +22,18 @@ enum Command {
     /// Validate the rules of a Rules API body (`{"rules":[…]}`) as PowerTrack's validation
     /// endpoint does. Exit status: 0 all valid, 1 some invalid, 2 the input is not such a body.
     Validate(validate::Args),
+    /// Match posts (NDJSON: v1.1 native, Activity Streams, v2) against a rules file and write
+    /// every matching post, once, with `matching_rules`; a summary goes to stderr.
+    Match(matching::Args),
+    /// Generate synthetic test data (rule sets).
+    Gen(generate::GenArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Validate(args) => validate::run(&args),
+        Command::Match(args) => matching::run(&args),
+        Command::Gen(args) => generate::run(args),
     }
 }
