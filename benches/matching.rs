@@ -1,0 +1,175 @@
+//! End to end (bytes in → rule ids out) on one core, at 10k and 100k generated rules, over the
+//! real corpus: the compiled rule set, side by side in the same run with the raw simd-json tape
+//! parse of the same lines (the ceiling: no engine can be faster than parsing) and the
+//! reference evaluator (the plain baseline, on a slice of the posts: it is very slow). Also
+//! rule-set build time. Memory per rule, match density and candidates per post are written
+//! into the record's workload note.
+//!
+//!     python3 benches/record.py matching -- cargo bench --bench matching
+
+mod common;
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use powertrack::generate::rules::RuleSetGenerator;
+use powertrack::matcher::{Matches, RuleSet, RuleSetBuilder, Scratch};
+use powertrack::post::{Line, Parser};
+use powertrack::reference::RuleBook;
+use powertrack::syntax::Rule;
+use simd_json::{Buffers, INPUT_PADDING, Tape, fill_tape_padded};
+
+use common::{Workload, quick_mode, record_workload};
+
+/// The real corpus's lines, or the bundled sample firehose when the corpus is absent.
+fn corpus() -> (Vec<Vec<u8>>, String) {
+    let from = |path: std::path::PathBuf, name: &str| -> Option<(Vec<Vec<u8>>, String)> {
+        let bytes = std::fs::read(path).ok()?;
+        let mut lines: Vec<Vec<u8>> =
+            bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec).collect();
+        if quick_mode() {
+            lines.truncate(50);
+        }
+        Some((lines, name.to_string()))
+    };
+    common::shared_dir()
+        .and_then(|d| from(d.join("data/tweets/combined/all_v11_native.ndjson"), "combined/all_v11_native.ndjson"))
+        .or_else(|| {
+            let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/firehose.ndjson");
+            from(p, "examples/firehose.ndjson")
+        })
+        .expect("a corpus: ../shared or examples/firehose.ndjson")
+}
+
+fn generated(n: usize) -> Vec<(u64, Option<String>, Rule)> {
+    RuleSetGenerator::new(1)
+        .count(n)
+        .map(|g| {
+            let (id, tag, value) = g.into_parts();
+            let rule = Rule::parse(&value).expect("generated rules are valid");
+            (id, tag, rule)
+        })
+        .collect()
+}
+
+fn build(rules: &[(u64, Option<String>, Rule)]) -> RuleSet {
+    let mut b = RuleSetBuilder::new();
+    for (id, tag, rule) in rules {
+        b.add(*id, tag.as_deref(), rule.clone());
+    }
+    b.build().expect("unique ids")
+}
+
+fn end_to_end(c: &mut Criterion) {
+    let (lines, source) = corpus();
+    let bytes: usize = lines.iter().map(Vec::len).sum();
+    let sizes: &[usize] = if quick_mode() { &[1_000] } else { &[10_000, 100_000] };
+    for &n in sizes {
+        let rules = generated(n);
+        let t0 = Instant::now();
+        let set = build(&rules);
+        let build_s = t0.elapsed().as_secs_f64();
+
+        // One pass for the workload's figures.
+        let (mut scratch, mut matches) = (Scratch::new(), Matches::new());
+        let (mut posts, mut matched, mut candidates) = (0usize, 0usize, 0usize);
+        for line in &lines {
+            if let Ok(None) = set.match_line(line, &mut scratch, &mut matches) {
+                posts += 1;
+                matched += matches.len();
+                candidates += matches.candidates();
+            }
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let (mpp, cpp) = (matched as f64 / posts as f64, candidates as f64 / posts as f64);
+        let stats = set.stats();
+        let group_name = format!("end_to_end_{n}");
+        record_workload(
+            &group_name,
+            &Workload {
+                rules: n,
+                posts,
+                bytes,
+                matches_per_post: Some(mpp),
+                note: format!(
+                    "corpus={source}; rules=generate::rules seed 1; build_s={build_s:.3}; \
+                     bytes_per_rule={}; candidates_per_post={cpp:.2}; atoms={}; always_evaluated={}",
+                    set.memory_usage() / n,
+                    stats.atoms,
+                    stats.always_evaluated
+                ),
+            },
+        );
+        eprintln!(
+            "{n} rules: build {build_s:.3} s, {} bytes/rule, {mpp:.3} matches/post, {cpp:.2} candidates/post",
+            set.memory_usage() / n
+        );
+
+        let mut group = c.benchmark_group(&group_name);
+        group.throughput(Throughput::ElementsAndBytes { elements: lines.len() as u64, bytes: bytes as u64 });
+        group.sample_size(10);
+        group.bench_function("compiled", |b| {
+            let (mut scratch, mut matches) = (Scratch::new(), Matches::new());
+            b.iter(|| {
+                let mut acc = 0usize;
+                for line in &lines {
+                    if set.match_line(line, &mut scratch, &mut matches).is_ok() {
+                        acc += matches.len();
+                    }
+                }
+                black_box(acc)
+            });
+        });
+        group.bench_function("simd_json_tape", |b| {
+            let mut input = Vec::new();
+            let mut buffers = Buffers::new(16 * 1024);
+            let mut spare: Option<Tape<'static>> = Some(Tape(Vec::new()));
+            b.iter(|| {
+                let mut acc = 0usize;
+                for line in &lines {
+                    input.clear();
+                    input.extend_from_slice(line);
+                    input.resize(line.len() + INPUT_PADDING, b' ');
+                    let mut tape = spare.take().unwrap_or_else(|| Tape(Vec::new())).reset();
+                    if fill_tape_padded(&mut input, line.len(), &mut buffers, &mut tape).is_ok() {
+                        acc += tape.0.len();
+                    }
+                    spare = Some(tape.reset());
+                }
+                black_box(acc)
+            });
+        });
+        group.finish();
+
+        // The reference evaluator on a slice of the posts (its own throughput).
+        let slice = &lines[..lines.len().min(if quick_mode() { 5 } else { 20 })];
+        let slice_bytes: usize = slice.iter().map(Vec::len).sum();
+        let book = RuleBook::new(rules.iter().map(|(id, _, r)| (*id, r.clone())));
+        let mut group = c.benchmark_group(format!("reference_{n}"));
+        group.throughput(Throughput::ElementsAndBytes { elements: slice.len() as u64, bytes: slice_bytes as u64 });
+        group.sample_size(10);
+        group.bench_function("reference", |b| {
+            let mut parser = Parser::new();
+            b.iter(|| {
+                let mut acc = 0usize;
+                for line in slice {
+                    if let Ok(Line::Post(post)) = parser.parse(line) {
+                        acc += book.matching_ids(&post).len();
+                    }
+                }
+                black_box(acc)
+            });
+        });
+        group.finish();
+
+        let mut group = c.benchmark_group(format!("build_{n}"));
+        group.throughput(Throughput::Elements(n as u64));
+        group.sample_size(10);
+        group.bench_function("compile", |b| b.iter(|| black_box(build(&rules)).len()));
+        group.finish();
+    }
+}
+
+criterion_group!(benches, end_to_end);
+criterion_main!(benches);
