@@ -7,42 +7,108 @@
 //! vocabulary bundled with the rule generator; flags and languages from the corpus shares in
 //! `test-data-and-generators.md` §4.
 
-use super::ir::{CountField, KeyKind};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use super::ir::{CountField, Field, Fields, KeyKind};
 
 /// The frequency of anything not otherwise known: rare.
 pub(crate) const RARE: f64 = 1e-5;
 
-/// The expected share of posts containing a token (`folded` text).
-pub(crate) fn token(folded: &str) -> f64 {
-    // The commonest English words, by rough share of posts containing them. Tokens outside this
-    // list are rare enough for any rule set of realistic shape.
-    const COMMON: &[(&str, f64)] = &[
-        ("the", 0.45), ("to", 0.35), ("a", 0.33), ("i", 0.3), ("and", 0.3), ("of", 0.28),
-        ("you", 0.25), ("in", 0.25), ("is", 0.22), ("for", 0.2), ("it", 0.2), ("on", 0.18),
-        ("my", 0.16), ("this", 0.15), ("that", 0.15), ("me", 0.13), ("with", 0.13),
-        ("be", 0.12), ("are", 0.12), ("so", 0.1), ("at", 0.1), ("your", 0.1), ("rt", 0.1),
-        ("https", 0.4), ("http", 0.1), ("t", 0.4), ("co", 0.4), ("com", 0.2), ("www", 0.05),
-        ("de", 0.08), ("la", 0.05), ("que", 0.06), ("el", 0.05), ("en", 0.05), ("no", 0.06),
-        ("not", 0.07), ("have", 0.08), ("just", 0.07), ("all", 0.07), ("we", 0.08),
-        ("can", 0.06), ("but", 0.07), ("if", 0.05), ("by", 0.06), ("from", 0.06),
-        ("they", 0.05), ("was", 0.06), ("what", 0.05), ("like", 0.06), ("do", 0.06),
-        ("new", 0.04), ("one", 0.04), ("love", 0.04), ("get", 0.04), ("now", 0.04),
-    ];
+/// Posts in the corpus the vocabulary was counted on (`src/generate/vocab/README.md`).
+const CORPUS_POSTS: f64 = 4117.0;
+
+/// Token shares from the bundled corpus vocabulary: post words (all languages, spaceless runs
+/// as 2- and 3-grams), URL words and domain labels, profile words and emoji; plus the stop words,
+/// which the vocabulary leaves out.
+fn table() -> &'static HashMap<String, f64> {
+    static TABLE: OnceLock<HashMap<String, f64>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t: HashMap<String, f64> = HashMap::new();
+        let mut add = |word: &str, count: &str| {
+            let count: f64 = count.trim().parse().unwrap_or(0.0);
+            let word = crate::tokenize::fold(word.trim()).into_owned();
+            *t.entry(word).or_default() += count / CORPUS_POSTS;
+        };
+        let vocab = |text: &'static str| text.lines().map(|l| l.split('\t').collect::<Vec<_>>());
+        for cols in vocab(include_str!("../generate/vocab/words.tsv")) {
+            if let [_, word, count] = cols[..] {
+                add(word, count);
+            }
+        }
+        for file in [
+            include_str!("../generate/vocab/url_words.tsv"),
+            include_str!("../generate/vocab/bio_words.tsv"),
+            include_str!("../generate/vocab/name_words.tsv"),
+            include_str!("../generate/vocab/location_words.tsv"),
+            include_str!("../generate/vocab/emoji.tsv"),
+        ] {
+            for cols in vocab(file) {
+                if let [word, count] = cols[..] {
+                    add(word, count);
+                }
+            }
+        }
+        for cols in vocab(include_str!("../generate/vocab/domains.tsv")) {
+            if let [domain, count] = cols[..] {
+                for label in domain.split('.') {
+                    add(label, count);
+                }
+            }
+        }
+        for &(word, share) in STOP_AND_URL_WORDS {
+            let e = t.entry(word.to_string()).or_default();
+            *e = e.max(share);
+        }
+        for share in t.values_mut() {
+            *share = share.clamp(RARE, 1.0);
+        }
+        t
+    })
+}
+
+/// Words the vocabulary leaves out (stop words, URL scaffolding), by rough share of posts.
+const STOP_AND_URL_WORDS: &[(&str, f64)] = &[
+    ("the", 0.45), ("to", 0.35), ("a", 0.33), ("i", 0.3), ("and", 0.3), ("of", 0.28),
+    ("you", 0.25), ("in", 0.25), ("is", 0.22), ("for", 0.2), ("it", 0.2), ("on", 0.18),
+    ("my", 0.16), ("this", 0.15), ("that", 0.15), ("me", 0.13), ("with", 0.13), ("be", 0.12),
+    ("are", 0.12), ("so", 0.1), ("at", 0.1), ("your", 0.1), ("rt", 0.25), ("https", 0.6),
+    ("http", 0.2), ("t", 0.6), ("co", 0.6), ("com", 0.4), ("www", 0.1), ("twitter", 0.3),
+    ("status", 0.25), ("photo", 0.15), ("video", 0.05), ("pic", 0.15), ("by", 0.06),
+    ("from", 0.06), ("an", 0.05), ("if", 0.05), ("but", 0.07), ("not", 0.07), ("we", 0.08),
+    ("via", 0.03), ("its", 0.03), ("too", 0.03), ("amp", 0.05),
+];
+
+/// The expected share of posts containing a token (`folded` text) in some field of `fields`.
+pub(crate) fn token(fields: Fields, folded: &str) -> f64 {
+    // Source names and place names are few and shared by many posts.
+    if fields == Fields::of(Field::Source) {
+        return 0.3;
+    }
+    if fields == Fields::of(Field::Place) {
+        return 0.01;
+    }
+    if let Some(&share) = table().get(folded) {
+        return share;
+    }
     if folded.chars().count() == 1 {
         // Single characters (punctuation, digits, letters, emoji) are common.
         return 0.05;
     }
-    COMMON.iter().find(|(w, _)| *w == folded).map_or(RARE, |&(_, f)| f)
+    RARE
 }
 
 /// The expected share of posts containing `folded` as a substring of some text field.
 pub(crate) fn substring(folded: &str) -> f64 {
-    match folded.chars().count() {
-        0 => 1.0,
-        1 => 0.3,
-        2 => 0.05,
-        3 => 0.005,
-        _ => token(folded).max(1e-3),
+    let ascii = folded.is_ascii();
+    match (folded.chars().count(), ascii) {
+        (0, _) => 1.0,
+        (1, _) => 0.3,
+        (2, true) => 0.05,
+        (2, false) => 0.005,
+        (3, true) => 0.01,
+        (_, true) => table().get(folded).copied().unwrap_or(0.0).max(1e-3),
+        (_, false) => table().get(folded).copied().unwrap_or(RARE).max(RARE),
     }
 }
 

@@ -104,6 +104,9 @@ pub(crate) enum KeyKind {
     Substring,
     /// Not a post key: a numeric range of a user count.
     Count,
+    /// Two token atoms adjacent in one field (their ids, little-endian): phrases of common
+    /// words are indexed under their rarest pair.
+    Pair,
 }
 
 /// Which user count a [`Pred::Count`] reads.

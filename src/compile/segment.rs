@@ -56,12 +56,23 @@ pub(crate) enum Node {
     Pred(u32),
 }
 
-/// A rule of the segment: its external identity and its plan.
+/// A rule of the segment: its external identity, its plan, and its gate.
+///
+/// The gate is what a rule requires of every post it matches that costs one lookup to check:
+/// positive atoms of its top-level conjunction (`lang:en`, `has:links`, a hashtag) and its
+/// `sample:` percentage. A triggered rule whose gate fails is dropped before its plan is
+/// evaluated: `snow lang:en sample:10` is indexed under `snow`, and gated on English posts of
+/// the 10 % sample.
 #[derive(Clone, Debug)]
 pub(crate) struct RuleEntry {
     pub(crate) id: u64,
     pub(crate) tag: Option<Box<str>>,
     pub(crate) root: u32,
+    /// Required atoms: `gates[gate_start..gate_start + gate_len]`.
+    pub(crate) gate_start: u32,
+    pub(crate) gate_len: u8,
+    /// The post's sample bucket must be below this (100: no `sample:`).
+    pub(crate) sample: u8,
 }
 
 /// A rule to compile: its external id, tag and expression.
@@ -99,12 +110,16 @@ pub(crate) struct Segment {
     pub(crate) pattern_atoms: Vec<u32>,
     /// The fields any substring test reads: only these are scanned.
     pub(crate) substring_fields: Fields,
+    /// Whether any atom is a token pair (only then are a post's adjacent tokens paired).
+    pub(crate) has_pairs: bool,
     /// Count-range atoms per count field, sorted by `min`.
     pub(crate) count_atoms: [Vec<(u64, u64, u32)>; 4],
     pub(crate) preds: Vec<CPred>,
     pub(crate) nodes: Vec<Node>,
     pub(crate) children: Vec<u32>,
     pub(crate) rules: Vec<RuleEntry>,
+    /// Gate atoms of all rules, with the fields they must hit in.
+    pub(crate) gates: Vec<(u32, Fields)>,
     pub(crate) stats: SegmentStats,
 }
 
@@ -135,6 +150,7 @@ struct Builder {
     /// Triggers of each distinct pred (None: not indexable).
     pred_triggers: Vec<Option<(f64, Vec<u32>)>>,
     pred_ids: HashMap<String, u32>,
+    has_pairs: bool,
     nodes: Vec<Node>,
     children: Vec<u32>,
 }
@@ -158,8 +174,13 @@ impl Builder {
         atom
     }
 
-    fn token_atom(&mut self, text: &str) -> u32 {
-        self.atom(KeyKind::Token, text.as_bytes(), freq::token(text))
+    fn token_atom(&mut self, fields: Fields, text: &str) -> u32 {
+        let atom = self.atom(KeyKind::Token, text.as_bytes(), freq::token(fields, text));
+        // The same token in a commoner field makes the atom commoner.
+        let f = freq::token(fields, text);
+        let slot = &mut self.atom_freq[atom as usize];
+        *slot = slot.max(f);
+        atom
     }
 
     /// Interns a pred, computing its trigger once.
@@ -170,7 +191,7 @@ impl Builder {
         }
         let (cpred, trigger) = match pred {
             Pred::Token { fields, text } => {
-                let atom = self.token_atom(text);
+                let atom = self.token_atom(*fields, text);
                 let f = self.atom_freq[atom as usize];
                 (CPred::Atom { atom, fields: *fields }, Some((f, vec![atom])))
             }
@@ -180,18 +201,34 @@ impl Builder {
                 (CPred::Atom { atom, fields: *fields }, Some((f, vec![atom])))
             }
             Pred::Sequence { fields, terms, proximity } => {
-                // Every term must occur: index under the rarest one.
+                // Every term must occur: index under the rarest one, or, for a phrase, under
+                // its rarest pair of adjacent whole tokens.
                 let mut best: Option<(f64, u32)> = None;
+                let mut prev: Option<(f64, u32)> = None;
                 for term in terms {
                     let atom = if term.spaceless {
                         self.substring_atom(&term.text, *fields)
                     } else {
-                        self.token_atom(&term.text)
+                        self.token_atom(*fields, &term.text)
                     };
                     let f = self.atom_freq[atom as usize];
                     if best.is_none_or(|(bf, _)| f < bf) {
                         best = Some((f, atom));
                     }
+                    let here = (!term.spaceless).then_some((f, atom));
+                    if let (None, Some((pf, pa)), Some((tf, ta))) = (proximity, prev, here) {
+                        // Adjacent words co-occur far more often than independently.
+                        let pair_f = (pf.min(tf) * 0.1).max(pf * tf);
+                        if best.is_none_or(|(bf, _)| pair_f < bf) {
+                            let mut value = [0u8; 8];
+                            value[..4].copy_from_slice(&pa.to_le_bytes());
+                            value[4..].copy_from_slice(&ta.to_le_bytes());
+                            let pair = self.atom(KeyKind::Pair, &value, pair_f);
+                            self.has_pairs = true;
+                            best = Some((pair_f, pair));
+                        }
+                    }
+                    prev = here;
                 }
                 let cpred = CPred::Sequence {
                     fields: *fields,
@@ -291,6 +328,30 @@ impl Builder {
         }
     }
 
+    /// The gate of a rule: required single-atom tests and `sample:` of its top conjunction.
+    fn gate(&mut self, expr: &Expr, gates: &mut Vec<(u32, Fields)>) -> (u8, u8) {
+        let items: &[Expr] = match expr {
+            Expr::And(items) => items,
+            single => std::slice::from_ref(single),
+        };
+        let (mut len, mut sample) = (0u8, 100u8);
+        for item in items {
+            let Expr::Pred(p) = item else { continue };
+            if let Pred::Sample { percent } = p {
+                sample = sample.min(*percent);
+                continue;
+            }
+            let id = self.pred(p) as usize;
+            if let CPred::Atom { atom, fields } = self.preds[id] {
+                if len < 4 {
+                    gates.push((atom, fields));
+                    len += 1;
+                }
+            }
+        }
+        (len, sample)
+    }
+
     fn push(&mut self, node: Node) -> u32 {
         let id = u32::try_from(self.nodes.len()).expect("plan under 2^32 nodes");
         self.nodes.push(node);
@@ -305,9 +366,12 @@ impl Segment {
         let mut entries = Vec::with_capacity(rules.len());
         let mut triggered: Vec<(u32, u32)> = Vec::new(); // (atom, rule)
         let mut always = Vec::new();
+        let mut gates = Vec::new();
         for (index, rule) in rules.into_iter().enumerate() {
             let index = u32::try_from(index).expect("fewer than 2^32 rules in a segment");
             let (root, _, trigger) = b.plan(&rule.expr);
+            let gate_start = u32::try_from(gates.len()).expect("fewer than 2^32 gate atoms");
+            let (gate_len, sample) = b.gate(&rule.expr, &mut gates);
             match trigger {
                 Some(t) => {
                     let mut atoms = t.atoms;
@@ -317,7 +381,7 @@ impl Segment {
                 }
                 None => always.push(index),
             }
-            entries.push(RuleEntry { id: rule.id, tag: rule.tag, root });
+            entries.push(RuleEntry { id: rule.id, tag: rule.tag, root, gate_start, gate_len, sample });
         }
         // Postings in compressed-row form, rules in ascending order per atom.
         triggered.sort_unstable();
@@ -357,11 +421,13 @@ impl Segment {
             automaton,
             pattern_atoms: b.patterns.iter().map(|&(_, a)| a).collect(),
             substring_fields: b.substring_fields,
+            has_pairs: b.has_pairs,
             count_atoms: b.count_atoms,
             preds: b.preds,
             nodes: b.nodes,
             children: b.children,
             rules: entries,
+            gates,
             stats,
         }
     }
@@ -398,6 +464,7 @@ impl Segment {
             + self.nodes.capacity() * std::mem::size_of::<Node>()
             + self.children.capacity() * 4
             + self.rules.capacity() * std::mem::size_of::<RuleEntry>()
+            + self.gates.capacity() * std::mem::size_of::<(u32, Fields)>()
             + tags
     }
 }

@@ -176,7 +176,7 @@ pub struct Config {
     /// Default 0.3.
     pub live_real_term: f64,
     /// Share of *broad* rules built from the corpus's most frequent words, hashtags, emoji,
-    /// users and languages (each matches roughly 1–10 % of real posts). Default 0.001.
+    /// users and languages (each matches roughly 1–10 % of real posts). Default 0.0003.
     pub broad: f64,
     /// Share of rules carrying a tag. Default 0.85.
     pub tagged: f64,
@@ -205,7 +205,7 @@ impl Default for Config {
             qualifiers: Qualifiers::default(),
             live: 0.02,
             live_real_term: 0.3,
-            broad: 0.001,
+            broad: 0.0003,
             tagged: 0.85,
             languages: vec![
                 ("en", 35),

@@ -1,6 +1,7 @@
 //! Stage (b): one segment against one post's facts — atom lookup, candidates, verification.
 
-use crate::compile::ir::{Area, CountField, Fields, GeoTarget, Term};
+use crate::compile::atoms::hash_key;
+use crate::compile::ir::{Area, CountField, Fields, GeoTarget, KeyKind, Term};
 use crate::compile::segment::{CPred, Node, Segment};
 use crate::geo;
 
@@ -71,23 +72,16 @@ impl SegmentScratch {
 pub(crate) fn match_segment(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch) {
     scratch.begin(seg);
     find_atoms(seg, facts, scratch);
-    // Candidates: every rule posted under a hit atom, once, plus the always-evaluated ones.
+    // Candidates: every rule posted under a hit atom, once, plus the always-evaluated ones,
+    // that pass their gate.
     for i in 0..scratch.hit_atoms.len() {
         let atom = scratch.hit_atoms[i];
         for &rule in seg.postings(atom) {
-            let r = rule as usize;
-            if scratch.rule_stamp[r] != scratch.epoch {
-                scratch.rule_stamp[r] = scratch.epoch;
-                scratch.candidates.push(rule);
-            }
+            consider(seg, facts, scratch, rule);
         }
     }
     for &rule in &seg.always {
-        let r = rule as usize;
-        if scratch.rule_stamp[r] != scratch.epoch {
-            scratch.rule_stamp[r] = scratch.epoch;
-            scratch.candidates.push(rule);
-        }
+        consider(seg, facts, scratch, rule);
     }
     scratch.candidates.sort_unstable();
     scratch.evaluated = scratch.candidates.len();
@@ -101,17 +95,52 @@ pub(crate) fn match_segment(seg: &Segment, facts: &Facts, scratch: &mut SegmentS
     scratch.candidates = candidates;
 }
 
+/// Makes `rule` a candidate, once per post, if its gate passes.
+#[inline]
+fn consider(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch, rule: u32) {
+    let r = rule as usize;
+    if scratch.rule_stamp[r] == scratch.epoch {
+        return;
+    }
+    scratch.rule_stamp[r] = scratch.epoch;
+    let entry = &seg.rules[r];
+    if facts.sample_bucket >= entry.sample {
+        return;
+    }
+    let start = entry.gate_start as usize;
+    for &(atom, fields) in &seg.gates[start..start + usize::from(entry.gate_len)] {
+        let a = atom as usize;
+        if scratch.atom_stamp[a] != scratch.epoch || scratch.atom_fields[a] & fields.0 == 0 {
+            return;
+        }
+    }
+    scratch.candidates.push(rule);
+}
+
 /// Marks every atom of the segment that the post contains, with the fields it occurs in.
 fn find_atoms(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch) {
     const ALL: u16 = u16::MAX;
-    // Tokens: one table lookup each.
+    // Tokens: one table lookup each; then adjacent pairs of token atoms, when the segment
+    // indexes phrases under pairs.
     for field in &facts.fields {
         let bit = Fields::of(field.field).0;
+        let mut prev: Option<u32> = None;
         for tok in facts.field_tokens(field) {
             let text = facts.token_text(tok).as_bytes();
-            if let Some(atom) = seg.atoms.get(tok.hash, 0, text) {
+            let atom = seg.atoms.get(tok.hash, KeyKind::Token as u8, text);
+            if let Some(atom) = atom {
                 scratch.hit(atom, bit);
+                if let (true, Some(p)) = (seg.has_pairs, prev) {
+                    let mut value = [0u8; 8];
+                    value[..4].copy_from_slice(&p.to_le_bytes());
+                    value[4..].copy_from_slice(&atom.to_le_bytes());
+                    let hash = hash_key(KeyKind::Pair as u8, &value);
+                    if let Some(pair) = seg.atoms.get(hash, KeyKind::Pair as u8, &value) {
+                        scratch.hit(pair, bit);
+                    }
+                }
             }
+            prev = atom;
         }
     }
     // Exact keys.
