@@ -148,7 +148,8 @@ impl<'a> Parser<'a> {
         if self.pos >= self.b.len() || !self.at_or() {
             return Ok(first);
         }
-        let mut branches = vec![first];
+        let mut branches = Vec::with_capacity(4);
+        branches.push(first);
         while self.pos < self.b.len() && self.at_or() {
             self.pos += 2;
             self.skip_ws();
@@ -175,7 +176,8 @@ impl<'a> Parser<'a> {
         if self.at_and_end() {
             return Ok(first);
         }
-        let mut items = vec![first];
+        let mut items = Vec::with_capacity(4);
+        items.push(first);
         while !self.at_and_end() {
             items.push(self.parse_unary()?);
             self.skip_ws();
