@@ -52,16 +52,18 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    /// Visits `e`, negated or not, inside an OR or not. Recursion is bounded by the parser's
+    /// Visits `e`: `neg` is the parity of the negations above it, `under_not` whether there is
+    /// any (a clause inside a negated group never counts as positive: `-(a -b)` means
+    /// `-a OR b`), `in_or` whether an OR is above it. Recursion is bounded by the parser's
     /// nesting limit.
-    fn visit(&mut self, e: &Expr, neg: bool, in_or: bool) {
+    fn visit(&mut self, e: &Expr, neg: bool, under_not: bool, in_or: bool) {
         match e {
-            Expr::Clause(c) => self.clause(c, neg, in_or),
-            Expr::Not(n) => self.visit(&n.expr, !neg, in_or),
-            Expr::Group(g) => self.visit(&g.expr, neg, in_or),
+            Expr::Clause(c) => self.clause(c, neg, under_not, in_or),
+            Expr::Not(n) => self.visit(&n.expr, !neg, true, in_or),
+            Expr::Group(g) => self.visit(&g.expr, neg, under_not, in_or),
             Expr::And(a) => {
                 for x in &a.items {
-                    self.visit(x, neg, in_or);
+                    self.visit(x, neg, under_not, in_or);
                 }
             }
             Expr::Or(o) => {
@@ -75,14 +77,14 @@ impl Walk<'_> {
                     }
                 }
                 for b in &o.branches {
-                    self.visit(b, neg, true);
+                    self.visit(b, neg, under_not, true);
                 }
             }
         }
     }
 
-    fn clause(&mut self, c: &Clause, neg: bool, in_or: bool) {
-        if !neg {
+    fn clause(&mut self, c: &Clause, neg: bool, under_not: bool, in_or: bool) {
+        if !under_not {
             self.any_positive = true;
             self.any_content |= !is_stop(c);
         }
@@ -112,7 +114,7 @@ pub(crate) fn check(expr: &Expr, src: &str, out: &mut Vec<Diagnostic>) {
         clause_errors: Vec::new(),
         first_source: None,
     };
-    w.visit(expr, false, false);
+    w.visit(expr, false, false, false);
     let whole = Span::new(0, src.len());
     if !w.any_positive {
         out.push(Diagnostic::at_start(ErrorKind::NegationOnly, whole));
