@@ -523,3 +523,33 @@ fn walk_visits_every_node_with_negation_depth() {
         .collect();
     assert_eq!(negated[2], ("c".to_string(), false));
 }
+
+/// Proptest finding (`print_parse_round_trips`, minimised to `(0 from:_) a OR …`): `from:_`
+/// was refused with "no viable alternative at input '_'" because user values were checked like
+/// keywords, which may not start with `_`; screen names may.
+#[test]
+fn user_names_may_start_with_underscore() {
+    for rule in ["from:_", "from:_jack", "to:__", "retweets_of:_1", "@_jack"] {
+        let expr = parse(rule).unwrap_or_else(|e| panic!("{rule}: {e}"));
+        assert_eq!(expr.to_string(), rule);
+    }
+    assert!(parse("from:jack.dorsey").is_err());
+}
+
+/// Found while sizing the nesting limit: at 64 levels, parsing overflowed a 256 KB stack in a
+/// debug build (each level costs five parser frames); the limit is 32 and the check runs before
+/// the frames are pushed.
+#[test]
+fn nesting_limit_is_reported_at_the_first_excess_parenthesis() {
+    let rule = format!("{}x", "(a ".repeat(MAX_DEPTH + 5));
+    let err = parse(&rule).unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::TooDeep);
+    assert_eq!(err.diagnostics()[0].span().start, 3 * MAX_DEPTH);
+    assert_eq!(
+        err.powertrack_message(),
+        format!(
+            "Rules must not nest groups more than 32 deep (at position {})\n",
+            3 * MAX_DEPTH + 1
+        )
+    );
+}

@@ -8,7 +8,7 @@ use super::ast::{
     And, BoundingBox, Clause, ClauseKind, CountArg, DistanceUnit, Expr, Group, HasArg, IdArg, Not,
     Or, Phrase, PointRadius, Proximity, TextArg, UserArg, UserRef, Word,
 };
-use super::chars::reserved;
+use super::lexer::reserved;
 use super::operator::{HasValue, IsValue, Lang, Spelling};
 use super::span::Span;
 
@@ -32,7 +32,7 @@ fn word(u: &mut Unstructured<'_>, start: &[char], rest: &[char], max: usize) -> 
 
 fn keyword(u: &mut Unstructured<'_>) -> Result<String> {
     let mut w = word(u, START, REST, 8)?;
-    if reserved(&w).is_some() || w == "OR" || super::chars::is_emoji(&w) {
+    if reserved(&w).is_some() || w == "OR" || super::lexer::is_emoji(&w) {
         w.push('x');
     }
     Ok(w)

@@ -33,9 +33,9 @@
 #[cfg(feature = "arbitrary")]
 mod arbitrary;
 mod ast;
-mod chars;
 mod error;
 mod geo;
+mod lexer;
 mod operator;
 mod parser;
 mod print;

@@ -6,12 +6,12 @@ use super::ast::{
     And, BoundingBox, Clause, ClauseKind, CountArg, DistanceUnit, Expr, Group, HasArg, IdArg, Not,
     Or, Phrase, PointRadius, Proximity, TextArg, UserArg, UserRef, Word,
 };
-use super::chars::{
-    Reserved, is_ascii_delimiter, is_cashtag, is_emoji, is_hashtag_char, is_identifier,
-    is_punct_start, is_user_name, reserved,
-};
 use super::error::{Diagnostic, ErrorKind, MAX_DEPTH};
 use super::geo;
+use super::lexer::{
+    Reserved, is_ascii_delimiter, is_cashtag, is_emoji, is_hashtag_char, is_identifier,
+    is_punct_start, is_user_name, reserved, utf8_len,
+};
 use super::operator::{ArgKind, HasValue, IsValue, Lang, Operator, Spelling};
 use super::span::Span;
 
@@ -82,14 +82,7 @@ impl<'a> Parser<'a> {
 
     /// Length in bytes of the whitespace character at `at`, or 0.
     fn ws_len(&self, at: usize) -> usize {
-        match self.b.get(at) {
-            Some(b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) => 1,
-            Some(&b) if b >= 0x80 => match self.src[at..].chars().next() {
-                Some(c) if c.is_whitespace() => c.len_utf8(),
-                _ => 0,
-            },
-            _ => 0,
-        }
+        super::lexer::ws_len(self.src, at)
     }
 
     fn skip_ws(&mut self) {
@@ -102,24 +95,9 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// End of the bare word starting at `at`: the first whitespace, `(`, `)`, `"`, `:` or the
-    /// end of the rule.
-    fn word_end(&self, mut at: usize) -> usize {
-        while let Some(&b) = self.b.get(at) {
-            if b < 0x80 {
-                if is_ascii_delimiter(b) {
-                    break;
-                }
-                at += 1;
-            } else {
-                let n = self.ws_len(at);
-                if n > 0 {
-                    break;
-                }
-                at += utf8_len(b);
-            }
-        }
-        at
+    /// End of the bare word starting at `at` (see [`super::lexer::word_end`]).
+    fn word_end(&self, at: usize) -> usize {
+        super::lexer::word_end(self.src, at)
     }
 
     /// End of a run that stops only at whitespace, `(`, `)` and `"` (for quoting unknown
@@ -148,7 +126,8 @@ impl<'a> Parser<'a> {
         if self.pos >= self.b.len() || !self.at_or() {
             return Ok(first);
         }
-        let mut branches = vec![first];
+        let mut branches = Vec::with_capacity(4);
+        branches.push(first);
         while self.pos < self.b.len() && self.at_or() {
             self.pos += 2;
             self.skip_ws();
@@ -175,7 +154,8 @@ impl<'a> Parser<'a> {
         if self.at_and_end() {
             return Ok(first);
         }
-        let mut items = vec![first];
+        let mut items = Vec::with_capacity(4);
+        items.push(first);
         while !self.at_and_end() {
             items.push(self.parse_unary()?);
             self.skip_ws();
@@ -814,13 +794,4 @@ fn parse_decimal(s: &str) -> Option<f64> {
         return None;
     }
     s.parse().ok()
-}
-
-fn utf8_len(lead: u8) -> usize {
-    match lead {
-        0xF0..=0xFF => 4,
-        0xE0..=0xEF => 3,
-        0xC0..=0xDF => 2,
-        _ => 1,
-    }
 }

@@ -40,69 +40,91 @@ fn is_stop(c: &Clause) -> bool {
     matches!(&c.kind, ClauseKind::Keyword(w) if is_stop_word(&w.text))
 }
 
-/// Appends every whole-rule problem of `expr` (parsed from `src`) to `out`, in PowerTrack's
-/// order.
-pub(crate) fn check(expr: &Expr, src: &str, out: &mut Vec<Diagnostic>) {
-    let whole = Span::new(0, src.len());
-    let mut any_positive = false;
-    let mut any_content = false; // a positive non-stop-word clause exists
-    let mut negated_or = Vec::new();
-    let mut clause_errors = Vec::new();
-    let mut first_source: Option<Span> = None;
-    // (expr, negated, inside an OR)
-    let mut stack = vec![(expr, false, false)];
-    while let Some((e, neg, in_or)) = stack.pop() {
+/// What one walk over the tree collects.
+struct Walk<'a> {
+    src: &'a str,
+    any_positive: bool,
+    /// A positive clause that is not a stop word exists.
+    any_content: bool,
+    negated_or: Vec<Diagnostic>,
+    clause_errors: Vec<Diagnostic>,
+    first_source: Option<Span>,
+}
+
+impl Walk<'_> {
+    /// Visits `e`: `neg` is the parity of the negations above it, `under_not` whether there is
+    /// any (a clause inside a negated group never counts as positive: `-(a -b)` means
+    /// `-a OR b`), `in_or` whether an OR is above it. Recursion is bounded by the parser's
+    /// nesting limit.
+    fn visit(&mut self, e: &Expr, neg: bool, under_not: bool, in_or: bool) {
         match e {
-            Expr::Clause(c) => {
-                if !neg {
-                    any_positive = true;
-                    any_content |= !is_stop(c);
-                }
-                match &c.kind {
-                    ClauseKind::Is(IsValue::Nullcast) if !neg => {
-                        clause_errors.push(Diagnostic::new(
-                            ErrorKind::NullcastNotNegated,
-                            c.span,
-                            src,
-                        ));
-                    }
-                    ClauseKind::Sample(_) if neg => {
-                        clause_errors.push(Diagnostic::new(ErrorKind::NegatedSample, c.span, src));
-                    }
-                    ClauseKind::Sample(_) if in_or => {
-                        clause_errors.push(Diagnostic::new(ErrorKind::SampleWithOr, c.span, src));
-                    }
-                    ClauseKind::Source(_) if !neg && first_source.is_none() => {
-                        first_source = Some(c.span);
-                    }
-                    _ => {}
+            Expr::Clause(c) => self.clause(c, neg, under_not, in_or),
+            Expr::Not(n) => self.visit(&n.expr, !neg, true, in_or),
+            Expr::Group(g) => self.visit(&g.expr, neg, under_not, in_or),
+            Expr::And(a) => {
+                for x in &a.items {
+                    self.visit(x, neg, under_not, in_or);
                 }
             }
-            Expr::Not(n) => {
-                // The `-` of a negated clause is part of the clause for error positions.
-                stack.push((&n.expr, !neg, in_or));
-            }
-            Expr::Group(g) => stack.push((&g.expr, neg, in_or)),
-            Expr::And(a) => stack.extend(a.items.iter().rev().map(|x| (x, neg, in_or))),
             Expr::Or(o) => {
                 for b in &o.branches {
                     if !has_positive(b, &|_| true) {
-                        negated_or.push(Diagnostic::new(ErrorKind::NegatedOr, b.span(), src));
+                        self.negated_or.push(Diagnostic::new(
+                            ErrorKind::NegatedOr,
+                            b.span(),
+                            self.src,
+                        ));
                     }
                 }
-                stack.extend(o.branches.iter().rev().map(|x| (x, neg, true)));
+                for b in &o.branches {
+                    self.visit(b, neg, under_not, true);
+                }
             }
         }
     }
-    if !any_positive {
+
+    fn clause(&mut self, c: &Clause, neg: bool, under_not: bool, in_or: bool) {
+        if !under_not {
+            self.any_positive = true;
+            self.any_content |= !is_stop(c);
+        }
+        let kind = match &c.kind {
+            ClauseKind::Is(IsValue::Nullcast) if !neg => ErrorKind::NullcastNotNegated,
+            ClauseKind::Sample(_) if neg => ErrorKind::NegatedSample,
+            ClauseKind::Sample(_) if in_or => ErrorKind::SampleWithOr,
+            ClauseKind::Source(_) if !neg => {
+                self.first_source.get_or_insert(c.span);
+                return;
+            }
+            _ => return,
+        };
+        self.clause_errors
+            .push(Diagnostic::new(kind, c.span, self.src));
+    }
+}
+
+/// Appends every whole-rule problem of `expr` (parsed from `src`) to `out`, in PowerTrack's
+/// order.
+pub(crate) fn check(expr: &Expr, src: &str, out: &mut Vec<Diagnostic>) {
+    let mut w = Walk {
+        src,
+        any_positive: false,
+        any_content: false,
+        negated_or: Vec::new(),
+        clause_errors: Vec::new(),
+        first_source: None,
+    };
+    w.visit(expr, false, false, false);
+    let whole = Span::new(0, src.len());
+    if !w.any_positive {
         out.push(Diagnostic::at_start(ErrorKind::NegationOnly, whole));
     }
-    if !any_content || (any_positive && !requires_content(expr)) {
+    if !w.any_content || (w.any_positive && !requires_content(expr)) {
         out.push(Diagnostic::at_start(ErrorKind::NoPositiveClause, whole));
     }
-    out.extend(negated_or);
-    out.extend(clause_errors);
-    if let Some(span) = first_source
+    out.append(&mut w.negated_or);
+    out.append(&mut w.clause_errors);
+    if let Some(span) = w.first_source
         && !has_positive(expr, &|c| !matches!(c.kind, ClauseKind::Source(_)))
     {
         out.push(Diagnostic::new(ErrorKind::SourceStandalone, span, src));

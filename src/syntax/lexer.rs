@@ -1,4 +1,5 @@
-//! Character classes of the rule language.
+//! The lexical layer of the rule language: character classes, whitespace and bare-word scanning,
+//! reserved words. The parser (scannerless, over bytes) calls these; nothing here allocates.
 
 /// ASCII bytes that end a bare word: whitespace, parentheses, the double quote, the colon.
 const fn ascii_delimiters() -> [bool; 128] {
@@ -127,5 +128,47 @@ pub(crate) fn reserved(word: &str) -> Option<Reserved> {
         3 if word.eq_ignore_ascii_case("and") => Some(Reserved::And),
         3 if word.eq_ignore_ascii_case("not") => Some(Reserved::Not),
         _ => None,
+    }
+}
+
+/// Length in bytes of the (Unicode) whitespace character at byte `at` of `src`, or 0.
+pub(crate) fn ws_len(src: &str, at: usize) -> usize {
+    match src.as_bytes().get(at) {
+        Some(b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) => 1,
+        Some(&b) if b >= 0x80 => match src.get(at..).and_then(|s| s.chars().next()) {
+            Some(c) if c.is_whitespace() => c.len_utf8(),
+            _ => 0,
+        },
+        _ => 0,
+    }
+}
+
+/// End of the bare word starting at byte `at`: the first whitespace, `(`, `)`, `"`, `:` or the
+/// end of `src`.
+pub(crate) fn word_end(src: &str, mut at: usize) -> usize {
+    let b = src.as_bytes();
+    while let Some(&c) = b.get(at) {
+        if c < 0x80 {
+            if is_ascii_delimiter(c) {
+                break;
+            }
+            at += 1;
+        } else {
+            if ws_len(src, at) > 0 {
+                break;
+            }
+            at += utf8_len(c);
+        }
+    }
+    at
+}
+
+/// The length of the UTF-8 sequence starting with `lead`.
+pub(crate) fn utf8_len(lead: u8) -> usize {
+    match lead {
+        0xF0..=0xFF => 4,
+        0xE0..=0xEF => 3,
+        0xC0..=0xDF => 2,
+        _ => 1,
     }
 }
