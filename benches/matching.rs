@@ -26,17 +26,26 @@ use common::{Workload, quick_mode, record_workload};
 fn corpus() -> (Vec<Vec<u8>>, String) {
     let from = |path: std::path::PathBuf, name: &str| -> Option<(Vec<Vec<u8>>, String)> {
         let bytes = std::fs::read(path).ok()?;
-        let mut lines: Vec<Vec<u8>> =
-            bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec).collect();
+        let mut lines: Vec<Vec<u8>> = bytes
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(<[u8]>::to_vec)
+            .collect();
         if quick_mode() {
             lines.truncate(50);
         }
         Some((lines, name.to_string()))
     };
     common::shared_dir()
-        .and_then(|d| from(d.join("data/tweets/combined/all_v11_native.ndjson"), "combined/all_v11_native.ndjson"))
+        .and_then(|d| {
+            from(
+                d.join("data/tweets/combined/all_v11_native.ndjson"),
+                "combined/all_v11_native.ndjson",
+            )
+        })
         .or_else(|| {
-            let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/firehose.ndjson");
+            let p =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/firehose.ndjson");
             from(p, "examples/firehose.ndjson")
         })
         .expect("a corpus: ../shared or examples/firehose.ndjson")
@@ -64,7 +73,11 @@ fn build(rules: &[(u64, Option<String>, Rule)]) -> RuleSet {
 fn end_to_end(c: &mut Criterion) {
     let (lines, source) = corpus();
     let bytes: usize = lines.iter().map(Vec::len).sum();
-    let sizes: &[usize] = if quick_mode() { &[1_000] } else { &[10_000, 100_000] };
+    let sizes: &[usize] = if quick_mode() {
+        &[1_000]
+    } else {
+        &[10_000, 100_000]
+    };
     for &n in sizes {
         let rules = generated(n);
         let t0 = Instant::now();
@@ -82,7 +95,10 @@ fn end_to_end(c: &mut Criterion) {
             }
         }
         #[allow(clippy::cast_precision_loss)]
-        let (mpp, cpp) = (matched as f64 / posts as f64, candidates as f64 / posts as f64);
+        let (mpp, cpp) = (
+            matched as f64 / posts as f64,
+            candidates as f64 / posts as f64,
+        );
         let stats = set.stats();
         let group_name = format!("end_to_end_{n}");
         record_workload(
@@ -107,7 +123,10 @@ fn end_to_end(c: &mut Criterion) {
         );
 
         let mut group = c.benchmark_group(&group_name);
-        group.throughput(Throughput::ElementsAndBytes { elements: lines.len() as u64, bytes: bytes as u64 });
+        group.throughput(Throughput::ElementsAndBytes {
+            elements: lines.len() as u64,
+            bytes: bytes as u64,
+        });
         group.sample_size(10);
         group.bench_function("compiled", |b| {
             let (mut scratch, mut matches) = (Scratch::new(), Matches::new());
@@ -147,7 +166,10 @@ fn end_to_end(c: &mut Criterion) {
         let slice_bytes: usize = slice.iter().map(Vec::len).sum();
         let book = RuleBook::new(rules.iter().map(|(id, _, r)| (*id, r.clone())));
         let mut group = c.benchmark_group(format!("reference_{n}"));
-        group.throughput(Throughput::ElementsAndBytes { elements: slice.len() as u64, bytes: slice_bytes as u64 });
+        group.throughput(Throughput::ElementsAndBytes {
+            elements: slice.len() as u64,
+            bytes: slice_bytes as u64,
+        });
         group.sample_size(10);
         group.bench_function("reference", |b| {
             let mut parser = Parser::new();

@@ -52,9 +52,9 @@
 
 pub mod api;
 mod compile;
+pub mod generate;
 pub mod geo;
 pub mod matcher;
-pub mod generate;
 pub mod output;
 pub mod post;
 pub mod reference;

@@ -4,6 +4,8 @@
 //! counts and coordinates), so that a good share of them match, then combined with `OR`,
 //! groups and negation. Zero disagreements is the only pass.
 
+#![allow(clippy::cast_possible_truncation)]
+
 use std::collections::BTreeMap;
 
 use powertrack::matcher::{Matches, RuleSet, RuleSetBuilder, Scratch};
@@ -73,15 +75,22 @@ impl Pool {
                     self.words.push(t.text(text).to_string());
                 }
                 if i + 2 < toks.len() && i % 5 == 0 {
-                    self.phrases.push(text[t.start..toks[i + 2].end].to_string());
+                    self.phrases
+                        .push(text[t.start..toks[i + 2].end].to_string());
                 }
             }
             self.hashtags.extend(part.hashtags().map(str::to_string));
             self.cashtags.extend(part.cashtags().map(str::to_string));
-            self.mentions.extend(part.mentions().filter_map(|m| m.screen_name).map(str::to_string));
+            self.mentions.extend(
+                part.mentions()
+                    .filter_map(|m| m.screen_name)
+                    .map(str::to_string),
+            );
             for u in part.urls() {
                 if let Some(e) = u.expanded_url {
-                    let e = e.trim_start_matches("https://").trim_start_matches("http://");
+                    let e = e
+                        .trim_start_matches("https://")
+                        .trim_start_matches("http://");
                     self.url_bits.push(e.chars().take(12).collect());
                 }
             }
@@ -91,7 +100,12 @@ impl Pool {
         self.users.extend(user.screen_name().map(str::to_string));
         self.user_ids.extend(user.id());
         if let Some(d) = user.description() {
-            self.bio_words.extend(tokens(d).filter(|t| t.kind == TokenKind::Word).map(|t| t.text(d).to_string()).take(3));
+            self.bio_words.extend(
+                tokens(d)
+                    .filter(|t| t.kind == TokenKind::Word)
+                    .map(|t| t.text(d).to_string())
+                    .take(3),
+            );
         }
         self.langs.extend(post.lang().map(str::to_string));
         if let Some(p) = post.place() {
@@ -112,17 +126,49 @@ impl Pool {
         Some(match rng.below(24) {
             0..=5 => word(rng)?,
             6 => quote(rng.pick(&self.phrases)?),
-            7 => format!("{}~{}", quote(&format!("{} {}", word(rng)?, word(rng)?)), 1 + rng.below(6)),
+            7 => format!(
+                "{}~{}",
+                quote(&format!("{} {}", word(rng)?, word(rng)?)),
+                1 + rng.below(6)
+            ),
             8 => format!("#{}", rng.pick(&self.hashtags)?),
             9 => format!("@{}", rng.pick(&self.mentions)?),
             10 => format!("${}", rng.pick(&self.cashtags)?),
-            11 => format!("from:{}", if rng.below(2) == 0 { rng.pick(&self.users)?.clone() } else { rng.pick(&self.user_ids)?.to_string() }),
-            12 => format!("contains:{}", quote(&word(rng)?.chars().take(4).collect::<String>())),
+            11 => format!(
+                "from:{}",
+                if rng.below(2) == 0 {
+                    rng.pick(&self.users)?.clone()
+                } else {
+                    rng.pick(&self.user_ids)?.to_string()
+                }
+            ),
+            12 => format!(
+                "contains:{}",
+                quote(&word(rng)?.chars().take(4).collect::<String>())
+            ),
             13 => format!("url_contains:{}", quote(rng.pick(&self.url_bits)?)),
             14 => format!("lang:{}", rng.pick(&self.langs)?),
-            15 => rng.pick(&["has:links", "has:mentions", "has:hashtags", "has:media", "has:images", "has:videos", "has:geo", "has:symbols", "has:profile_geo", "has:lang"])?.to_string(),
-            16 => rng.pick(&["is:retweet", "is:reply", "is:quote", "is:verified"])?.to_string(),
-            17 => format!("followers_count:{}", rng.pick(&[0u64, 10, 100, 1000, 100_000])?),
+            15 => rng
+                .pick(&[
+                    "has:links",
+                    "has:mentions",
+                    "has:hashtags",
+                    "has:media",
+                    "has:images",
+                    "has:videos",
+                    "has:geo",
+                    "has:symbols",
+                    "has:profile_geo",
+                    "has:lang",
+                ])?
+                .to_string(),
+            16 => rng
+                .pick(&["is:retweet", "is:reply", "is:quote", "is:verified"])?
+                .to_string(),
+            17 => format!(
+                "followers_count:{}",
+                rng.pick(&[0u64, 10, 100, 1000, 100_000])?
+            ),
             18 => format!("bio:{}", quote(rng.pick(&self.bio_words)?)),
             19 => format!("place_country:{}", rng.pick(&self.countries)?),
             20 => {
@@ -138,7 +184,11 @@ impl Pool {
     fn pick_word(&self, rng: &mut Rng) -> Option<String> {
         let w = rng.pick(&self.words)?;
         // Words with characters that need quoting are written as phrases.
-        if w.chars().all(char::is_alphanumeric) { Some(w.clone()) } else { Some(quote(w)) }
+        if w.chars().all(char::is_alphanumeric) {
+            Some(w.clone())
+        } else {
+            Some(quote(w))
+        }
     }
 
     /// A random rule: a conjunction of 1–3 clauses (some negated), or an OR of 2–3 groups.
@@ -148,14 +198,28 @@ impl Pool {
             let mut items = vec![self.clause(rng)?];
             for _ in 1..n {
                 let c = self.clause(rng)?;
-                items.push(if rng.below(3) == 0 { format!("-{c}") } else { c });
+                items.push(if rng.below(3) == 0 {
+                    format!("-{c}")
+                } else {
+                    c
+                });
             }
             Some(items.join(" "))
         };
         let rule = match rng.below(4) {
             0 => format!("({}) OR ({})", conj(rng)?, conj(rng)?),
-            1 => format!("{} -({} OR {})", self.clause(rng)?, self.clause(rng)?, self.clause(rng)?),
-            2 => format!("({} OR {}) sample:{}", self.clause(rng)?, self.clause(rng)?, 1 + rng.below(100)),
+            1 => format!(
+                "{} -({} OR {})",
+                self.clause(rng)?,
+                self.clause(rng)?,
+                self.clause(rng)?
+            ),
+            2 => format!(
+                "({} OR {}) sample:{}",
+                self.clause(rng)?,
+                self.clause(rng)?,
+                1 + rng.below(100)
+            ),
             _ => conj(rng)?,
         };
         Some(rule)
@@ -166,12 +230,21 @@ impl Pool {
 fn family(kind: &ClauseKind) -> String {
     match kind.operator() {
         Some(op) => op.name().to_string(),
-        None => format!("{kind:?}").split('(').next().unwrap_or("?").to_lowercase(),
+        None => format!("{kind:?}")
+            .split('(')
+            .next()
+            .unwrap_or("?")
+            .to_lowercase(),
     }
 }
 
 fn families(rule: &Rule) -> Vec<String> {
-    let mut out: Vec<String> = rule.expr().clauses().into_iter().map(|(c, _)| family(&c.kind)).collect();
+    let mut out: Vec<String> = rule
+        .expr()
+        .clauses()
+        .into_iter()
+        .map(|(c, _)| family(&c.kind))
+        .collect();
     out.sort();
     out.dedup();
     out
@@ -180,7 +253,13 @@ fn families(rule: &Rule) -> Vec<String> {
 fn lines_of(rel: &str, test: &str) -> Option<Vec<Vec<u8>>> {
     let path = corpus_file(test, rel)?;
     let bytes = std::fs::read(path).ok()?;
-    Some(bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec).collect())
+    Some(
+        bytes
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(<[u8]>::to_vec)
+            .collect(),
+    )
 }
 
 /// Builds ~`n` valid rules from the pool; returns (rule set, parsed rules with ids).
@@ -192,7 +271,9 @@ pub(crate) fn build(pool: &Pool, n: usize, seed: u64) -> (RuleSet, Vec<(u64, Rul
     let mut attempts = 0;
     while rules.len() < n && attempts < n * 20 {
         attempts += 1;
-        let Some(text) = pool.rule(&mut rng) else { continue };
+        let Some(text) = pool.rule(&mut rng) else {
+            continue;
+        };
         if !seen.insert(text.clone()) {
             continue;
         }
@@ -218,17 +299,36 @@ fn differential(set: &RuleSet, rules: &[(u64, Rule)], lines: &[Vec<u8>]) -> Outc
     let mut scratch = Scratch::new();
     let mut matches = Matches::new();
     let mut parser = Parser::new();
-    let mut out = Outcome { posts: 0, matches: 0, disagreements: Vec::new(), true_match: BTreeMap::new(), rejected: BTreeMap::new() };
+    let mut out = Outcome {
+        posts: 0,
+        matches: 0,
+        disagreements: Vec::new(),
+        true_match: BTreeMap::new(),
+        rejected: BTreeMap::new(),
+    };
     for line in lines {
-        let Ok(Line::Post(post)) = parser.parse(line) else { continue };
+        let Ok(Line::Post(post)) = parser.parse(line) else {
+            continue;
+        };
         out.posts += 1;
         let want = book.matching_ids(&post);
         set.match_post(&post, &mut scratch, &mut matches);
         let got: Vec<u64> = matches.ids().collect();
         if got != want && out.disagreements.len() < 20 {
-            let missing: Vec<String> = want.iter().filter(|i| !got.contains(i)).map(|i| rules[*i as usize - 1].1.to_string()).collect();
-            let extra: Vec<String> = got.iter().filter(|i| !want.contains(i)).map(|i| rules[*i as usize - 1].1.to_string()).collect();
-            out.disagreements.push(format!("post {}: missing {missing:?} extra {extra:?}", post.id()));
+            let missing: Vec<String> = want
+                .iter()
+                .filter(|i| !got.contains(i))
+                .map(|i| rules[*i as usize - 1].1.to_string())
+                .collect();
+            let extra: Vec<String> = got
+                .iter()
+                .filter(|i| !want.contains(i))
+                .map(|i| rules[*i as usize - 1].1.to_string())
+                .collect();
+            out.disagreements.push(format!(
+                "post {}: missing {missing:?} extra {extra:?}",
+                post.id()
+            ));
         }
         out.matches += want.len();
         for id in &want {
@@ -249,8 +349,14 @@ fn differential(set: &RuleSet, rules: &[(u64, Rule)], lines: &[Vec<u8>]) -> Outc
 
 fn corpus_lines(test: &str) -> Option<Vec<Vec<u8>>> {
     let mut lines = lines_of("combined/all_v11_native.ndjson", test)?;
-    lines.extend(lines_of("twarc-csv-v2/twarc-csv_v2_stream_like.ndjson", test)?);
-    lines.extend(lines_of("twitterdev-tweet_parser/activity_streams_examples.json", test)?);
+    lines.extend(lines_of(
+        "twarc-csv-v2/twarc-csv_v2_stream_like.ndjson",
+        test,
+    )?);
+    lines.extend(lines_of(
+        "twitterdev-tweet_parser/activity_streams_examples.json",
+        test,
+    )?);
     Some(lines)
 }
 
@@ -267,28 +373,67 @@ fn pool_of(lines: &[Vec<u8>]) -> Pool {
 
 #[test]
 fn generated_rules_agree_with_the_reference_on_the_corpus() {
-    let Some(lines) = corpus_lines("generated_rules_agree_with_the_reference_on_the_corpus") else { return };
+    let Some(lines) = corpus_lines("generated_rules_agree_with_the_reference_on_the_corpus") else {
+        return;
+    };
     let pool = pool_of(&lines);
     let (set, rules) = build(&pool, 2_500, 7);
     assert!(rules.len() >= 2_000, "only {} rules", rules.len());
     let out = differential(&set, &rules, &lines);
-    assert!(out.disagreements.is_empty(), "{} disagreements, first: {:#?}", out.disagreements.len(), out.disagreements);
-    assert!(out.posts > 4_000 && out.matches > out.posts, "{} posts, {} matches", out.posts, out.matches);
+    assert!(
+        out.disagreements.is_empty(),
+        "{} disagreements, first: {:#?}",
+        out.disagreements.len(),
+        out.disagreements
+    );
+    assert!(
+        out.posts > 4_000 && out.matches > out.posts,
+        "{} posts, {} matches",
+        out.posts,
+        out.matches
+    );
     // Coverage: every family of the generator has a true match and a rejected candidate.
     let want = [
-        "keyword", "phrase", "proximity", "hashtag", "mention", "cashtag", "from", "contains", "url_contains",
-        "lang", "has", "is", "followers_count", "bio", "place_country", "point_radius", "source",
-        "retweets_of_status_id", "url", "sample",
+        "keyword",
+        "phrase",
+        "proximity",
+        "hashtag",
+        "mention",
+        "cashtag",
+        "from",
+        "contains",
+        "url_contains",
+        "lang",
+        "has",
+        "is",
+        "followers_count",
+        "bio",
+        "place_country",
+        "point_radius",
+        "source",
+        "retweets_of_status_id",
+        "url",
+        "sample",
     ];
     for f in want {
-        assert!(out.true_match.get(f).copied().unwrap_or(0) > 0, "no true match for {f}: {:?}", out.true_match);
-        assert!(out.rejected.get(f).copied().unwrap_or(0) > 0, "no rejected candidate for {f}: {:?}", out.rejected);
+        assert!(
+            out.true_match.get(f).copied().unwrap_or(0) > 0,
+            "no true match for {f}: {:?}",
+            out.true_match
+        );
+        assert!(
+            out.rejected.get(f).copied().unwrap_or(0) > 0,
+            "no rejected candidate for {f}: {:?}",
+            out.rejected
+        );
     }
 }
 
 #[test]
 fn a_dropped_candidate_is_caught() {
-    let Some(lines) = corpus_lines("a_dropped_candidate_is_caught") else { return };
+    let Some(lines) = corpus_lines("a_dropped_candidate_is_caught") else {
+        return;
+    };
     let pool = pool_of(&lines);
     let (set, rules) = build(&pool, 500, 11);
     // Find a rule that matches something, then make the matcher drop it as a candidate.
@@ -303,14 +448,22 @@ fn a_dropped_candidate_is_caught() {
     .expect("some rule matches");
     let faulty = set.clone().with_dropped_candidate_for_tests(victim);
     let out = differential(&faulty, &rules, &lines);
-    assert!(!out.disagreements.is_empty(), "dropping rule {victim} went unnoticed");
+    assert!(
+        !out.disagreements.is_empty(),
+        "dropping rule {victim} went unnoticed"
+    );
 }
 
 fn builtin_lines() -> Vec<Vec<u8>> {
     let doc: serde_json::Value = serde_json::from_str(include_str!("data/matching.json")).unwrap();
     let mut out = Vec::new();
     for case in doc["cases"].as_array().unwrap() {
-        for v in case["match"].as_array().unwrap().iter().chain(case["no_match"].as_array().unwrap()) {
+        for v in case["match"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(case["no_match"].as_array().unwrap())
+        {
             if v.is_object() {
                 out.push(v.to_string().into_bytes());
             }
@@ -355,8 +508,14 @@ fn multi_threaded_matching_is_identical() {
     };
     let single = run(&lines);
     let parallel: Vec<Vec<u64>> = std::thread::scope(|s| {
-        let handles: Vec<_> = lines.chunks(lines.len().div_ceil(4)).map(|c| s.spawn(move || run(c))).collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        let handles: Vec<_> = lines
+            .chunks(lines.len().div_ceil(4))
+            .map(|c| s.spawn(move || run(c)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
     });
     assert_eq!(single, parallel);
 }

@@ -36,8 +36,18 @@ fn cases() -> Vec<Case> {
         .map(|c| Case {
             family: c["family"].as_str().unwrap().to_string(),
             rule: c["rule"].as_str().unwrap().to_string(),
-            matching: c["match"].as_array().unwrap().iter().map(post_line).collect(),
-            not_matching: c["no_match"].as_array().unwrap().iter().map(post_line).collect(),
+            matching: c["match"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(post_line)
+                .collect(),
+            not_matching: c["no_match"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(post_line)
+                .collect(),
         })
         .collect()
 }
@@ -45,7 +55,9 @@ fn cases() -> Vec<Case> {
 fn compiled_matches(set: &RuleSet, line: &str) -> Vec<u64> {
     let mut scratch = Scratch::new();
     let mut matches = Matches::new();
-    let skipped = set.match_line(line.as_bytes(), &mut scratch, &mut matches).expect(line);
+    let skipped = set
+        .match_line(line.as_bytes(), &mut scratch, &mut matches)
+        .expect(line);
     assert_eq!(skipped, None, "{line} is a post");
     matches.ids().collect()
 }
@@ -79,7 +91,12 @@ fn every_case_matches_as_documented_in_both_engines() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -97,7 +114,9 @@ fn all_cases_in_one_rule_set_agree_with_the_reference() {
     for case in &cases {
         for line in case.matching.iter().chain(&case.not_matching) {
             let want = match parser.parse(line.as_bytes()).unwrap() {
-                Line::Post(post) => reference::matching_ids(rules.iter().map(|(id, r)| (*id, r)), &post),
+                Line::Post(post) => {
+                    reference::matching_ids(rules.iter().map(|(id, r)| (*id, r)), &post)
+                }
                 Line::Skipped(_) => unreachable!(),
             };
             assert_eq!(compiled_matches(&set, line), want, "{line}");

@@ -130,6 +130,7 @@ impl AtomTable {
 }
 
 #[cfg(test)]
+#[allow(clippy::cast_possible_truncation)]
 mod tests {
     use super::*;
 
@@ -145,7 +146,10 @@ mod tests {
         assert_eq!(t.intern(1, b"w5"), 1000);
         assert_eq!(t.len(), 1001);
         for (i, w) in words.iter().enumerate() {
-            assert_eq!(t.get(hash_key(0, w.as_bytes()), 0, w.as_bytes()), Some(i as u32));
+            assert_eq!(
+                t.get(hash_key(0, w.as_bytes()), 0, w.as_bytes()),
+                Some(i as u32)
+            );
             assert_eq!(&t.key(i as u32)[1..], w.as_bytes());
         }
         assert_eq!(t.get(hash_key(1, b"w5"), 1, b"w5"), Some(1000));

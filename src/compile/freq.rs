@@ -69,14 +69,51 @@ fn table() -> &'static HashMap<String, f64> {
 
 /// Words the vocabulary leaves out (stop words, URL scaffolding), by rough share of posts.
 const STOP_AND_URL_WORDS: &[(&str, f64)] = &[
-    ("the", 0.45), ("to", 0.35), ("a", 0.33), ("i", 0.3), ("and", 0.3), ("of", 0.28),
-    ("you", 0.25), ("in", 0.25), ("is", 0.22), ("for", 0.2), ("it", 0.2), ("on", 0.18),
-    ("my", 0.16), ("this", 0.15), ("that", 0.15), ("me", 0.13), ("with", 0.13), ("be", 0.12),
-    ("are", 0.12), ("so", 0.1), ("at", 0.1), ("your", 0.1), ("rt", 0.25), ("https", 0.6),
-    ("http", 0.2), ("t", 0.6), ("co", 0.6), ("com", 0.4), ("www", 0.1), ("twitter", 0.3),
-    ("status", 0.25), ("photo", 0.15), ("video", 0.05), ("pic", 0.15), ("by", 0.06),
-    ("from", 0.06), ("an", 0.05), ("if", 0.05), ("but", 0.07), ("not", 0.07), ("we", 0.08),
-    ("via", 0.03), ("its", 0.03), ("too", 0.03), ("amp", 0.05),
+    ("the", 0.45),
+    ("to", 0.35),
+    ("a", 0.33),
+    ("i", 0.3),
+    ("and", 0.3),
+    ("of", 0.28),
+    ("you", 0.25),
+    ("in", 0.25),
+    ("is", 0.22),
+    ("for", 0.2),
+    ("it", 0.2),
+    ("on", 0.18),
+    ("my", 0.16),
+    ("this", 0.15),
+    ("that", 0.15),
+    ("me", 0.13),
+    ("with", 0.13),
+    ("be", 0.12),
+    ("are", 0.12),
+    ("so", 0.1),
+    ("at", 0.1),
+    ("your", 0.1),
+    ("rt", 0.25),
+    ("https", 0.6),
+    ("http", 0.2),
+    ("t", 0.6),
+    ("co", 0.6),
+    ("com", 0.4),
+    ("www", 0.1),
+    ("twitter", 0.3),
+    ("status", 0.25),
+    ("photo", 0.15),
+    ("video", 0.05),
+    ("pic", 0.15),
+    ("by", 0.06),
+    ("from", 0.06),
+    ("an", 0.05),
+    ("if", 0.05),
+    ("but", 0.07),
+    ("not", 0.07),
+    ("we", 0.08),
+    ("via", 0.03),
+    ("its", 0.03),
+    ("too", 0.03),
+    ("amp", 0.05),
 ];
 
 /// The expected share of posts containing a token (`folded` text) in some field of `fields`.
@@ -120,8 +157,7 @@ pub(crate) fn key(kind: KeyKind, value: &[u8]) -> f64 {
             b"ja" => 0.15,
             b"es" => 0.1,
             b"ar" => 0.07,
-            b"pt" => 0.06,
-            b"und" => 0.06,
+            b"pt" | b"und" => 0.06,
             b"ko" | b"th" | b"in" | b"tr" | b"fr" => 0.03,
             _ => 0.005,
         },
@@ -133,8 +169,7 @@ pub(crate) fn key(kind: KeyKind, value: &[u8]) -> f64 {
             b"has:profile_geo" => 0.3,
             b"has:media" => 0.25,
             b"has:hashtags" => 0.24,
-            b"has:images" => 0.2,
-            b"is:reply" => 0.2,
+            b"has:images" | b"is:reply" => 0.2,
             b"has:geo" => 0.07,
             b"is:quote" => 0.06,
             b"has:videos" => 0.03,
@@ -160,5 +195,11 @@ pub(crate) fn count(_field: CountField, min: u64, max: u64) -> f64 {
             (1.0 / digits).min(1.0)
         }
     };
-    (above(min) - if max == u64::MAX { 0.0 } else { above(max.saturating_add(1)) }).max(1e-3)
+    (above(min)
+        - if max == u64::MAX {
+            0.0
+        } else {
+            above(max.saturating_add(1))
+        })
+    .max(1e-3)
 }

@@ -28,7 +28,11 @@ fn lon_index(lon: f64) -> i64 {
 }
 
 fn key(lat: i64, lon: i64) -> [u8; 4] {
-    let (lat, lon) = (lat as u16, lon as u16);
+    // Indices are clamped to 0..360 and 0..720, so they fit.
+    let (lat, lon) = (
+        u16::try_from(lat).unwrap_or(0),
+        u16::try_from(lon).unwrap_or(0),
+    );
     let [a, b] = lat.to_le_bytes();
     let [c, d] = lon.to_le_bytes();
     [a, b, c, d]
@@ -61,7 +65,11 @@ pub(crate) fn covering(area: &Area) -> Option<Vec<[u8; 4]>> {
     if ![west, south, east, north].iter().all(|v| v.is_finite()) || south > north {
         return None;
     }
-    let lon_span = if west <= east { east - west } else { east + 360.0 - west };
+    let lon_span = if west <= east {
+        east - west
+    } else {
+        east + 360.0 - west
+    };
     if lon_span >= 10.0 {
         return None;
     }
@@ -89,9 +97,21 @@ mod tests {
     #[test]
     fn covers_every_point_inside() {
         let areas = [
-            Area::Circle { lon: -105.273, lat: 40.019, km: 10.0 * KM_PER_MILE },
-            Area::Circle { lon: 179.9, lat: -16.5, km: 40.0 },
-            Area::Circle { lon: 0.0, lat: 70.0, km: 40.0 },
+            Area::Circle {
+                lon: -105.273,
+                lat: 40.019,
+                km: 10.0 * KM_PER_MILE,
+            },
+            Area::Circle {
+                lon: 179.9,
+                lat: -16.5,
+                km: 40.0,
+            },
+            Area::Circle {
+                lon: 0.0,
+                lat: 70.0,
+                km: 40.0,
+            },
             Area::Box([-105.30, 39.96, -105.17, 40.09]),
             Area::Box([179.8, -1.0, -179.8, 1.0]),
         ];
@@ -112,7 +132,10 @@ mod tests {
                         }
                     };
                     if inside {
-                        assert!(cells.contains(&cell(lon, lat).unwrap()), "{area:?} {lon} {lat}");
+                        assert!(
+                            cells.contains(&cell(lon, lat).unwrap()),
+                            "{area:?} {lon} {lat}"
+                        );
                     }
                 }
             }
@@ -123,9 +146,23 @@ mod tests {
 
     #[test]
     fn refuses_huge_or_polar_covers() {
-        assert_eq!(covering(&Area::Circle { lon: 0.0, lat: 89.5, km: 40.0 }), None);
+        assert_eq!(
+            covering(&Area::Circle {
+                lon: 0.0,
+                lat: 89.5,
+                km: 40.0
+            }),
+            None
+        );
         assert_eq!(covering(&Area::Box([-20.0, 0.0, 20.0, 1.0])), None);
-        assert_eq!(covering(&Area::Circle { lon: f64::NAN, lat: 0.0, km: 1.0 }), None);
+        assert_eq!(
+            covering(&Area::Circle {
+                lon: f64::NAN,
+                lat: 0.0,
+                km: 1.0
+            }),
+            None
+        );
         assert_eq!(cell(f64::NAN, 0.0), None);
         assert_eq!(cell(180.0, 90.0), cell(-180.0, 89.9));
     }

@@ -156,11 +156,19 @@ pub(crate) enum Pred {
     Substring { fields: Fields, text: Box<str> },
     /// Tokens in sequence (a phrase), or within `proximity` (decision 11), in one instance of
     /// `fields`: at least two terms, or one spaceless term (found inside a spaceless run).
-    Sequence { fields: Fields, terms: Vec<Term>, proximity: Option<u8> },
+    Sequence {
+        fields: Fields,
+        terms: Vec<Term>,
+        proximity: Option<u8>,
+    },
     /// An exact key of the post.
     Key { kind: KeyKind, value: Box<[u8]> },
     /// A user count in `min..=max`.
-    Count { field: CountField, min: u64, max: u64 },
+    Count {
+        field: CountField,
+        min: u64,
+        max: u64,
+    },
     /// A location inside an area.
     Geo { target: GeoTarget, area: Area },
     /// The post's sample bucket is below `percent` (decision 20).

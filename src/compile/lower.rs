@@ -26,11 +26,17 @@ pub(crate) fn lower(ast: &Ast) -> Expr {
 }
 
 fn key(kind: KeyKind, value: &str) -> Expr {
-    Expr::Pred(Pred::Key { kind, value: tokenize::fold(value).as_bytes().into() })
+    Expr::Pred(Pred::Key {
+        kind,
+        value: tokenize::fold(value).as_bytes().into(),
+    })
 }
 
 fn id_key(kind: KeyKind, id: u64) -> Expr {
-    Expr::Pred(Pred::Key { kind, value: id.to_string().into_bytes().into() })
+    Expr::Pred(Pred::Key {
+        kind,
+        value: id.to_string().into_bytes().into(),
+    })
 }
 
 fn user(name: KeyKind, id: KeyKind, user: &UserRef) -> Expr {
@@ -41,7 +47,10 @@ fn user(name: KeyKind, id: KeyKind, user: &UserRef) -> Expr {
 }
 
 fn flag(name: &str) -> Expr {
-    Expr::Pred(Pred::Key { kind: KeyKind::Flag, value: name.as_bytes().into() })
+    Expr::Pred(Pred::Key {
+        kind: KeyKind::Flag,
+        value: name.as_bytes().into(),
+    })
 }
 
 /// A keyword or phrase over `fields`: its folded tokens in sequence.
@@ -58,8 +67,15 @@ fn text(fields: Fields, text: &str) -> Expr {
         0 => Pred::Never,
         // Decision 10: a spaceless-script term matches inside a run, which only a sequence
         // test checks; the automaton finds its candidates.
-        1 if !terms[0].spaceless => Pred::Token { fields, text: terms.pop().expect("one").text },
-        _ => Pred::Sequence { fields, terms, proximity: None },
+        1 if !terms[0].spaceless => Pred::Token {
+            fields,
+            text: terms.pop().expect("one").text,
+        },
+        _ => Pred::Sequence {
+            fields,
+            terms,
+            proximity: None,
+        },
     })
 }
 
@@ -78,7 +94,11 @@ fn proximity(phrase: &str, n: u8) -> Expr {
     if terms.len() < 2 {
         return text(TEXT_AND_URLS, phrase);
     }
-    Expr::Pred(Pred::Sequence { fields: TEXT_AND_URLS, terms, proximity: Some(n) })
+    Expr::Pred(Pred::Sequence {
+        fields: TEXT_AND_URLS,
+        terms,
+        proximity: Some(n),
+    })
 }
 
 fn substring(fields: Fields, arg: &TextArg) -> Expr {
@@ -86,11 +106,18 @@ fn substring(fields: Fields, arg: &TextArg) -> Expr {
     if folded.is_empty() {
         return Expr::Pred(Pred::Never);
     }
-    Expr::Pred(Pred::Substring { fields, text: folded.as_ref().into() })
+    Expr::Pred(Pred::Substring {
+        fields,
+        text: folded.as_ref().into(),
+    })
 }
 
 fn count(field: CountField, min: u64, max: Option<u64>) -> Expr {
-    Expr::Pred(Pred::Count { field, min, max: max.unwrap_or(u64::MAX) })
+    Expr::Pred(Pred::Count {
+        field,
+        min,
+        max: max.unwrap_or(u64::MAX),
+    })
 }
 
 fn has(value: HasValue) -> &'static str {
@@ -150,21 +177,38 @@ fn lower_clause(kind: &ClauseKind) -> Expr {
         K::Is(v) => flag(is(*v)),
         K::Sample(n) => Expr::Pred(Pred::Sample { percent: *n }),
         K::Source(a) => text(Fields::of(Field::Source), &a.text),
-        K::Place(a) => Expr::Or(vec![key(KeyKind::PlaceId, &a.text), text(Fields::of(Field::Place), &a.text)]),
+        K::Place(a) => Expr::Or(vec![
+            key(KeyKind::PlaceId, &a.text),
+            text(Fields::of(Field::Place), &a.text),
+        ]),
         K::PlaceCountry(a) => key(KeyKind::PlaceCountry, &a.text),
-        K::PointRadius(p) => {
-            geo(GeoTarget::Post, Area::Circle { lon: p.lon, lat: p.lat, km: p.radius_km() })
-        }
-        K::BoundingBox(b) => geo(GeoTarget::Post, Area::Box([b.west, b.south, b.east, b.north])),
+        K::PointRadius(p) => geo(
+            GeoTarget::Post,
+            Area::Circle {
+                lon: p.lon,
+                lat: p.lat,
+                km: p.radius_km(),
+            },
+        ),
+        K::BoundingBox(b) => geo(
+            GeoTarget::Post,
+            Area::Box([b.west, b.south, b.east, b.north]),
+        ),
         K::ProfileCountry(a) => key(KeyKind::ProfileCountry, &a.text),
         K::ProfileRegion(a) => key(KeyKind::ProfileRegion, &a.text),
         K::ProfileLocality(a) => key(KeyKind::ProfileLocality, &a.text),
         K::ProfileSubregion(a) => key(KeyKind::ProfileSubregion, &a.text),
-        K::ProfilePointRadius(p) => {
-            geo(GeoTarget::Profile, Area::Circle { lon: p.lon, lat: p.lat, km: p.radius_km() })
-        }
-        K::ProfileBoundingBox(b) => {
-            geo(GeoTarget::Profile, Area::Box([b.west, b.south, b.east, b.north]))
-        }
+        K::ProfilePointRadius(p) => geo(
+            GeoTarget::Profile,
+            Area::Circle {
+                lon: p.lon,
+                lat: p.lat,
+                km: p.radius_km(),
+            },
+        ),
+        K::ProfileBoundingBox(b) => geo(
+            GeoTarget::Profile,
+            Area::Box([b.west, b.south, b.east, b.north]),
+        ),
     }
 }

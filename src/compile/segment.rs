@@ -21,9 +21,17 @@ pub(crate) enum CPred {
     /// True when atom `atom` hit in one of `fields` (keys hit in every field).
     Atom { atom: u32, fields: Fields },
     /// A phrase or proximity test over one field instance at a time.
-    Sequence { fields: Fields, terms: Box<[Term]>, proximity: Option<u8> },
+    Sequence {
+        fields: Fields,
+        terms: Box<[Term]>,
+        proximity: Option<u8>,
+    },
     /// A user count in `min..=max`.
-    Count { field: CountField, min: u64, max: u64 },
+    Count {
+        field: CountField,
+        min: u64,
+        max: u64,
+    },
     /// A location in an area.
     Geo { target: GeoTarget, area: Area },
     /// The sample bucket is below `percent`.
@@ -193,14 +201,30 @@ impl Builder {
             Pred::Token { fields, text } => {
                 let atom = self.token_atom(*fields, text);
                 let f = self.atom_freq[atom as usize];
-                (CPred::Atom { atom, fields: *fields }, Some((f, vec![atom])))
+                (
+                    CPred::Atom {
+                        atom,
+                        fields: *fields,
+                    },
+                    Some((f, vec![atom])),
+                )
             }
             Pred::Substring { fields, text } => {
                 let atom = self.substring_atom(text, *fields);
                 let f = self.atom_freq[atom as usize];
-                (CPred::Atom { atom, fields: *fields }, Some((f, vec![atom])))
+                (
+                    CPred::Atom {
+                        atom,
+                        fields: *fields,
+                    },
+                    Some((f, vec![atom])),
+                )
             }
-            Pred::Sequence { fields, terms, proximity } => {
+            Pred::Sequence {
+                fields,
+                terms,
+                proximity,
+            } => {
                 // Every term must occur: index under the rarest one, or, for a phrase, under
                 // its rarest pair of adjacent whole tokens.
                 let mut best: Option<(f64, u32)> = None;
@@ -240,16 +264,30 @@ impl Builder {
             Pred::Key { kind, value } => {
                 let atom = self.atom(*kind, value, freq::key(*kind, value));
                 let f = self.atom_freq[atom as usize];
-                (CPred::Atom { atom, fields: Fields(u16::MAX) }, Some((f, vec![atom])))
+                (
+                    CPred::Atom {
+                        atom,
+                        fields: Fields(u16::MAX),
+                    },
+                    Some((f, vec![atom])),
+                )
             }
             Pred::Count { field, min, max } => {
-                let atom = self.atom(KeyKind::Count, &count_key(*field, *min, *max), freq::count(*field, *min, *max));
+                let atom = self.atom(
+                    KeyKind::Count,
+                    &count_key(*field, *min, *max),
+                    freq::count(*field, *min, *max),
+                );
                 let list = &mut self.count_atoms[*field as usize];
                 if !list.iter().any(|&(_, _, a)| a == atom) {
                     list.push((*min, *max, atom));
                 }
                 let f = self.atom_freq[atom as usize];
-                let cpred = CPred::Count { field: *field, min: *min, max: *max };
+                let cpred = CPred::Count {
+                    field: *field,
+                    min: *min,
+                    max: *max,
+                };
                 (cpred, Some((f, vec![atom])))
             }
             Pred::Geo { target, area } => {
@@ -262,9 +300,16 @@ impl Builder {
                         .iter()
                         .map(|cell| self.atom(kind, cell, freq::key(kind, cell)))
                         .collect();
-                    (freq::key(kind, b"") * atoms.len() as f64, atoms)
+                    let cells = f64::from(u32::try_from(atoms.len()).unwrap_or(u32::MAX));
+                    (freq::key(kind, b"") * cells, atoms)
                 });
-                (CPred::Geo { target: *target, area: *area }, trigger)
+                (
+                    CPred::Geo {
+                        target: *target,
+                        area: *area,
+                    },
+                    trigger,
+                )
             }
             Pred::Sample { percent } => (CPred::Sample { percent: *percent }, None),
             // A test that is never true is triggered by nothing: an empty atom set.
@@ -309,7 +354,10 @@ impl Builder {
                     triggers.flatten().min_by(|a, b| a.cost.total_cmp(&b.cost))
                 } else {
                     // Every branch must be triggerable; the union triggers the disjunction.
-                    let mut all = Trigger { cost: 0.0, atoms: Vec::new() };
+                    let mut all = Trigger {
+                        cost: 0.0,
+                        atoms: Vec::new(),
+                    };
                     let mut ok = true;
                     for t in triggers {
                         match t {
@@ -322,7 +370,11 @@ impl Builder {
                     }
                     ok.then_some(all)
                 };
-                let node = if is_and { Node::And { start, len } } else { Node::Or { start, len } };
+                let node = if is_and {
+                    Node::And { start, len }
+                } else {
+                    Node::Or { start, len }
+                };
                 (self.push(node), cost, trigger)
             }
         }
@@ -342,11 +394,9 @@ impl Builder {
                 continue;
             }
             let id = self.pred(p) as usize;
-            if let CPred::Atom { atom, fields } = self.preds[id] {
-                if len < 4 {
-                    gates.push((atom, fields));
-                    len += 1;
-                }
+            if let (CPred::Atom { atom, fields }, true) = (&self.preds[id], len < 4) {
+                gates.push((*atom, *fields));
+                len += 1;
             }
         }
         (len, sample)
@@ -381,7 +431,14 @@ impl Segment {
                 }
                 None => always.push(index),
             }
-            entries.push(RuleEntry { id: rule.id, tag: rule.tag, root, gate_start, gate_len, sample });
+            entries.push(RuleEntry {
+                id: rule.id,
+                tag: rule.tag,
+                root,
+                gate_start,
+                gate_len,
+                sample,
+            });
         }
         // Postings in compressed-row form, rules in ascending order per atom.
         triggered.sort_unstable();
@@ -445,20 +502,29 @@ impl Segment {
             .preds
             .iter()
             .map(|p| match p {
-                CPred::Sequence { terms, .. } => {
-                    terms.iter().map(|t| t.text.len() + std::mem::size_of::<Term>()).sum()
-                }
+                CPred::Sequence { terms, .. } => terms
+                    .iter()
+                    .map(|t| t.text.len() + std::mem::size_of::<Term>())
+                    .sum(),
                 _ => 0,
             })
             .sum();
-        let tags: usize = self.rules.iter().map(|r| r.tag.as_ref().map_or(0, |t| t.len())).sum();
+        let tags: usize = self
+            .rules
+            .iter()
+            .map(|r| r.tag.as_ref().map_or(0, |t| t.len()))
+            .sum();
         self.atoms.memory_usage()
             + self.postings_start.capacity() * 4
             + self.postings.capacity() * 4
             + self.always.capacity() * 4
             + self.stats.automaton_bytes
             + self.pattern_atoms.capacity() * 4
-            + self.count_atoms.iter().map(|l| l.capacity() * 24).sum::<usize>()
+            + self
+                .count_atoms
+                .iter()
+                .map(|l| l.capacity() * 24)
+                .sum::<usize>()
             + self.preds.capacity() * std::mem::size_of::<CPred>()
             + preds
             + self.nodes.capacity() * std::mem::size_of::<Node>()

@@ -105,7 +105,8 @@ impl Facts {
             // Fold through the text arena's tail, then move the bytes over: no allocation.
             let mark = self.arena.len();
             crate::tokenize::fold_into(value, &mut self.arena);
-            self.key_arena.extend_from_slice(&self.arena.as_bytes()[mark..]);
+            self.key_arena
+                .extend_from_slice(&self.arena.as_bytes()[mark..]);
             self.arena.truncate(mark);
         } else {
             self.key_arena.extend_from_slice(value.as_bytes());
@@ -143,7 +144,11 @@ impl Facts {
     fn push_key(&mut self, kind: KeyKind, start: usize) {
         let hash = hash_key(kind as u8, &self.key_arena[start..]);
         let end = self.key_arena.len();
-        self.keys.push(KeyFact { kind, value: to_u32(start)..to_u32(end), hash });
+        self.keys.push(KeyFact {
+            kind,
+            value: to_u32(start)..to_u32(end),
+            hash,
+        });
     }
 
     /// Folds one field instance and tokenizes the folded text.
@@ -341,7 +346,10 @@ impl Facts {
             (videos, "has:videos"),
             (geo, "has:geo"),
             (profile_geo, "has:profile_geo"),
-            (lang.is_some_and(|l| !l.is_empty() && l != "und"), "has:lang"),
+            (
+                lang.is_some_and(|l| !l.is_empty() && l != "und"),
+                "has:lang",
+            ),
             (retweet, "is:retweet"),
             (reply, "is:reply"),
             (quote, "is:quote"),

@@ -87,10 +87,20 @@ impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             BuildErrorKind::DuplicateId => {
-                write!(f, "rule {} (id {}): the id is used by an earlier rule", self.index, self.id)
+                write!(
+                    f,
+                    "rule {} (id {}): the id is used by an earlier rule",
+                    self.index, self.id
+                )
             }
             BuildErrorKind::Invalid(msg) => {
-                write!(f, "rule {} (id {}): {}", self.index, self.id, msg.trim_end())
+                write!(
+                    f,
+                    "rule {} (id {}): {}",
+                    self.index,
+                    self.id,
+                    msg.trim_end()
+                )
             }
         }
     }
@@ -161,15 +171,26 @@ impl RuleSetBuilder {
         let mut seen = HashSet::with_capacity(self.rules.len());
         for (index, (id, _, _)) in self.rules.iter().enumerate() {
             if !seen.insert(*id) {
-                return Err(BuildError { index, id: *id, kind: BuildErrorKind::DuplicateId });
+                return Err(BuildError {
+                    index,
+                    id: *id,
+                    kind: BuildErrorKind::DuplicateId,
+                });
             }
         }
         let inputs = self
             .rules
             .iter()
-            .map(|(id, tag, rule)| RuleInput { id: *id, tag: tag.clone(), expr: lower(rule.expr()) })
+            .map(|(id, tag, rule)| RuleInput {
+                id: *id,
+                tag: tag.clone(),
+                expr: lower(rule.expr()),
+            })
             .collect();
-        Ok(RuleSet::from_segments(vec![(Arc::new(Segment::build(inputs)), Vec::new())]))
+        Ok(RuleSet::from_segments(vec![(
+            Arc::new(Segment::build(inputs)),
+            Vec::new(),
+        )]))
     }
 }
 
@@ -230,7 +251,10 @@ impl RuleSet {
     pub(crate) fn from_segments(segments: Vec<(Arc<Segment>, Vec<u64>)>) -> RuleSet {
         let segments: Vec<LiveSegment> = segments
             .into_iter()
-            .map(|(segment, tombstones)| LiveSegment { segment, tombstones })
+            .map(|(segment, tombstones)| LiveSegment {
+                segment,
+                tombstones,
+            })
             .collect();
         let live_rules = segments
             .iter()
@@ -240,7 +264,12 @@ impl RuleSet {
             })
             .sum();
         let identity = NEXT_IDENTITY.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        RuleSet { segments, live_rules, identity, drop_candidate: None }
+        RuleSet {
+            segments,
+            live_rules,
+            identity,
+            drop_candidate: None,
+        }
     }
 
     /// The number of (live) rules.
@@ -263,7 +292,11 @@ impl RuleSet {
 
     /// Build statistics.
     pub fn stats(&self) -> RuleSetStats {
-        let mut st = RuleSetStats { rules: self.live_rules, segments: self.segments.len(), ..Default::default() };
+        let mut st = RuleSetStats {
+            rules: self.live_rules,
+            segments: self.segments.len(),
+            ..Default::default()
+        };
         for s in &self.segments {
             let g = &s.segment.stats;
             st.atoms += g.atoms;
@@ -315,7 +348,9 @@ impl RuleSet {
         matches.ids.clear();
         matches.candidates = 0;
         if scratch.segments.len() < self.segments.len() {
-            scratch.segments.resize_with(self.segments.len(), SegmentScratch::default);
+            scratch
+                .segments
+                .resize_with(self.segments.len(), SegmentScratch::default);
         }
         for (si, live) in self.segments.iter().enumerate() {
             let state = &mut scratch.segments[si];
@@ -333,18 +368,20 @@ impl RuleSet {
         matches.set = Some(self.identity);
     }
 
-
     /// The ids of the candidate rules evaluated for the last post matched with `scratch`
     /// (live rules only, in rule-set order). For tests and index statistics.
     #[doc(hidden)]
     pub fn last_candidates<'s>(&'s self, scratch: &'s Scratch) -> impl Iterator<Item = u64> + 's {
-        self.segments.iter().zip(&scratch.segments).flat_map(|(live, state)| {
-            state
-                .candidates
-                .iter()
-                .filter(|&&r| !live.is_deleted(r))
-                .map(|&r| live.segment.rules[r as usize].id)
-        })
+        self.segments
+            .iter()
+            .zip(&scratch.segments)
+            .flat_map(|(live, state)| {
+                state
+                    .candidates
+                    .iter()
+                    .filter(|&&r| !live.is_deleted(r))
+                    .map(|&r| live.segment.rules[r as usize].id)
+            })
     }
 
     /// Test-only fault injection: this rule set silently drops rule `id` from every result,
@@ -359,7 +396,10 @@ impl RuleSet {
     /// The id and tag of rule `rule` of segment `segment`.
     fn rule(&self, segment: u32, rule: u32) -> MatchedRule<'_> {
         let entry = &self.segments[segment as usize].segment.rules[rule as usize];
-        MatchedRule { id: entry.id, tag: entry.tag.as_deref() }
+        MatchedRule {
+            id: entry.id,
+            tag: entry.tag.as_deref(),
+        }
     }
 }
 
@@ -390,7 +430,10 @@ impl Scratch {
 
     /// Fresh state whose parser refuses lines longer than `max` bytes.
     pub fn with_max_line_len(max: usize) -> Scratch {
-        Scratch { parser: Parser::with_max_line_len(max), ..Scratch::default() }
+        Scratch {
+            parser: Parser::with_max_line_len(max),
+            ..Scratch::default()
+        }
     }
 }
 

@@ -145,7 +145,10 @@ fn find_atoms(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch) {
     }
     // Exact keys.
     for key in &facts.keys {
-        if let Some(atom) = seg.atoms.get(key.hash, key.kind as u8, facts.key_value(key)) {
+        if let Some(atom) = seg
+            .atoms
+            .get(key.hash, key.kind as u8, facts.key_value(key))
+        {
             scratch.hit(atom, ALL);
         }
     }
@@ -163,7 +166,9 @@ fn find_atoms(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch) {
     }
     // Count ranges: those starting at or below the value, then checked against their end.
     for (field, list) in seg.count_atoms.iter().enumerate() {
-        let Some(value) = facts.counts[field] else { continue };
+        let Some(value) = facts.counts[field] else {
+            continue;
+        };
         let below = list.partition_point(|&(min, _, _)| min <= value);
         for &(_, max, atom) in &list[..below] {
             if value <= max {
@@ -206,9 +211,11 @@ fn eval_pred(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch, pred: u
                 return scratch.pred_value[p];
             }
             let value = match &seg.preds[p] {
-                CPred::Sequence { fields, terms, proximity } => {
-                    sequence(facts, *fields, terms, *proximity)
-                }
+                CPred::Sequence {
+                    fields,
+                    terms,
+                    proximity,
+                } => sequence(facts, *fields, terms, *proximity),
                 CPred::Geo { target, area } => geo_test(facts, *target, area),
                 _ => unreachable!("only sequence and geo tests are remembered"),
             };
@@ -263,7 +270,10 @@ fn phrase_in(facts: &Facts, field: &FieldFact, terms: &[Term]) -> bool {
         return false;
     }
     (0..=toks.len() - k).any(|i| {
-        terms.iter().enumerate().all(|(j, t)| phrase_term(facts, t, &toks[i + j], j, k))
+        terms
+            .iter()
+            .enumerate()
+            .all(|(j, t)| phrase_term(facts, t, &toks[i + j], j, k))
     })
 }
 
@@ -271,36 +281,40 @@ fn phrase_in(facts: &Facts, field: &FieldFact, terms: &[Term]) -> bool {
 /// to last, or in reverse order within `n - 2`.
 fn near_in(facts: &Facts, field: &FieldFact, terms: &[Term], n: usize) -> bool {
     let toks = facts.field_tokens(field);
-    let Some((first, rest)) = terms.split_first() else { return false };
+    let Some((first, rest)) = terms.split_first() else {
+        return false;
+    };
     for (p1, tok) in toks.iter().enumerate() {
         if !near_term(facts, first, tok) {
             continue;
         }
         // In order: the nearest following occurrence of each next term.
         let mut at = p1;
-        let forward = rest.iter().all(|t| {
-            match toks[at + 1..].iter().position(|x| near_term(facts, t, x)) {
-                Some(d) => {
-                    at += d + 1;
-                    true
-                }
-                None => false,
-            }
-        });
+        let forward =
+            rest.iter().all(
+                |t| match toks[at + 1..].iter().position(|x| near_term(facts, t, x)) {
+                    Some(d) => {
+                        at += d + 1;
+                        true
+                    }
+                    None => false,
+                },
+            );
         if forward && at - p1 <= n {
             return true;
         }
         // Reverse order: the nearest preceding occurrence of each next term.
         let mut at = p1;
-        let backward = rest.iter().all(|t| {
-            match toks[..at].iter().rposition(|x| near_term(facts, t, x)) {
-                Some(q) => {
-                    at = q;
-                    true
-                }
-                None => false,
-            }
-        });
+        let backward =
+            rest.iter().all(
+                |t| match toks[..at].iter().rposition(|x| near_term(facts, t, x)) {
+                    Some(q) => {
+                        at = q;
+                        true
+                    }
+                    None => false,
+                },
+            );
         if backward && p1 - at + 2 <= n {
             return true;
         }
@@ -334,5 +348,9 @@ fn geo_test(facts: &Facts, target: GeoTarget, area: &Area) -> bool {
 
 /// Count fields in `Facts::counts` order.
 #[allow(dead_code)]
-pub(crate) const COUNT_FIELDS: [CountField; 4] =
-    [CountField::Statuses, CountField::Followers, CountField::Friends, CountField::Listed];
+pub(crate) const COUNT_FIELDS: [CountField; 4] = [
+    CountField::Statuses,
+    CountField::Followers,
+    CountField::Friends,
+    CountField::Listed,
+];

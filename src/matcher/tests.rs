@@ -1,3 +1,5 @@
+#![allow(clippy::cast_possible_truncation)]
+
 use super::*;
 
 use crate::compile::segment::Segment;
@@ -30,11 +32,11 @@ const RULES: &[&str] = &[
 ];
 
 const POSTS: &[&str] = &[
-    r##"{"id_str":"1","text":"Snow day today!","lang":"en","user":{"id_str":"2","screen_name":"alice","followers_count":50}}"##,
-    r##"{"id_str":"2","text":"rain and snow #weather","lang":"en","user":{"id_str":"3","screen_name":"bob"},"entities":{"hashtags":[{"text":"weather"}]}}"##,
-    r##"{"id_str":"3","text":"day of snow, not a snow day","lang":"fr","user":{"id_str":"4","screen_name":"carol","followers_count":5000}}"##,
-    r##"{"id_str":"4","text":"weather report","user":{"id_str":"5","screen_name":"dan"}}"##,
-    r##"{"id_str":"5","text":"nothing","user":{"id_str":"6","screen_name":"eve"}}"##,
+    r#"{"id_str":"1","text":"Snow day today!","lang":"en","user":{"id_str":"2","screen_name":"alice","followers_count":50}}"#,
+    r#"{"id_str":"2","text":"rain and snow #weather","lang":"en","user":{"id_str":"3","screen_name":"bob"},"entities":{"hashtags":[{"text":"weather"}]}}"#,
+    r#"{"id_str":"3","text":"day of snow, not a snow day","lang":"fr","user":{"id_str":"4","screen_name":"carol","followers_count":5000}}"#,
+    r#"{"id_str":"4","text":"weather report","user":{"id_str":"5","screen_name":"dan"}}"#,
+    r#"{"id_str":"5","text":"nothing","user":{"id_str":"6","screen_name":"eve"}}"#,
 ];
 
 fn inputs() -> Vec<RuleInput> {
@@ -78,7 +80,9 @@ fn segments_with_tombstones_match_like_one_segment_of_the_survivors() {
         let all = inputs();
         let k = 1 + rng.below(8) as usize;
         // Split the rules, in order, into k contiguous segments; delete some at random.
-        let mut cuts: Vec<usize> = (0..k - 1).map(|_| rng.below(all.len() as u64 + 1) as usize).collect();
+        let mut cuts: Vec<usize> = (0..k - 1)
+            .map(|_| rng.below(all.len() as u64 + 1) as usize)
+            .collect();
         cuts.push(0);
         cuts.push(all.len());
         cuts.sort_unstable();
@@ -97,12 +101,19 @@ fn segments_with_tombstones_match_like_one_segment_of_the_survivors() {
             segments.push((Arc::new(Segment::build(part)), tombstones));
         }
         let split = RuleSet::from_segments(segments);
-        let whole = RuleSet::from_segments(vec![(Arc::new(Segment::build(survivors.clone())), Vec::new())]);
+        let whole = RuleSet::from_segments(vec![(
+            Arc::new(Segment::build(survivors.clone())),
+            Vec::new(),
+        )]);
         assert_eq!(split.len(), survivors.len());
         let mut s1 = Scratch::new();
         let mut s2 = Scratch::new();
         for line in POSTS {
-            assert_eq!(ids(&split, line, &mut s1), ids(&whole, line, &mut s2), "{line}");
+            assert_eq!(
+                ids(&split, line, &mut s1),
+                ids(&whole, line, &mut s2),
+                "{line}"
+            );
         }
     }
 }
@@ -114,7 +125,9 @@ fn facts_are_computed_once_whatever_the_number_of_segments() {
     let all = inputs();
     let one = RuleSet::from_segments(vec![(Arc::new(Segment::build(all.clone())), Vec::new())]);
     let eight = RuleSet::from_segments(
-        all.chunks(2).map(|c| (Arc::new(Segment::build(c.to_vec())), Vec::new())).collect(),
+        all.chunks(2)
+            .map(|c| (Arc::new(Segment::build(c.to_vec())), Vec::new()))
+            .collect(),
     );
     let mut s1 = Scratch::new();
     let mut s8 = Scratch::new();
@@ -152,8 +165,14 @@ fn duplicate_ids_and_invalid_rules_name_the_rule() {
     b.add_value(8, None, "b1").unwrap();
     b.add_value(7, None, "c1").unwrap();
     let e = b.build().unwrap_err();
-    assert_eq!((e.index(), e.id(), e.kind()), (2, 7, &BuildErrorKind::DuplicateId));
-    assert_eq!(e.to_string(), "rule 2 (id 7): the id is used by an earlier rule");
+    assert_eq!(
+        (e.index(), e.id(), e.kind()),
+        (2, 7, &BuildErrorKind::DuplicateId)
+    );
+    assert_eq!(
+        e.to_string(),
+        "rule 2 (id 7): the id is used by an earlier rule"
+    );
     let e = b.add_value(9, None, "fish AND bird").unwrap_err();
     assert_eq!(e.index(), 3);
     assert_eq!(

@@ -198,7 +198,11 @@ fn splice_into<'a>(
 }
 
 /// Writes the `matching_rules` array for `layout`.
-fn write_list<'a>(layout: Layout, rules: impl IntoIterator<Item = MatchedRule<'a>>, out: &mut Vec<u8>) {
+fn write_list<'a>(
+    layout: Layout,
+    rules: impl IntoIterator<Item = MatchedRule<'a>>,
+    out: &mut Vec<u8>,
+) {
     out.push(b'[');
     for (i, rule) in rules.into_iter().enumerate() {
         if i > 0 {

@@ -37,7 +37,12 @@ use crate::tokenize::{TokenKind, fold, reference::tokenize};
 /// Whether `rule` matches `post`.
 pub fn matches(rule: &Rule, post: &Post<'_>) -> bool {
     let terms = RefCell::default();
-    Cx { post, fields: RefCell::default(), terms: &terms }.eval(rule.expr())
+    Cx {
+        post,
+        fields: RefCell::default(),
+        terms: &terms,
+    }
+    .eval(rule.expr())
 }
 
 /// A list of rules with ids, evaluated together: the tokens of their text arguments are
@@ -46,13 +51,16 @@ pub fn matches(rule: &Rule, post: &Post<'_>) -> bool {
 #[derive(Debug, Default)]
 pub struct RuleBook {
     rules: Vec<(u64, Rule)>,
-    terms: RefCell<HashMap<String, Rc<[Tok]>>>,
+    terms: TermMemo,
 }
 
 impl RuleBook {
     /// A book of `rules`, in order.
     pub fn new(rules: impl IntoIterator<Item = (u64, Rule)>) -> RuleBook {
-        RuleBook { rules: rules.into_iter().collect(), terms: RefCell::default() }
+        RuleBook {
+            rules: rules.into_iter().collect(),
+            terms: RefCell::default(),
+        }
     }
 
     /// The rules, in order.
@@ -62,8 +70,16 @@ impl RuleBook {
 
     /// The ids of the rules that match `post`, in order.
     pub fn matching_ids(&self, post: &Post<'_>) -> Vec<u64> {
-        let cx = Cx { post, fields: RefCell::default(), terms: &self.terms };
-        self.rules.iter().filter(|(_, r)| cx.eval(r.expr())).map(|(id, _)| *id).collect()
+        let cx = Cx {
+            post,
+            fields: RefCell::default(),
+            terms: &self.terms,
+        };
+        self.rules
+            .iter()
+            .filter(|(_, r)| cx.eval(r.expr()))
+            .map(|(id, _)| *id)
+            .collect()
     }
 }
 
@@ -72,16 +88,26 @@ pub fn matching_ids<'r>(
     rules: impl IntoIterator<Item = (u64, &'r Rule)>,
     post: &Post<'_>,
 ) -> Vec<u64> {
-    rules.into_iter().filter(|(_, r)| matches(r, post)).map(|(id, _)| id).collect()
+    rules
+        .into_iter()
+        .filter(|(_, r)| matches(r, post))
+        .map(|(id, _)| id)
+        .collect()
 }
+
+/// Tokenized texts by content.
+type TermMemo = RefCell<HashMap<String, Rc<[Tok]>>>;
+
+/// Tokenized post fields by address and length.
+type FieldMemo = RefCell<HashMap<(usize, usize), Rc<[Tok]>>>;
 
 /// One post under evaluation, with memos of tokenized texts.
 struct Cx<'a, 'p> {
     post: &'a Post<'p>,
     /// Keyed by the field's address and length: the post's strings outlive the evaluation,
     /// so one key is one string.
-    fields: RefCell<HashMap<(usize, usize), Rc<[Tok]>>>,
-    terms: &'a RefCell<HashMap<String, Rc<[Tok]>>>,
+    fields: FieldMemo,
+    terms: &'a TermMemo,
 }
 
 /// A folded token.
@@ -95,7 +121,10 @@ struct Tok {
 fn toks(text: &str) -> Vec<Tok> {
     tokenize(text)
         .into_iter()
-        .map(|t| Tok { text: fold(&text[t.start..t.end]).into_owned(), kind: t.kind })
+        .map(|t| Tok {
+            text: fold(&text[t.start..t.end]).into_owned(),
+            kind: t.kind,
+        })
         .collect()
 }
 
@@ -138,7 +167,9 @@ impl<'p> Cx<'_, 'p> {
         if terms.len() < 2 {
             return self.phrase(fields, rule_text);
         }
-        fields.iter().any(|f| near_in(&self.field(f), &terms, usize::from(n)))
+        fields
+            .iter()
+            .any(|f| near_in(&self.field(f), &terms, usize::from(n)))
     }
 }
 
@@ -158,7 +189,11 @@ fn url_strings<'p>(post: &Post<'p>) -> Vec<&'p str> {
     let mut out = Vec::new();
     for part in seen_parts(post) {
         for u in part.urls() {
-            out.extend([u.url, u.expanded_url, u.display_url, u.unwound_url].into_iter().flatten());
+            out.extend(
+                [u.url, u.expanded_url, u.display_url, u.unwound_url]
+                    .into_iter()
+                    .flatten(),
+            );
         }
     }
     out
@@ -221,7 +256,9 @@ fn ascend(text: &[Tok], terms: &[&Tok], after: usize, hi: usize) -> bool {
 fn descend(text: &[Tok], terms: &[&Tok], before: usize, lo: usize) -> bool {
     match terms.split_first() {
         None => true,
-        Some((t, rest)) => (lo..before).any(|p| near_term(text, t, p) && descend(text, rest, p, lo)),
+        Some((t, rest)) => {
+            (lo..before).any(|p| near_term(text, t, p) && descend(text, rest, p, lo))
+        }
     }
 }
 
@@ -246,17 +283,20 @@ fn in_area_circle(post: &Post<'_>, lon: f64, lat: f64, km: f64) -> bool {
     if is_retweet(post) {
         return false;
     }
-    post.coordinates().is_some_and(|p| geo::in_circle((p.lon, p.lat), (lon, lat), km))
-        || post.place().and_then(|p| p.bounding_box).is_some_and(|b| {
-            geo::box_in_circle([b.west, b.south, b.east, b.north], (lon, lat), km)
-        })
+    post.coordinates()
+        .is_some_and(|p| geo::in_circle((p.lon, p.lat), (lon, lat), km))
+        || post
+            .place()
+            .and_then(|p| p.bounding_box)
+            .is_some_and(|b| geo::box_in_circle([b.west, b.south, b.east, b.north], (lon, lat), km))
 }
 
 fn in_area_box(post: &Post<'_>, area: [f64; 4]) -> bool {
     if is_retweet(post) {
         return false;
     }
-    post.coordinates().is_some_and(|p| geo::in_box((p.lon, p.lat), area))
+    post.coordinates()
+        .is_some_and(|p| geo::in_box((p.lon, p.lat), area))
         || post
             .place()
             .and_then(|p| p.bounding_box)
@@ -265,17 +305,22 @@ fn in_area_box(post: &Post<'_>, area: [f64; 4]) -> bool {
 
 fn has(post: &Post<'_>, value: HasValue) -> bool {
     let parts = seen_parts(post);
-    let any_media = |f: &dyn Fn(MediaKind) -> bool| parts.iter().any(|p| p.media().any(|m| f(m.kind)));
+    let any_media =
+        |f: &dyn Fn(MediaKind) -> bool| parts.iter().any(|p| p.media().any(|m| f(m.kind)));
     match value {
         HasValue::Lang => post.lang().is_some_and(|l| !l.is_empty() && l != "und"),
-        HasValue::Links => parts.iter().any(|p| p.urls().len() > 0 || p.media().len() > 0),
+        HasValue::Links => parts
+            .iter()
+            .any(|p| p.urls().len() > 0 || p.media().len() > 0),
         HasValue::Mentions => parts.iter().any(|p| p.mentions().len() > 0),
         HasValue::Hashtags => parts.iter().any(|p| p.hashtags().len() > 0),
         HasValue::Symbols => parts.iter().any(|p| p.cashtags().len() > 0),
         HasValue::Media => any_media(&|_| true),
         HasValue::Images => any_media(&|k| k == MediaKind::Photo),
         HasValue::Videos => any_media(&|k| matches!(k, MediaKind::Video | MediaKind::AnimatedGif)),
-        HasValue::Geo => !is_retweet(post) && (post.coordinates().is_some() || post.place().is_some()),
+        HasValue::Geo => {
+            !is_retweet(post) && (post.coordinates().is_some() || post.place().is_some())
+        }
         HasValue::ProfileGeo => post.user().profile_geo().len() > 0,
     }
 }
@@ -283,7 +328,9 @@ fn has(post: &Post<'_>, value: HasValue) -> bool {
 fn is(post: &Post<'_>, value: IsValue) -> bool {
     match value {
         IsValue::Retweet => is_retweet(post),
-        IsValue::Reply => seen_parts(post).iter().any(|p| p.in_reply_to_status_id().is_some()),
+        IsValue::Reply => seen_parts(post)
+            .iter()
+            .any(|p| p.in_reply_to_status_id().is_some()),
         IsValue::Quote => {
             post.quoted().is_some()
                 || post.root().is_quote_status()
@@ -308,8 +355,14 @@ fn clause_matches<'p>(cx: &Cx<'_, 'p>, kind: &ClauseKind) -> bool {
     let unwound = |title: bool| -> Vec<&'p str> {
         parts
             .iter()
-            .flat_map(|p| p.urls())
-            .filter_map(|u| if title { u.unwound_title } else { u.unwound_description })
+            .flat_map(Part::urls)
+            .filter_map(|u| {
+                if title {
+                    u.unwound_title
+                } else {
+                    u.unwound_description
+                }
+            })
             .collect()
     };
     let place_fields = || -> Vec<&'p str> {
@@ -319,7 +372,8 @@ fn clause_matches<'p>(cx: &Cx<'_, 'p>, kind: &ClauseKind) -> bool {
         }
     };
     let profile = |pick: &dyn Fn(crate::post::ProfileGeo<'_>) -> Option<&str>, want: &str| {
-        user.profile_geo().any(|g| pick(g).is_some_and(|v| eq(v, want)))
+        user.profile_geo()
+            .any(|g| pick(g).is_some_and(|v| eq(v, want)))
     };
     match kind {
         K::Keyword(w) | K::Emoji(w) => cx.phrase(&body(), &w.text),
@@ -327,15 +381,24 @@ fn clause_matches<'p>(cx: &Cx<'_, 'p>, kind: &ClauseKind) -> bool {
         K::Proximity(p) => cx.proximity(&body(), &p.phrase.text, p.distance),
         K::Hashtag(w) => parts.iter().any(|p| p.hashtags().any(|h| eq(h, &w.text))),
         K::Cashtag(w) => parts.iter().any(|p| p.cashtags().any(|h| eq(h, &w.text))),
-        K::Mention(u) => parts.iter().any(|p| p.mentions().any(|m| user_is(m.screen_name, m.id, u))),
+        K::Mention(u) => parts
+            .iter()
+            .any(|p| p.mentions().any(|m| user_is(m.screen_name, m.id, u))),
         K::Contains(a) => {
             let needle = fold(&a.text);
-            !needle.is_empty() && parts.iter().any(|p| fold(p.text()).contains(needle.as_ref()))
+            !needle.is_empty()
+                && parts
+                    .iter()
+                    .any(|p| fold(p.text()).contains(needle.as_ref()))
         }
         K::From(a) => user_is(user.screen_name(), user.id(), &a.user),
         K::To(a) => {
             let root = post.root();
-            user_is(root.in_reply_to_screen_name(), root.in_reply_to_user_id(), &a.user)
+            user_is(
+                root.in_reply_to_screen_name(),
+                root.in_reply_to_user_id(),
+                &a.user,
+            )
         }
         K::RetweetsOf(a) => post.retweeted().is_some_and(|rt| {
             let author = rt.author();
@@ -348,7 +411,10 @@ fn clause_matches<'p>(cx: &Cx<'_, 'p>, kind: &ClauseKind) -> bool {
         K::UrlDescription(a) => cx.phrase(&unwound(false), &a.text),
         K::UrlContains(a) => {
             let needle = fold(&a.text);
-            !needle.is_empty() && url_strings(post).iter().any(|u| fold(u).contains(needle.as_ref()))
+            !needle.is_empty()
+                && url_strings(post)
+                    .iter()
+                    .any(|u| fold(u).contains(needle.as_ref()))
         }
         K::Bio(a) => cx.phrase(&user.description().into_iter().collect::<Vec<_>>(), &a.text),
         K::BioName(a) => cx.phrase(&user.name().into_iter().collect::<Vec<_>>(), &a.text),
@@ -362,17 +428,26 @@ fn clause_matches<'p>(cx: &Cx<'_, 'p>, kind: &ClauseKind) -> bool {
         K::Is(v) => is(post, *v),
         K::Sample(n) => post.sample_bucket() < *n,
         K::Source(a) => {
-            let fields: Vec<&str> =
-                post.source().map(|s| [s.name, s.url].into_iter().flatten().collect()).unwrap_or_default();
+            let fields: Vec<&str> = post
+                .source()
+                .map(|s| [s.name, s.url].into_iter().flatten().collect())
+                .unwrap_or_default();
             cx.phrase(&fields, &a.text)
         }
         K::Place(a) => {
             !is_retweet(post)
-                && (post.place().and_then(|p| p.id).is_some_and(|id| eq(id, &a.text))
+                && (post
+                    .place()
+                    .and_then(|p| p.id)
+                    .is_some_and(|id| eq(id, &a.text))
                     || cx.phrase(&place_fields(), &a.text))
         }
         K::PlaceCountry(a) => {
-            !is_retweet(post) && post.place().and_then(|p| p.country_code).is_some_and(|c| eq(c, &a.text))
+            !is_retweet(post)
+                && post
+                    .place()
+                    .and_then(|p| p.country_code)
+                    .is_some_and(|c| eq(c, &a.text))
         }
         K::PointRadius(p) => in_area_circle(post, p.lon, p.lat, p.radius_km()),
         K::BoundingBox(b) => in_area_box(post, [b.west, b.south, b.east, b.north]),

@@ -54,8 +54,13 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build() {
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+    {
         Ok(p) => p,
         Err(e) => {
             eprintln!("powertrack match: cannot start {threads} threads: {e}");
@@ -72,7 +77,10 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             continue;
         }
         match File::open(path) {
-            Ok(f) => inputs.push((path.display().to_string(), Box::new(BufReader::with_capacity(1 << 16, f)))),
+            Ok(f) => inputs.push((
+                path.display().to_string(),
+                Box::new(BufReader::with_capacity(1 << 16, f)),
+            )),
             Err(e) => {
                 eprintln!("powertrack match: {}: {e}", path.display());
                 return ExitCode::from(2);
@@ -98,21 +106,39 @@ pub(crate) fn run(args: &Args) -> ExitCode {
 fn load_rules(path: &Path, max_rules: usize) -> Result<RuleSet, String> {
     let name = path.display();
     let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
-    let entries = match Body::parse(&bytes, &Limits { max_bytes: None, max_rules }) {
+    let entries = match Body::parse(
+        &bytes,
+        &Limits {
+            max_bytes: None,
+            max_rules,
+        },
+    ) {
         Ok(Body::Rules(r)) => r,
         Ok(Body::RuleIds(_)) => {
-            return Err(format!("{name}: a {{\"rule_ids\":[…]}} body has no rule values; the rules file must be {{\"rules\":[{{\"value\":…}}]}}"));
+            return Err(format!(
+                "{name}: a {{\"rule_ids\":[…]}} body has no rule values; the rules file must be {{\"rules\":[{{\"value\":…}}]}}"
+            ));
         }
-        Err(e) => return Err(format!("{name}: {} ({})", e.powertrack_message(), e.detail())),
+        Err(e) => {
+            return Err(format!(
+                "{name}: {} ({})",
+                e.powertrack_message(),
+                e.detail()
+            ));
+        }
     };
     // Given ids must be unique; values too (the first rule with a value wins, as PowerTrack
     // keeps the stored rule).
     let mut given: HashMap<u64, usize> = HashMap::new();
     for (i, e) in entries.iter().enumerate() {
-        if let Some(id) = e.id {
-            if let Some(first) = given.insert(id, i) {
-                return Err(format!("{name}: rules {} and {} have the same id {id}", first + 1, i + 1));
-            }
+        if let Some(id) = e.id
+            && let Some(first) = given.insert(id, i)
+        {
+            return Err(format!(
+                "{name}: rules {} and {} have the same id {id}",
+                first + 1,
+                i + 1
+            ));
         }
     }
     let mut used: HashSet<u64> = given.keys().copied().collect();
@@ -128,18 +154,22 @@ fn load_rules(path: &Path, max_rules: usize) -> Result<RuleSet, String> {
             continue;
         }
         let rule = Rule::parse(&e.value).map_err(|err| {
-            format!("{name}: rule {} ({:?}): {}", i + 1, e.value, err.powertrack_message().trim_end())
+            format!(
+                "{name}: rule {} ({:?}): {}",
+                i + 1,
+                e.value,
+                err.powertrack_message().trim_end()
+            )
         })?;
-        let id = match e.id {
-            Some(id) => id,
-            None => {
-                // Deterministic for the file: derived from the value, stepped past any id in use.
-                let mut id = fnv1a64(e.value.as_bytes()) >> 1;
-                while !used.insert(id) {
-                    id = (id.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 1) >> 1;
-                }
-                id
+        let id = if let Some(id) = e.id {
+            id
+        } else {
+            // Deterministic for the file: derived from the value, stepped past any id in use.
+            let mut id = fnv1a64(e.value.as_bytes()) >> 1;
+            while !used.insert(id) {
+                id = (id.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 1) >> 1;
             }
+            id
         };
         values.insert(e.value.as_str(), (i, id));
         builder.add(id, e.tag.as_deref(), rule);
@@ -221,17 +251,21 @@ impl Run {
             let mut eof = false;
             while lines.len() < BATCH_LINES {
                 let start = buf.len();
-                match read_line_capped(&mut reader, &mut buf, self.max_line_len)? {
-                    None => {
+                let too_long = match read_line_capped(&mut reader, &mut buf, self.max_line_len)? {
+                    LineRead::Eof => {
                         eof = true;
                         break;
                     }
-                    Some(too_long) => {
-                        number += 1;
-                        self.bytes += (buf.len() - start) as u64 + too_long.map_or(0, |n| n as u64);
-                        lines.push(BatchLine { range: start..buf.len(), number, too_long });
-                    }
-                }
+                    LineRead::Line => None,
+                    LineRead::TooLong(n) => Some(n),
+                };
+                number += 1;
+                self.bytes += (buf.len() - start + too_long.unwrap_or(0)) as u64;
+                lines.push(BatchLine {
+                    range: start..buf.len(),
+                    number,
+                    too_long,
+                });
             }
             if !lines.is_empty() && self.batch(name, &buf, &lines) {
                 return Ok(Flow::StdoutClosed);
@@ -253,7 +287,9 @@ impl Run {
                 .par_chunks(chunk)
                 .map_init(
                     || (Scratch::with_max_line_len(max), Matches::new()),
-                    |(scratch, matches), chunk| process(rules, name, max, buf, chunk, scratch, matches),
+                    |(scratch, matches), chunk| {
+                        process(rules, name, max, buf, chunk, scratch, matches)
+                    },
                 )
                 .collect()
         });
@@ -264,14 +300,12 @@ impl Run {
             self.matched += r.matched;
             self.skipped += r.skipped;
             self.malformed += r.malformed;
-            if !closed {
-                if let Err(e) = self.stdout.write_all(&r.out) {
-                    if e.kind() == io::ErrorKind::BrokenPipe {
-                        closed = true;
-                    } else {
-                        eprintln!("powertrack match: writing the output: {e}");
-                        closed = true;
-                    }
+            if !closed && let Err(e) = self.stdout.write_all(&r.out) {
+                if e.kind() == io::ErrorKind::BrokenPipe {
+                    closed = true;
+                } else {
+                    eprintln!("powertrack match: writing the output: {e}");
+                    closed = true;
                 }
             }
             if !r.errors.is_empty() {
@@ -338,7 +372,12 @@ fn process(
                 if matches.is_empty() {
                     continue;
                 }
-                match splice_matching_rules(bytes, matches.layout(), matches.rules(rules), &mut r.out) {
+                match splice_matching_rules(
+                    bytes,
+                    matches.layout(),
+                    matches.rules(rules),
+                    &mut r.out,
+                ) {
                     Ok(()) => {
                         r.out.push(b'\n');
                         r.matched += 1;
@@ -364,12 +403,20 @@ fn trim_line_end(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-/// Appends the next line (without its `\n`) to `buf`.
-///
-/// Returns `None` at the end of the input, `Some(None)` for a line, and `Some(Some(len))` for
-/// a line longer than `max` bytes, of which nothing is kept: the rest of it is read and
-/// dropped chunk by chunk, never buffered whole.
-fn read_line_capped(r: &mut dyn BufRead, buf: &mut Vec<u8>, max: usize) -> io::Result<Option<Option<usize>>> {
+/// What [`read_line_capped`] read.
+#[derive(Debug, PartialEq, Eq)]
+enum LineRead {
+    /// The end of the input.
+    Eof,
+    /// A line, appended to the buffer.
+    Line,
+    /// A line of this many bytes, over the maximum: nothing of it was kept.
+    TooLong(usize),
+}
+
+/// Appends the next line (without its `\n`) to `buf`. A line longer than `max` bytes is read
+/// and dropped chunk by chunk, never buffered whole.
+fn read_line_capped(r: &mut dyn BufRead, buf: &mut Vec<u8>, max: usize) -> io::Result<LineRead> {
     let start = buf.len();
     let (mut total, mut over, mut any) = (0usize, false, false);
     loop {
@@ -380,7 +427,7 @@ fn read_line_capped(r: &mut dyn BufRead, buf: &mut Vec<u8>, max: usize) -> io::R
         };
         if avail.is_empty() {
             if !any {
-                return Ok(None);
+                return Ok(LineRead::Eof);
             }
             break;
         }
@@ -402,7 +449,11 @@ fn read_line_capped(r: &mut dyn BufRead, buf: &mut Vec<u8>, max: usize) -> io::R
             break;
         }
     }
-    Ok(Some(over.then_some(total)))
+    Ok(if over {
+        LineRead::TooLong(total)
+    } else {
+        LineRead::Line
+    })
 }
 
 #[cfg(test)]
@@ -415,13 +466,21 @@ mod tests {
         let mut r = io::BufReader::with_capacity(3, &data[..]);
         let mut buf = Vec::new();
         let mut got = Vec::new();
-        while let Some(long) = read_line_capped(&mut r, &mut buf, 5).unwrap() {
-            got.push((String::from_utf8(buf.clone()).unwrap(), long));
+        loop {
+            match read_line_capped(&mut r, &mut buf, 5).unwrap() {
+                LineRead::Eof => break,
+                read => got.push((String::from_utf8(buf.clone()).unwrap(), read)),
+            }
             buf.clear();
         }
         assert_eq!(
             got,
-            [("ab\r".into(), None), (String::new(), Some(11)), (String::new(), None), ("last".into(), None)]
+            [
+                ("ab\r".into(), LineRead::Line),
+                (String::new(), LineRead::TooLong(11)),
+                (String::new(), LineRead::Line),
+                ("last".into(), LineRead::Line)
+            ]
         );
     }
 }
