@@ -60,3 +60,8 @@ pub mod post;
 pub mod reference;
 pub mod syntax;
 pub mod tokenize;
+
+/// The README's examples are compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
