@@ -39,7 +39,7 @@
 //! | [`post`] | ingest: line classification, format detection, the zero-copy [`post::Post`] view, the sample bucket | nothing of rules |
 //! | `compile` (internal) | rules to segments: lowering to leaf tests, the shared atom index, substring automaton and plans | [`syntax`], [`tokenize`] |
 //! | [`matcher`] | [`matcher::RuleSet`] and its per-thread [`matcher::Scratch`]: per-post facts once, then each segment's candidates and plans | all of the above |
-//! | [`reference`] | the oracle: a plain evaluator of syntax trees over post views | [`syntax`], [`post`], [`tokenize`] |
+//! | [`reference`](mod@reference) | the oracle: a plain evaluator of syntax trees over post views | [`syntax`], [`post`], [`tokenize`] |
 //! | [`output`] | delivery: `matching_rules` spliced into a post's original bytes | nothing else |
 //! | [`generate`] | seeded synthetic test data: realistic rule sets from the real corpus's vocabulary | nothing else |
 //!

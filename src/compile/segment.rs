@@ -20,10 +20,13 @@ use super::ir::{Area, CountField, Expr, Fields, GeoTarget, KeyKind, Pred, Term};
 pub(crate) enum CPred {
     /// True when atom `atom` hit in one of `fields` (keys hit in every field).
     Atom { atom: u32, fields: Fields },
-    /// A phrase or proximity test over one field instance at a time.
+    /// A phrase or proximity test over one field instance at a time. `atoms[i]` is the atom of
+    /// term `i`: its token atom, or for a spaceless term (compared as text) its substring atom;
+    /// all must hit before any token is compared.
     Sequence {
         fields: Fields,
         terms: Box<[Term]>,
+        atoms: Box<[u32]>,
         proximity: Option<u8>,
     },
     /// A user count in `min..=max`.
@@ -229,12 +232,14 @@ impl Builder {
                 // its rarest pair of adjacent whole tokens.
                 let mut best: Option<(f64, u32)> = None;
                 let mut prev: Option<(f64, u32)> = None;
+                let mut term_atoms = Vec::with_capacity(terms.len());
                 for term in terms {
                     let atom = if term.spaceless {
                         self.substring_atom(&term.text, *fields)
                     } else {
                         self.token_atom(*fields, &term.text)
                     };
+                    term_atoms.push(atom);
                     let f = self.atom_freq[atom as usize];
                     if best.is_none_or(|(bf, _)| f < bf) {
                         best = Some((f, atom));
@@ -257,6 +262,7 @@ impl Builder {
                 let cpred = CPred::Sequence {
                     fields: *fields,
                     terms: terms.clone().into_boxed_slice(),
+                    atoms: term_atoms.into_boxed_slice(),
                     proximity: *proximity,
                 };
                 (cpred, best.map(|(f, a)| (f, vec![a])))
@@ -502,10 +508,13 @@ impl Segment {
             .preds
             .iter()
             .map(|p| match p {
-                CPred::Sequence { terms, .. } => terms
-                    .iter()
-                    .map(|t| t.text.len() + std::mem::size_of::<Term>())
-                    .sum(),
+                CPred::Sequence { terms, atoms, .. } => {
+                    terms
+                        .iter()
+                        .map(|t| t.text.len() + std::mem::size_of::<Term>())
+                        .sum::<usize>()
+                        + atoms.len() * 4
+                }
                 _ => 0,
             })
             .sum();

@@ -5,7 +5,10 @@ use crate::compile::ir::{Area, CountField, Fields, GeoTarget, KeyKind, Term};
 use crate::compile::segment::{CPred, Node, Segment};
 use crate::geo;
 
-use super::facts::{Facts, FieldFact, TokenFact};
+use super::facts::{Facts, FieldFact};
+
+/// Marks a post token that is no atom of the segment.
+const NO_ATOM: u32 = u32::MAX;
 
 /// Per-segment, per-thread matching state. Stamped with a generation number per post, so that
 /// nothing is cleared between posts and nothing is allocated once the vectors have grown.
@@ -18,6 +21,8 @@ pub(crate) struct SegmentScratch {
     rule_stamp: Vec<u32>,
     pred_stamp: Vec<u32>,
     pred_value: Vec<bool>,
+    /// The segment's token atom of each of the post's tokens (`NO_ATOM` when none).
+    tok_atoms: Vec<u32>,
     /// Candidate rules of the last post, in rule order.
     pub(crate) candidates: Vec<u32>,
     /// Rules of the segment that matched the last post, in rule order.
@@ -71,6 +76,8 @@ impl SegmentScratch {
 /// order, in `scratch.matched`.
 pub(crate) fn match_segment(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch) {
     scratch.begin(seg);
+    scratch.tok_atoms.clear();
+    scratch.tok_atoms.resize(facts.tokens.len(), NO_ATOM);
     find_atoms(seg, facts, scratch);
     // Candidates: every rule posted under a hit atom, once, plus the always-evaluated ones,
     // that pass their gate.
@@ -125,10 +132,12 @@ fn find_atoms(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch) {
     for field in &facts.fields {
         let bit = Fields::of(field.field).0;
         let mut prev: Option<u32> = None;
-        for tok in facts.field_tokens(field) {
+        let first = field.tokens.start as usize;
+        for (k, tok) in facts.field_tokens(field).iter().enumerate() {
             let text = facts.token_text(tok).as_bytes();
             let atom = seg.atoms.get(tok.hash, KeyKind::Token as u8, text);
             if let Some(atom) = atom {
+                scratch.tok_atoms[first + k] = atom;
                 scratch.hit(atom, bit);
                 if let (true, Some(p)) = (seg.has_pairs, prev) {
                     let mut value = [0u8; 8];
@@ -214,8 +223,23 @@ fn eval_pred(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch, pred: u
                 CPred::Sequence {
                     fields,
                     terms,
+                    atoms,
                     proximity,
-                } => sequence(facts, *fields, terms, *proximity),
+                } => {
+                    // Every term must occur in one of the fields before any token is compared.
+                    let present = atoms.iter().all(|&a| {
+                        let a = a as usize;
+                        scratch.atom_stamp[a] == scratch.epoch
+                            && scratch.atom_fields[a] & fields.0 != 0
+                    });
+                    let seq = Seq {
+                        facts,
+                        tok_atoms: &scratch.tok_atoms,
+                        terms,
+                        atoms,
+                    };
+                    present && seq.any_field(*fields, *proximity)
+                }
                 CPred::Geo { target, area } => geo_test(facts, *target, area),
                 _ => unreachable!("only sequence and geo tests are remembered"),
             };
@@ -226,100 +250,114 @@ fn eval_pred(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch, pred: u
     }
 }
 
-/// Whether `term` matches post token `tok` at index `j` of a `k`-term phrase (decisions 10–11):
-/// whole tokens must be equal; a spaceless term may end the token it starts a phrase in,
-/// begin the token it ends a phrase in, and lie anywhere in a token it is alone in.
-fn phrase_term(facts: &Facts, term: &Term, tok: &TokenFact, j: usize, k: usize) -> bool {
-    let text = facts.token_text(tok);
-    if !term.spaceless || !tok.spaceless {
-        return text == &*term.text;
-    }
-    match (j == 0, j + 1 == k) {
-        (true, true) => text.contains(&*term.text),
-        (true, false) => text.ends_with(&*term.text),
-        (false, true) => text.starts_with(&*term.text),
-        (false, false) => text == &*term.text,
-    }
+/// A sequence test against one post: the terms (with their token atoms) and the post's
+/// tokens (with theirs). Whole terms compare by atom id; spaceless terms by text.
+struct Seq<'a> {
+    facts: &'a Facts,
+    tok_atoms: &'a [u32],
+    terms: &'a [Term],
+    atoms: &'a [u32],
 }
 
-/// Whether a proximity term matches a token: equal, or inside it for a spaceless term.
-fn near_term(facts: &Facts, term: &Term, tok: &TokenFact) -> bool {
-    let text = facts.token_text(tok);
-    if term.spaceless && tok.spaceless {
-        text.contains(&*term.text)
-    } else {
-        text == &*term.text
-    }
-}
-
-fn sequence(facts: &Facts, fields: Fields, terms: &[Term], proximity: Option<u8>) -> bool {
-    facts
-        .fields
-        .iter()
-        .filter(|f| fields.contains(f.field))
-        .any(|f| match proximity {
-            None => phrase_in(facts, f, terms),
-            Some(n) => near_in(facts, f, terms, usize::from(n)),
-        })
-}
-
-fn phrase_in(facts: &Facts, field: &FieldFact, terms: &[Term]) -> bool {
-    let toks = facts.field_tokens(field);
-    let k = terms.len();
-    if k == 0 || toks.len() < k {
-        return false;
-    }
-    (0..=toks.len() - k).any(|i| {
-        terms
+impl Seq<'_> {
+    fn any_field(&self, fields: Fields, proximity: Option<u8>) -> bool {
+        self.facts
+            .fields
             .iter()
-            .enumerate()
-            .all(|(j, t)| phrase_term(facts, t, &toks[i + j], j, k))
-    })
-}
+            .filter(|f| fields.contains(f.field))
+            .any(|f| match proximity {
+                None => self.phrase_in(f),
+                Some(n) => self.near_in(f, usize::from(n)),
+            })
+    }
 
-/// Proximity (decision 11): the terms in order within `n` positions of each other from first
-/// to last, or in reverse order within `n - 2`.
-fn near_in(facts: &Facts, field: &FieldFact, terms: &[Term], n: usize) -> bool {
-    let toks = facts.field_tokens(field);
-    let Some((first, rest)) = terms.split_first() else {
-        return false;
-    };
-    for (p1, tok) in toks.iter().enumerate() {
-        if !near_term(facts, first, tok) {
-            continue;
+    /// Whether term `j` of a `k`-term phrase matches post token `i` (decisions 10–11): whole
+    /// tokens must be equal; a spaceless term may end the token it starts a phrase in, begin
+    /// the token it ends a phrase in, and lie anywhere in a token it is alone in.
+    #[inline]
+    fn phrase_term(&self, j: usize, k: usize, i: usize) -> bool {
+        let term = &self.terms[j];
+        if !term.spaceless {
+            return self.tok_atoms[i] == self.atoms[j];
         }
-        // In order: the nearest following occurrence of each next term.
-        let mut at = p1;
-        let forward =
-            rest.iter().all(
-                |t| match toks[at + 1..].iter().position(|x| near_term(facts, t, x)) {
-                    Some(d) => {
-                        at += d + 1;
-                        true
-                    }
-                    None => false,
-                },
-            );
-        if forward && at - p1 <= n {
-            return true;
+        let tok = &self.facts.tokens[i];
+        let text = self.facts.token_text(tok);
+        if !tok.spaceless {
+            return text == &*term.text;
         }
-        // Reverse order: the nearest preceding occurrence of each next term.
-        let mut at = p1;
-        let backward =
-            rest.iter().all(
-                |t| match toks[..at].iter().rposition(|x| near_term(facts, t, x)) {
-                    Some(q) => {
-                        at = q;
-                        true
-                    }
-                    None => false,
-                },
-            );
-        if backward && p1 - at + 2 <= n {
-            return true;
+        match (j == 0, j + 1 == k) {
+            (true, true) => text.contains(&*term.text),
+            (true, false) => text.ends_with(&*term.text),
+            (false, true) => text.starts_with(&*term.text),
+            (false, false) => text == &*term.text,
         }
     }
-    false
+
+    /// Whether proximity term `j` matches post token `i`: equal, or inside it for a spaceless
+    /// term.
+    #[inline]
+    fn near_term(&self, j: usize, i: usize) -> bool {
+        let term = &self.terms[j];
+        if !term.spaceless {
+            return self.tok_atoms[i] == self.atoms[j];
+        }
+        let tok = &self.facts.tokens[i];
+        let text = self.facts.token_text(tok);
+        if tok.spaceless {
+            text.contains(&*term.text)
+        } else {
+            text == &*term.text
+        }
+    }
+
+    fn phrase_in(&self, field: &FieldFact) -> bool {
+        let (lo, hi) = (field.tokens.start as usize, field.tokens.end as usize);
+        let k = self.terms.len();
+        if k == 0 || hi - lo < k {
+            return false;
+        }
+        (lo..=hi - k).any(|i| (0..k).all(|j| self.phrase_term(j, k, i + j)))
+    }
+
+    /// Proximity (decision 11): the terms in order within `n` positions of each other from
+    /// first to last, or in reverse order within `n - 2`.
+    fn near_in(&self, field: &FieldFact, n: usize) -> bool {
+        let (lo, hi) = (field.tokens.start as usize, field.tokens.end as usize);
+        let k = self.terms.len();
+        if k == 0 {
+            return false;
+        }
+        for p1 in lo..hi {
+            if !self.near_term(0, p1) {
+                continue;
+            }
+            // In order: the nearest following occurrence of each next term.
+            let mut at = p1;
+            let forward = (1..k).all(|j| match (at + 1..hi).find(|&i| self.near_term(j, i)) {
+                Some(i) => {
+                    at = i;
+                    true
+                }
+                None => false,
+            });
+            if forward && at - p1 <= n {
+                return true;
+            }
+            // Reverse order: the nearest preceding occurrence of each next term.
+            let mut at = p1;
+            let backward = (1..k).all(|j| match (lo..at).rev().find(|&i| self.near_term(j, i)) {
+                Some(i) => {
+                    at = i;
+                    true
+                }
+                None => false,
+            });
+            if backward && p1 - at + 2 <= n {
+                return true;
+            }
+        }
+        false
+    }
 }
 
 fn in_area(p: (f64, f64), area: &Area) -> bool {

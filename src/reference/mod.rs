@@ -47,7 +47,7 @@ pub fn matches(rule: &Rule, post: &Post<'_>) -> bool {
 
 /// A list of rules with ids, evaluated together: the tokens of their text arguments are
 /// computed once (a memo keyed by the text, so it can never be stale), and those of a post's
-/// fields once per post. Only the cost changes; the evaluation is the same as [`matches`].
+/// fields once per post. Only the cost changes; the evaluation is the same as [`matches`](fn@matches).
 #[derive(Debug, Default)]
 pub struct RuleBook {
     rules: Vec<(u64, Rule)>,
