@@ -58,6 +58,8 @@ pub(crate) struct Facts {
     pub(crate) place_box: Option<[f64; 4]>,
     /// The author's profile-geo points.
     pub(crate) profile_points: SmallVec<[(f64, f64); 2]>,
+    /// When set (by `explain` only), the original text of every field instance, in order.
+    pub(crate) sources: Option<Vec<String>>,
 }
 
 impl Facts {
@@ -72,6 +74,9 @@ impl Facts {
         self.point = None;
         self.place_box = None;
         self.profile_points.clear();
+        if let Some(sources) = &mut self.sources {
+            sources.clear();
+        }
     }
 
     /// The folded text of a token.
@@ -158,6 +163,9 @@ impl Facts {
     pub(crate) fn add_field(&mut self, field: Field, text: &str) {
         if text.is_empty() {
             return;
+        }
+        if let Some(sources) = &mut self.sources {
+            sources.push(text.to_string());
         }
         let start = self.arena.len();
         crate::tokenize::fold_into(text, &mut self.arena);

@@ -32,6 +32,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod explain;
 mod facts;
 mod run;
 
@@ -45,6 +46,7 @@ use crate::output::MatchedRule;
 use crate::post::{IngestError, Line, Parser, Post, SkipKind};
 use crate::syntax::Rule;
 
+pub use explain::{ClauseReport, Evidence, Explanation, explain};
 use facts::Facts;
 use run::{SegmentScratch, match_segment};
 

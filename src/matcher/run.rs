@@ -74,6 +74,10 @@ impl SegmentScratch {
 
 /// Matches `seg` against the post's `facts`, leaving the matching rule indices, in rule
 /// order, in `scratch.matched`.
+pub(super) fn tok_atoms(scratch: &SegmentScratch) -> &[u32] {
+    &scratch.tok_atoms
+}
+
 pub(crate) fn match_segment(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch) {
     scratch.begin(seg);
     scratch.tok_atoms.clear();
@@ -252,15 +256,15 @@ fn eval_pred(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch, pred: u
 
 /// A sequence test against one post: the terms (with their token atoms) and the post's
 /// tokens (with theirs). Whole terms compare by atom id; spaceless terms by text.
-struct Seq<'a> {
-    facts: &'a Facts,
-    tok_atoms: &'a [u32],
-    terms: &'a [Term],
-    atoms: &'a [u32],
+pub(super) struct Seq<'a> {
+    pub(super) facts: &'a Facts,
+    pub(super) tok_atoms: &'a [u32],
+    pub(super) terms: &'a [Term],
+    pub(super) atoms: &'a [u32],
 }
 
 impl Seq<'_> {
-    fn any_field(&self, fields: Fields, proximity: Option<u8>) -> bool {
+    pub(super) fn any_field(&self, fields: Fields, proximity: Option<u8>) -> bool {
         self.facts
             .fields
             .iter()
@@ -311,17 +315,27 @@ impl Seq<'_> {
     }
 
     fn phrase_in(&self, field: &FieldFact) -> bool {
+        self.phrase_starts(field).next().is_some()
+    }
+
+    /// The token indices where the phrase starts in `field`.
+    pub(super) fn phrase_starts<'s>(
+        &'s self,
+        field: &FieldFact,
+    ) -> impl Iterator<Item = usize> + 's {
         let (lo, hi) = (field.tokens.start as usize, field.tokens.end as usize);
         let k = self.terms.len();
-        if k == 0 || hi - lo < k {
-            return false;
-        }
-        (lo..=hi - k).any(|i| (0..k).all(|j| self.phrase_term(j, k, i + j)))
+        let last = if k == 0 || hi - lo < k {
+            lo
+        } else {
+            hi - k + 1
+        };
+        (lo..last).filter(move |&i| (0..k).all(|j| self.phrase_term(j, k, i + j)))
     }
 
     /// Proximity (decision 11): the terms in order within `n` positions of each other from
     /// first to last, or in reverse order within `n - 2`.
-    fn near_in(&self, field: &FieldFact, n: usize) -> bool {
+    pub(super) fn near_in(&self, field: &FieldFact, n: usize) -> bool {
         let (lo, hi) = (field.tokens.start as usize, field.tokens.end as usize);
         let k = self.terms.len();
         if k == 0 {

@@ -2,7 +2,10 @@
 
 use super::*;
 
+use std::ops::Range;
+
 use crate::compile::segment::Segment;
+use crate::post::{Line, Parser};
 
 fn assert_send_sync<T: Send + Sync>() {}
 fn assert_send<T: Send>() {}
@@ -180,4 +183,46 @@ fn duplicate_ids_and_invalid_rules_name_the_rule() {
         "rule 3 (id 9): Ambiguous use of and as a keyword. Use a space to logically join two \
          clauses, or \"and\" to find occurrences of and in text (at position 6)"
     );
+}
+
+fn explain_line(rule: &str, line: &str) -> Explanation {
+    let mut parser = Parser::new();
+    let Ok(Line::Post(post)) = parser.parse(line.as_bytes()) else {
+        panic!("{line}")
+    };
+    explain(&Rule::parse(rule).unwrap(), &post)
+}
+
+#[test]
+fn explanations_locate_hits_in_the_original_text() {
+    // U+2126 OHM SIGN (3 bytes) folds to ω (2 bytes): spans are mapped back by character.
+    let line = r##"{"id_str":"1","text":"x\u2126y Snow day, snow DAY #Ski","user":{"id_str":"2","screen_name":"a"},"entities":{"hashtags":[{"text":"Ski"}]}}"##;
+    let why = explain_line(r#"contains:ω "snow day" #ski -rain"#, line);
+    assert!(why.matched);
+    let by_clause: Vec<(&str, bool, bool, Vec<Option<Range<usize>>>)> = why
+        .clauses
+        .iter()
+        .map(|c| {
+            (
+                c.clause.as_str(),
+                c.held,
+                c.negated,
+                c.evidence.iter().map(|e| e.span.clone()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_clause,
+        [
+            ("contains:ω", true, false, vec![Some(1..4)]),
+            ("\"snow day\"", true, false, vec![Some(6..14), Some(16..24)]),
+            ("#ski", true, false, vec![None]),
+            ("rain", false, true, vec![]),
+        ]
+    );
+    assert_eq!(why.clauses[2].evidence[0].field, "hashtag");
+    assert_eq!(why.clauses[1].evidence[0].field, "text");
+    let no = explain_line("snow rain", line);
+    assert!(!no.matched);
+    assert!(no.clauses[0].held && !no.clauses[1].held);
 }
