@@ -196,10 +196,11 @@ fn explain_line(rule: &str, line: &str) -> Explanation {
 #[test]
 fn explanations_locate_hits_in_the_original_text() {
     // U+2126 OHM SIGN (3 bytes) folds to ω (2 bytes): spans are mapped back by character.
-    let line = r##"{"id_str":"1","text":"x\u2126y Snow day, snow DAY #Ski","user":{"id_str":"2","screen_name":"a"},"entities":{"hashtags":[{"text":"Ski"}]}}"##;
+    let line = r#"{"id_str":"1","text":"x\u2126y Snow day, snow DAY #Ski","user":{"id_str":"2","screen_name":"a"},"entities":{"hashtags":[{"text":"Ski"}]}}"#;
     let why = explain_line(r#"contains:ω "snow day" #ski -rain"#, line);
     assert!(why.matched);
-    let by_clause: Vec<(&str, bool, bool, Vec<Option<Range<usize>>>)> = why
+    type Row<'a> = (&'a str, bool, bool, Vec<Option<Range<usize>>>);
+    let by_clause: Vec<Row<'_>> = why
         .clauses
         .iter()
         .map(|c| {
