@@ -185,6 +185,9 @@ fn duplicate_ids_and_invalid_rules_name_the_rule() {
     );
 }
 
+/// A clause report in short: clause, held, negated, evidence spans.
+type Row<'a> = (&'a str, bool, bool, Vec<Option<Range<usize>>>);
+
 fn explain_line(rule: &str, line: &str) -> Explanation {
     let mut parser = Parser::new();
     let Ok(Line::Post(post)) = parser.parse(line.as_bytes()) else {
@@ -199,7 +202,6 @@ fn explanations_locate_hits_in_the_original_text() {
     let line = r#"{"id_str":"1","text":"x\u2126y Snow day, snow DAY #Ski","user":{"id_str":"2","screen_name":"a"},"entities":{"hashtags":[{"text":"Ski"}]}}"#;
     let why = explain_line(r#"contains:ω "snow day" #ski -rain"#, line);
     assert!(why.matched);
-    type Row<'a> = (&'a str, bool, bool, Vec<Option<Range<usize>>>);
     let by_clause: Vec<Row<'_>> = why
         .clauses
         .iter()
