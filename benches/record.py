@@ -120,7 +120,7 @@ def main(argv):
         })
     if not rows:
         sys.exit("record.py: the command measured no criterion benchmark; nothing recorded")
-    out = ROOT / "benches" / "record" / f"{now.strftime('%Y-%m-%d')}-{name}.csv"
+    out = ROOT / "benches" / "record" / f"{now.strftime('%Y-%m-%dT%H%M')}-{name}.csv"
     with out.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS)
         writer.writeheader()
