@@ -128,14 +128,24 @@ fn steady_state_matching_allocates_nothing() {
     // Warm-up: the scratch and the matches grow to the largest post of the input.
     let (posts, matched) = pass(&set, &lines, &mut scratch, &mut matches);
     assert!(posts > 100, "only {posts} posts in the corpus");
-    assert!(matched > 0, "the generated rules match nothing: the test would be vacuous");
-    eprintln!("warm-up: {} lines, {posts} posts, {matched} matches", lines.len());
+    assert!(
+        matched > 0,
+        "the generated rules match nothing: the test would be vacuous"
+    );
+    eprintln!(
+        "warm-up: {} lines, {posts} posts, {matched} matches",
+        lines.len()
+    );
     // Steady state: the same posts again allocate nothing at all.
     let mut second = (0, 0);
     let allocations = count_allocations(|| {
         second = pass(&set, &lines, &mut scratch, &mut matches);
     });
-    assert_eq!(second, (posts, matched), "the second pass must match the same");
+    assert_eq!(
+        second,
+        (posts, matched),
+        "the second pass must match the same"
+    );
     assert_eq!(
         allocations, 0,
         "{allocations} allocations while matching {posts} posts in steady state"
