@@ -408,18 +408,18 @@ fn output_is_byte_identical_for_any_thread_count() {
     assert_eq!(one, four);
     assert!(one.ends_with(b"\n"));
     assert_eq!(
-        one.iter().filter(|&&b| b == b'\n').count() as u64,
+        u64::try_from(text(&one).lines().count()).unwrap(),
         c1[2],
         "one line per matched post"
     );
     // Several batches (a batch is 4,096 lines).
     let bytes = std::fs::read(&sample).unwrap();
-    let times = 4096 / c1[0] as usize + 2;
+    let times = 4096 / usize::try_from(c1[0]).unwrap() + 2;
     let dir = scratch_dir("threads");
     let large = write(&dir, "large.ndjson", bytes.repeat(times));
     let (one_l, c1_l) = sample_run(&large, "1");
     let (four_l, c4_l) = sample_run(&large, "4");
-    assert_eq!(c1_l, c1.map(|c| c * times as u64));
+    assert_eq!(c1_l, c1.map(|c| c * u64::try_from(times).unwrap()));
     assert_eq!(c1_l, c4_l);
     assert!(
         one_l == four_l,
