@@ -248,6 +248,19 @@ fn bad_rules_files_exit_2() {
         let body = format!(r#"{{"rules":[{{"value":"snow","id":{id}}}]}}"#);
         assert_exit_2(&with_rules("bad_id", &body), "rules.json");
     }
+    // More rules than --max-rules allows.
+    let dir = scratch_dir("max_rules");
+    let rules = write(&dir, "rules.json", RULES);
+    let out = run(
+        &["--rules", rules.to_str().unwrap(), "--max-rules", "1", "-"],
+        b"",
+    );
+    assert_exit_2(&out, "rules.json");
+    let out = run(
+        &["--rules", rules.to_str().unwrap(), "--max-rules", "2", "-"],
+        post(1, "snow").as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     // An unreadable rules file.
     let out = run(&["--rules", "/nonexistent/rules.json", "-"], b"");
     assert_exit_2(&out, "/nonexistent/rules.json");

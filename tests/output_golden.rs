@@ -93,3 +93,38 @@ fn activity_streams_golden_output() {
 fn v2_golden_output() {
     check("v2", Layout::V2);
 }
+
+/// The three formats mixed in one input, with `\r\n` line ends: each line is detected on its
+/// own, and the output is the three golden files in turn.
+#[test]
+fn mixed_formats_in_one_input() {
+    let (mut input, mut expected) = (Vec::new(), Vec::new());
+    for format in ["v2", "native", "activity_streams"] {
+        let lines = std::fs::read(data(&format!("{format}.ndjson"))).unwrap();
+        for line in lines.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            input.extend_from_slice(line);
+            input.extend_from_slice(b"\r\n");
+        }
+        expected.extend(std::fs::read(data(&format!("{format}.expected.ndjson"))).unwrap());
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("output_golden");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mixed = dir.join("mixed.ndjson");
+    std::fs::write(&mixed, &input).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_powertrack"))
+        .args(["match", "--rules"])
+        .arg(data("rules.json"))
+        .arg(&mixed)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&expected)
+    );
+    assert!(
+        stderr.contains("summary: lines=10 posts=10 matched=8 skipped=0 malformed=0 "),
+        "{stderr}"
+    );
+}
