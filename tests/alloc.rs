@@ -8,7 +8,6 @@ mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use powertrack::generate::rules::RuleSetGenerator;
 use powertrack::matcher::{Matches, RuleSet, RuleSetBuilder, Scratch};
@@ -17,20 +16,21 @@ use powertrack::matcher::{Matches, RuleSet, RuleSetBuilder, Scratch};
 /// thread has counting on.
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
 thread_local! {
+    /// Whether this thread counts its allocations.
     static COUNTING: Cell<bool> = const { Cell::new(false) };
+    /// This thread's count (per thread: tests run in parallel).
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
 }
 
 fn note() {
     if COUNTING.try_with(Cell::get).unwrap_or(false) {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
     }
 }
 
 // SAFETY: every method forwards to `System` with the caller's arguments unchanged; counting
-// touches only an atomic and a const-initialised thread-local (neither allocates).
+// touches only const-initialised thread-locals (which never allocate).
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         note();
@@ -61,11 +61,11 @@ static GLOBAL: Counting = Counting;
 
 /// Allocations made by `f` on this thread.
 fn count_allocations(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = ALLOCATIONS.with(Cell::get);
     COUNTING.with(|c| c.set(true));
     f();
     COUNTING.with(|c| c.set(false));
-    ALLOCATIONS.load(Ordering::Relaxed) - before
+    ALLOCATIONS.with(Cell::get) - before
 }
 
 fn lines_of(bytes: &[u8]) -> Vec<Vec<u8>> {
@@ -160,4 +160,33 @@ fn the_counter_counts() {
         std::hint::black_box(v);
     });
     assert_eq!(n, 1);
+}
+
+/// Growth is amortised: a scratch warmed on the small bundled sample meets the whole corpus
+/// (larger posts, other formats) and only grows its buffers a few times, never per post; after
+/// that, posts it has not seen allocate nothing either.
+#[test]
+fn buffers_grow_rarely_and_then_not_at_all() {
+    let corpus = corpus();
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/firehose.ndjson");
+    let sample = lines_of(&std::fs::read(sample).expect("read the bundled sample"));
+    let set = generated_rules(1000);
+    let mut scratch = Scratch::new();
+    let mut matches = Matches::new();
+    pass(&set, &sample, &mut scratch, &mut matches);
+    let growth = count_allocations(|| {
+        pass(&set, &corpus, &mut scratch, &mut matches);
+    });
+    assert!(
+        growth <= corpus.len() / 100 + 1,
+        "{growth} allocations over {} lines after warming up on the sample",
+        corpus.len()
+    );
+    // The same posts in reverse order: the state is as large as it needs to be, whatever the
+    // order of the posts.
+    let reversed: Vec<Vec<u8>> = corpus.iter().rev().cloned().collect();
+    let allocations = count_allocations(|| {
+        pass(&set, &reversed, &mut scratch, &mut matches);
+    });
+    assert_eq!(allocations, 0, "allocations with a warm scratch");
 }
