@@ -6,7 +6,6 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use powertrack::generate::rules::{RuleSetGenerator, write_rules_body};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
@@ -152,15 +151,20 @@ fn corpus_inputs(test: &str) -> Option<Vec<PathBuf>> {
     .collect()
 }
 
-/// 2,000 generated rules plus broad ones (without ids: the CLI assigns them).
+/// `powertrack gen rules --count 2000 --seed 1` plus broad rules (without ids: the CLI assigns
+/// them), so that most posts match.
 fn rules_file(dir: &Path) -> PathBuf {
-    let mut body = Vec::new();
-    let generated: Vec<(u64, Option<String>, String)> = RuleSetGenerator::new(1)
-        .count(2000)
-        .map(powertrack::generate::rules::GeneratedRule::into_parts)
-        .collect();
-    write_rules_body(&mut body, generated).unwrap();
-    let mut text = String::from_utf8(body).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_powertrack"))
+        .args(["gen", "rules", "--count", "2000", "--seed", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut text = String::from_utf8(out.stdout).unwrap();
     let end = text.rfind(']').unwrap();
     text.insert_str(
         end,
