@@ -141,6 +141,60 @@ fn point_radius_boulder() {
     );
 }
 
+/// Great-circle distance in km (haversine, mean Earth radius).
+fn km(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (p1, p2) = (a.1.to_radians(), b.1.to_radians());
+    let (dp, dl) = (p2 - p1, (b.0 - a.0).to_radians());
+    let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * 6371.0088 * h.sqrt().asin()
+}
+
+/// The reason behind the list above, recomputed from the payload: the excluded posts are
+/// exactly those without coordinates whose place box has a corner beyond 10 miles.
+#[test]
+fn point_radius_exclusions_are_the_overlapping_boxes() {
+    let test = "premium::point_radius_exclusions_are_the_overlapping_boxes";
+    let Some(posts) = results(test, "premium_search_point_radius.json") else {
+        return;
+    };
+    let centre = (-105.273_465_17, 40.019_247_38);
+    let radius = 10.0 * 1.609_344;
+    let mut beyond = BTreeSet::new();
+    for (id, line) in &posts {
+        let v: Value = serde_json::from_str(line).unwrap();
+        if let Some(c) = v["coordinates"]["coordinates"].as_array() {
+            let p = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+            assert!(
+                km(centre, p) <= radius,
+                "{id}: coordinates outside the circle"
+            );
+            continue;
+        }
+        let corners = v["place"]["bounding_box"]["coordinates"][0]
+            .as_array()
+            .unwrap();
+        let far = corners
+            .iter()
+            .map(|c| km(centre, (c[0].as_f64().unwrap(), c[1].as_f64().unwrap())))
+            .fold(0.0, f64::max);
+        if far > radius {
+            assert!(
+                far > 17.0,
+                "{id}: {far} km is not clearly beyond the circle"
+            );
+            beyond.insert(id.clone());
+        }
+    }
+    let (_, missed) = non_matching(
+        test,
+        "premium_search_point_radius.json",
+        "point_radius:[-105.27346517 40.01924738 10.0mi]",
+    )
+    .unwrap();
+    assert_eq!(beyond.len(), 17);
+    assert_eq!(missed, beyond);
+}
+
 #[test]
 fn url_sferik_twitter() {
     check(
@@ -154,6 +208,24 @@ fn url_sferik_twitter() {
         // no `unwound` object, so nothing in it says github.com/sferik/twitter.
         &["923108418931507202"],
     );
+}
+
+/// The reason behind the exclusion above: only that post's payload lacks the URL entirely.
+#[test]
+fn url_exclusion_is_the_post_without_the_url() {
+    let Some(posts) = results(
+        "premium::url_exclusion_is_the_post_without_the_url",
+        "premium_search_url.json",
+    ) else {
+        return;
+    };
+    let without: Vec<&str> = posts
+        .iter()
+        .filter(|(_, line)| !line.contains("github.com/sferik/twitter"))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    assert_eq!(without, ["923108418931507202"]);
+    assert!(posts.iter().all(|(_, line)| !line.contains("\"unwound\"")));
 }
 
 #[test]
