@@ -1,9 +1,13 @@
 //! The integration test binary: one binary, one module per area.
 
+mod cli_match;
 mod common;
 mod differential;
 mod generate;
 mod matching;
+mod output_corpus;
+mod output_golden;
 mod post;
+mod premium;
 mod syntax;
 mod tokenize;
