@@ -7,8 +7,9 @@
 //! vocabulary bundled with the rule generator; flags and languages from the corpus shares in
 //! `test-data-and-generators.md` §4.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
+
+use super::atoms::FastMap;
 
 use super::ir::{CountField, Field, Fields, KeyKind};
 
@@ -21,10 +22,10 @@ const CORPUS_POSTS: f64 = 4117.0;
 /// Token shares from the bundled corpus vocabulary: post words (all languages, spaceless runs
 /// as 2- and 3-grams), URL words and domain labels, profile words and emoji; plus the stop words,
 /// which the vocabulary leaves out.
-fn table() -> &'static HashMap<String, f64> {
-    static TABLE: OnceLock<HashMap<String, f64>> = OnceLock::new();
+fn table() -> &'static FastMap<String, f64> {
+    static TABLE: OnceLock<FastMap<String, f64>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut t: HashMap<String, f64> = HashMap::new();
+        let mut t: FastMap<String, f64> = FastMap::default();
         let mut add = |word: &str, count: &str| {
             let count: f64 = count.trim().parse().unwrap_or(0.0);
             let word = crate::tokenize::fold(word.trim()).into_owned();

@@ -6,11 +6,10 @@
 //! rule-independent facts are computed once, then each segment looks them up in its own
 //! tables and evaluates its own candidates.
 
-use std::collections::HashMap;
-
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use smallvec::{SmallVec, smallvec};
 
-use super::atoms::AtomTable;
+use super::atoms::{AtomTable, FastMap};
 use super::freq;
 use super::geo_cells;
 use super::ir::{Area, CountField, Expr, Fields, GeoTarget, KeyKind, Pred, Term};
@@ -142,11 +141,73 @@ fn count_key(field: CountField, min: u64, max: u64) -> Vec<u8> {
     key
 }
 
+/// The atoms of a trigger: usually one, so kept inline.
+type Atoms = SmallVec<[u32; 4]>;
+
+/// A byte key identifying a pred, for interning equal preds of different rules once.
+fn pred_key(pred: &Pred) -> Vec<u8> {
+    fn text(out: &mut Vec<u8>, s: &[u8]) {
+        out.extend_from_slice(&(s.len() as u64).to_le_bytes());
+        out.extend_from_slice(s);
+    }
+    let mut out = Vec::with_capacity(32);
+    match pred {
+        Pred::Token { fields, text: t } => {
+            out.push(0);
+            out.extend_from_slice(&fields.0.to_le_bytes());
+            text(&mut out, t.as_bytes());
+        }
+        Pred::Substring { fields, text: t } => {
+            out.push(1);
+            out.extend_from_slice(&fields.0.to_le_bytes());
+            text(&mut out, t.as_bytes());
+        }
+        Pred::Sequence {
+            fields,
+            terms,
+            proximity,
+        } => {
+            out.push(2);
+            out.extend_from_slice(&fields.0.to_le_bytes());
+            out.push(proximity.map_or(0, |n| n + 1));
+            for t in terms {
+                out.push(u8::from(t.spaceless));
+                text(&mut out, t.text.as_bytes());
+            }
+        }
+        Pred::Key { kind, value } => {
+            out.push(3);
+            out.push(*kind as u8);
+            text(&mut out, value);
+        }
+        Pred::Count { field, min, max } => {
+            out.push(4);
+            out.push(*field as u8);
+            out.extend_from_slice(&min.to_le_bytes());
+            out.extend_from_slice(&max.to_le_bytes());
+        }
+        Pred::Geo { target, area } => {
+            out.push(5);
+            out.push(u8::from(*target == GeoTarget::Profile));
+            let nums: &[f64] = match area {
+                Area::Circle { lon, lat, km } => &[0.0, *lon, *lat, *km],
+                Area::Box(b) => &[1.0, b[0], b[1], b[2], b[3]],
+            };
+            for n in nums {
+                out.extend_from_slice(&n.to_bits().to_le_bytes());
+            }
+        }
+        Pred::Sample { percent } => out.extend_from_slice(&[6, *percent]),
+        Pred::Never => out.push(7),
+    }
+    out
+}
+
 /// What triggers a subexpression: a set of atoms at least one of which hits whenever the
 /// subexpression is true, with the expected share of posts that hit any of them.
 struct Trigger {
     cost: f64,
-    atoms: Vec<u32>,
+    atoms: Atoms,
 }
 
 #[derive(Default)]
@@ -154,13 +215,13 @@ struct Builder {
     atoms: AtomTable,
     atom_freq: Vec<f64>,
     patterns: Vec<(Box<str>, u32)>,
-    pattern_of_atom: HashMap<u32, usize>,
+    pattern_of_atom: FastMap<u32, usize>,
     substring_fields: Fields,
     count_atoms: [Vec<(u64, u64, u32)>; 4],
     preds: Vec<CPred>,
     /// Triggers of each distinct pred (None: not indexable).
-    pred_triggers: Vec<Option<(f64, Vec<u32>)>>,
-    pred_ids: HashMap<String, u32>,
+    pred_triggers: Vec<Option<(f64, Atoms)>>,
+    pred_ids: FastMap<Vec<u8>, u32>,
     has_pairs: bool,
     nodes: Vec<Node>,
     children: Vec<u32>,
@@ -196,7 +257,7 @@ impl Builder {
 
     /// Interns a pred, computing its trigger once.
     fn pred(&mut self, pred: &Pred) -> u32 {
-        let dedup = format!("{pred:?}");
+        let dedup = pred_key(pred);
         if let Some(&id) = self.pred_ids.get(&dedup) {
             return id;
         }
@@ -209,7 +270,7 @@ impl Builder {
                         atom,
                         fields: *fields,
                     },
-                    Some((f, vec![atom])),
+                    Some((f, smallvec![atom])),
                 )
             }
             Pred::Substring { fields, text } => {
@@ -220,7 +281,7 @@ impl Builder {
                         atom,
                         fields: *fields,
                     },
-                    Some((f, vec![atom])),
+                    Some((f, smallvec![atom])),
                 )
             }
             Pred::Sequence {
@@ -265,7 +326,7 @@ impl Builder {
                     atoms: term_atoms.into_boxed_slice(),
                     proximity: *proximity,
                 };
-                (cpred, best.map(|(f, a)| (f, vec![a])))
+                (cpred, best.map(|(f, a)| (f, smallvec![a])))
             }
             Pred::Key { kind, value } => {
                 let atom = self.atom(*kind, value, freq::key(*kind, value));
@@ -275,7 +336,7 @@ impl Builder {
                         atom,
                         fields: Fields(u16::MAX),
                     },
-                    Some((f, vec![atom])),
+                    Some((f, smallvec![atom])),
                 )
             }
             Pred::Count { field, min, max } => {
@@ -294,7 +355,7 @@ impl Builder {
                     min: *min,
                     max: *max,
                 };
-                (cpred, Some((f, vec![atom])))
+                (cpred, Some((f, smallvec![atom])))
             }
             Pred::Geo { target, area } => {
                 let kind = match target {
@@ -302,7 +363,7 @@ impl Builder {
                     GeoTarget::Profile => KeyKind::ProfileGeoCell,
                 };
                 let trigger = geo_cells::covering(area).map(|cells| {
-                    let atoms: Vec<u32> = cells
+                    let atoms: Atoms = cells
                         .iter()
                         .map(|cell| self.atom(kind, cell, freq::key(kind, cell)))
                         .collect();
@@ -319,7 +380,7 @@ impl Builder {
             }
             Pred::Sample { percent } => (CPred::Sample { percent: *percent }, None),
             // A test that is never true is triggered by nothing: an empty atom set.
-            Pred::Never => (CPred::Never, Some((0.0, Vec::new()))),
+            Pred::Never => (CPred::Never, Some((0.0, Atoms::new()))),
         };
         let id = u32::try_from(self.preds.len()).expect("fewer than 2^32 preds");
         self.preds.push(cpred);
@@ -362,7 +423,7 @@ impl Builder {
                     // Every branch must be triggerable; the union triggers the disjunction.
                     let mut all = Trigger {
                         cost: 0.0,
-                        atoms: Vec::new(),
+                        atoms: Atoms::new(),
                     };
                     let mut ok = true;
                     for t in triggers {

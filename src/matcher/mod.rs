@@ -40,6 +40,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::compile::atoms::FastHasher;
 use crate::compile::lower::lower;
 use crate::compile::segment::{RuleInput, Segment};
 use crate::output::MatchedRule;
@@ -170,7 +171,11 @@ impl RuleSetBuilder {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
-        let mut seen = HashSet::with_capacity(self.rules.len());
+        let mut seen: HashSet<u64, std::hash::BuildHasherDefault<FastHasher>> =
+            HashSet::with_capacity_and_hasher(
+                self.rules.len(),
+                std::hash::BuildHasherDefault::default(),
+            );
         for (index, (id, _, _)) in self.rules.iter().enumerate() {
             if !seen.insert(*id) {
                 return Err(BuildError {
