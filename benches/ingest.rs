@@ -11,7 +11,6 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use powertrack::post::{Line, Parser};
-use simd_json::{Buffers, INPUT_PADDING, Tape, fill_tape_padded};
 
 /// The corpus lines, or a small built-in sample when the shared corpus is absent.
 fn corpus() -> (Vec<Vec<u8>>, String) {
@@ -77,23 +76,8 @@ fn ingest(c: &mut Criterion) {
     });
 
     group.bench_function("simd_json_tape", |b| {
-        let mut input = Vec::new();
-        let mut buffers = Buffers::new(16 * 1024);
-        let mut spare: Option<Tape<'static>> = Some(Tape(Vec::new()));
-        b.iter(|| {
-            let mut acc = 0usize;
-            for line in &lines {
-                input.clear();
-                input.extend_from_slice(line);
-                input.resize(line.len() + INPUT_PADDING, b' ');
-                let mut tape = spare.take().unwrap_or_else(|| Tape(Vec::new())).reset();
-                if fill_tape_padded(&mut input, line.len(), &mut buffers, &mut tape).is_ok() {
-                    acc += tape.0.len();
-                }
-                spare = Some(tape.reset());
-            }
-            black_box(acc)
-        });
+        let mut tape = common::TapeParse::new();
+        b.iter(|| black_box(tape.parse_all(&lines)));
     });
 
     group.bench_function("serde_json_value", |b| {

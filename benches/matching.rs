@@ -18,7 +18,6 @@ use powertrack::matcher::{Matches, RuleSet, RuleSetBuilder, Scratch};
 use powertrack::post::{Line, Parser};
 use powertrack::reference::RuleBook;
 use powertrack::syntax::Rule;
-use simd_json::{Buffers, INPUT_PADDING, Tape, fill_tape_padded};
 
 use common::{Workload, quick_mode, record_workload};
 
@@ -141,23 +140,8 @@ fn end_to_end(c: &mut Criterion) {
             });
         });
         group.bench_function("simd_json_tape", |b| {
-            let mut input = Vec::new();
-            let mut buffers = Buffers::new(16 * 1024);
-            let mut spare: Option<Tape<'static>> = Some(Tape(Vec::new()));
-            b.iter(|| {
-                let mut acc = 0usize;
-                for line in &lines {
-                    input.clear();
-                    input.extend_from_slice(line);
-                    input.resize(line.len() + INPUT_PADDING, b' ');
-                    let mut tape = spare.take().unwrap_or_else(|| Tape(Vec::new())).reset();
-                    if fill_tape_padded(&mut input, line.len(), &mut buffers, &mut tape).is_ok() {
-                        acc += tape.0.len();
-                    }
-                    spare = Some(tape.reset());
-                }
-                black_box(acc)
-            });
+            let mut tape = common::TapeParse::new();
+            b.iter(|| black_box(tape.parse_all(&lines)));
         });
         group.finish();
 

@@ -48,3 +48,49 @@ pub fn shared_dir() -> Option<PathBuf> {
 pub fn quick_mode() -> bool {
     std::env::args().any(|a| a == "--test")
 }
+
+/// The raw simd-json tape parse of lines, the ceiling every ingest and matching bench is
+/// compared with: a copy into a reusable padded buffer and a tape fill, nothing else.
+pub struct TapeParse {
+    input: Vec<u8>,
+    buffers: simd_json::Buffers,
+    spare: Option<simd_json::Tape<'static>>,
+}
+
+impl TapeParse {
+    pub fn new() -> TapeParse {
+        TapeParse {
+            input: Vec::new(),
+            buffers: simd_json::Buffers::new(16 * 1024),
+            spare: Some(simd_json::Tape(Vec::new())),
+        }
+    }
+
+    /// Parses every line; returns the total tape length (so the work is not optimised away).
+    pub fn parse_all(&mut self, lines: &[Vec<u8>]) -> usize {
+        let mut acc = 0usize;
+        for line in lines {
+            self.input.clear();
+            self.input.extend_from_slice(line);
+            self.input
+                .resize(line.len() + simd_json::INPUT_PADDING, b' ');
+            let mut tape = self
+                .spare
+                .take()
+                .unwrap_or_else(|| simd_json::Tape(Vec::new()))
+                .reset();
+            if simd_json::fill_tape_padded(
+                &mut self.input,
+                line.len(),
+                &mut self.buffers,
+                &mut tape,
+            )
+            .is_ok()
+            {
+                acc += tape.0.len();
+            }
+            self.spare = Some(tape.reset());
+        }
+        acc
+    }
+}
