@@ -214,8 +214,13 @@ impl Facts {
             self.add_field(Field::Text, part.text());
             for url in part.urls() {
                 links = true;
-                for s in [url.url, url.expanded_url, url.display_url, url.unwound_url] {
-                    self.add_field(Field::Url, s.unwrap_or(""));
+                let strings = [url.url, url.expanded_url, url.display_url, url.unwound_url];
+                for (i, s) in strings.iter().enumerate() {
+                    // The same string twice (an unwound URL equal to the expanded one) adds
+                    // nothing a test could see.
+                    if !strings[..i].contains(s) {
+                        self.add_field(Field::Url, s.unwrap_or(""));
+                    }
                 }
                 self.add_field(Field::UrlTitle, url.unwound_title.unwrap_or(""));
                 self.add_field(Field::UrlDescription, url.unwound_description.unwrap_or(""));
