@@ -9,7 +9,7 @@
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use smallvec::{SmallVec, smallvec};
 
-use super::atoms::{AtomTable, FastMap};
+use super::atoms::{AtomTable, FastMap, hash_key};
 use super::freq;
 use super::geo_cells;
 use super::ir::{Area, CountField, Expr, Fields, GeoTarget, KeyKind, Pred, Term};
@@ -120,6 +120,12 @@ pub(crate) struct Segment {
     pub(crate) pattern_atoms: Vec<u32>,
     /// The fields any substring test reads: only these are scanned.
     pub(crate) substring_fields: Fields,
+    /// A one-bit-per-hash filter of the token atoms (bits indexed by the top bits of the key
+    /// hash): most tokens of a post are no atom, and this small, cache-resident bitset rejects
+    /// them before the atom table is touched.
+    pub(crate) token_filter: Vec<u64>,
+    /// The shift that takes a hash to its bit index in `token_filter`.
+    pub(crate) token_filter_shift: u32,
     /// Whether any atom is a token pair (only then are a post's adjacent tokens paired).
     pub(crate) has_pairs: bool,
     /// Count-range atoms per count field, sorted by `min`.
@@ -524,6 +530,22 @@ impl Segment {
                 .build(b.patterns.iter().map(|(p, _)| p.as_bytes()))
                 .expect("substring patterns within the automaton's limits")
         });
+        // About 16 bits per token atom, at least 4 Ki bits: a false positive rate near 6 %.
+        let token_atoms = (0..b.atoms.len())
+            .filter(|&a| {
+                b.atoms.key(u32::try_from(a).unwrap_or(u32::MAX))[0] == KeyKind::Token as u8
+            })
+            .count();
+        let bits = (token_atoms * 16).next_power_of_two().max(1 << 12);
+        let token_filter_shift = 64 - bits.trailing_zeros();
+        let mut token_filter = vec![0u64; bits / 64];
+        for a in 0..b.atoms.len() {
+            let key = b.atoms.key(u32::try_from(a).unwrap_or(u32::MAX));
+            if key[0] == KeyKind::Token as u8 {
+                let bit = (hash_key(key[0], &key[1..]) >> token_filter_shift) as usize;
+                token_filter[bit / 64] |= 1 << (bit % 64);
+            }
+        }
         for list in &mut b.count_atoms {
             list.sort_unstable_by_key(|&(min, max, atom)| (min, max, atom));
         }
@@ -546,6 +568,8 @@ impl Segment {
             pattern_atoms: b.patterns.iter().map(|&(_, a)| a).collect(),
             substring_fields: b.substring_fields,
             has_pairs: b.has_pairs,
+            token_filter,
+            token_filter_shift,
             count_atoms: b.count_atoms,
             preds: b.preds,
             nodes: b.nodes,
@@ -554,6 +578,15 @@ impl Segment {
             gates,
             stats,
         }
+    }
+
+    /// Whether a token whose key hash is `hash` may be an atom (no false negatives).
+    #[inline]
+    pub(crate) fn may_be_token(&self, hash: u64) -> bool {
+        // The shift leaves fewer bits than the filter has, so the index is in range.
+        #[allow(clippy::cast_possible_truncation)]
+        let bit = (hash >> self.token_filter_shift) as usize;
+        self.token_filter[bit / 64] >> (bit % 64) & 1 == 1
     }
 
     /// Rules posted under atom `atom`.
@@ -601,6 +634,7 @@ impl Segment {
             + self.children.capacity() * 4
             + self.rules.capacity() * std::mem::size_of::<RuleEntry>()
             + self.gates.capacity() * std::mem::size_of::<(u32, Fields)>()
+            + self.token_filter.capacity() * 8
             + tags
     }
 }

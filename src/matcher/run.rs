@@ -139,7 +139,11 @@ fn find_atoms(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch) {
         let first = field.tokens.start as usize;
         for (k, tok) in facts.field_tokens(field).iter().enumerate() {
             let text = facts.token_text(tok).as_bytes();
-            let atom = seg.atoms.get(tok.hash, KeyKind::Token as u8, text);
+            let atom = if seg.may_be_token(tok.hash) {
+                seg.atoms.get(tok.hash, KeyKind::Token as u8, text)
+            } else {
+                None
+            };
             if let Some(atom) = atom {
                 scratch.tok_atoms[first + k] = atom;
                 scratch.hit(atom, bit);
