@@ -147,6 +147,15 @@ fn count_key(field: CountField, min: u64, max: u64) -> Vec<u8> {
     key
 }
 
+/// The bit of the token filter for a key hash: its top bits.
+#[inline]
+fn filter_bit(hash: u64, shift: u32) -> usize {
+    // The shift leaves at most 22 bits, so the index fits.
+    #[allow(clippy::cast_possible_truncation)]
+    let bit = (hash >> shift) as usize;
+    bit
+}
+
 /// The atoms of a trigger: usually one, so kept inline.
 type Atoms = SmallVec<[u32; 4]>;
 
@@ -542,7 +551,7 @@ impl Segment {
         for a in 0..b.atoms.len() {
             let key = b.atoms.key(u32::try_from(a).unwrap_or(u32::MAX));
             if key[0] == KeyKind::Token as u8 {
-                let bit = (hash_key(key[0], &key[1..]) >> token_filter_shift) as usize;
+                let bit = filter_bit(hash_key(key[0], &key[1..]), token_filter_shift);
                 token_filter[bit / 64] |= 1 << (bit % 64);
             }
         }
@@ -583,9 +592,7 @@ impl Segment {
     /// Whether a token whose key hash is `hash` may be an atom (no false negatives).
     #[inline]
     pub(crate) fn may_be_token(&self, hash: u64) -> bool {
-        // The shift leaves fewer bits than the filter has, so the index is in range.
-        #[allow(clippy::cast_possible_truncation)]
-        let bit = (hash >> self.token_filter_shift) as usize;
+        let bit = filter_bit(hash, self.token_filter_shift);
         self.token_filter[bit / 64] >> (bit % 64) & 1 == 1
     }
 
