@@ -150,7 +150,7 @@ fn count_key(field: CountField, min: u64, max: u64) -> Vec<u8> {
 /// The bit of the token filter for a key hash: its top bits.
 #[inline]
 fn filter_bit(hash: u64, shift: u32) -> usize {
-    // The shift leaves at most 22 bits, so the index fits.
+    // The filter has at most 2^32 bits (16 per token atom), so the top bits fit a usize.
     #[allow(clippy::cast_possible_truncation)]
     let bit = (hash >> shift) as usize;
     bit
