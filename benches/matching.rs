@@ -146,7 +146,12 @@ fn end_to_end(c: &mut Criterion) {
         group.finish();
 
         // The reference evaluator on a slice of the posts (its own throughput).
-        let slice = &lines[..lines.len().min(if quick_mode() { 5 } else { 20 })];
+        let slice_len = match (quick_mode(), n) {
+            (true, _) => 5,
+            (false, n) if n > 10_000 => 5,
+            _ => 20,
+        };
+        let slice = &lines[..lines.len().min(slice_len)];
         let slice_bytes: usize = slice.iter().map(Vec::len).sum();
         let book = RuleBook::new(rules.iter().map(|(id, _, r)| (*id, r.clone())));
         let mut group = c.benchmark_group(format!("reference_{n}"));
