@@ -22,23 +22,90 @@ use powertrack::tokenize::{TokenKind, tokens};
 use serde_json::{Value, json};
 
 const VOCAB: &[&str] = &[
-    "snow", "Snow", "SNOW", "rain", "café", "Café", "cafe", "CAFÉ", "straße", "STRASSE", "ß",
-    "привет", "ПРИВЕТ", "日本語", "第一印象", "中文", "ケース", "🍕", "🤖", "👍🏽", "👨\u{200d}👩\u{200d}👧",
-    "🇬🇧", "coca-cola", "$TWTR", "#snow", "@jack", "https://t.co/x", "don't", "O'Neil", "İstanbul",
-    "ǅemal", "ﬁre", "x", "a", "OR", "gnip", "e\u{301}", "\u{3000}", "call", "me", "maybe", "42",
-    "3.14", "a_b", "#", "@", "$", "-", "\"", "\\", "(", ")", "~", ":",
+    "snow",
+    "Snow",
+    "SNOW",
+    "rain",
+    "café",
+    "Café",
+    "cafe",
+    "CAFÉ",
+    "straße",
+    "STRASSE",
+    "ß",
+    "привет",
+    "ПРИВЕТ",
+    "日本語",
+    "第一印象",
+    "中文",
+    "ケース",
+    "🍕",
+    "🤖",
+    "👍🏽",
+    "👨\u{200d}👩\u{200d}👧",
+    "🇬🇧",
+    "coca-cola",
+    "$TWTR",
+    "#snow",
+    "@jack",
+    "https://t.co/x",
+    "don't",
+    "O'Neil",
+    "İstanbul",
+    "ǅemal",
+    "ﬁre",
+    "x",
+    "a",
+    "OR",
+    "gnip",
+    "e\u{301}",
+    "\u{3000}",
+    "call",
+    "me",
+    "maybe",
+    "42",
+    "3.14",
+    "a_b",
+    "#",
+    "@",
+    "$",
+    "-",
+    "\"",
+    "\\",
+    "(",
+    ")",
+    "~",
+    ":",
 ];
-const SEPS: &[&str] = &[" ", " ", " ", "  ", ", ", "-", "\n", "", ".", "'", "\u{3000}", "!", "/"];
-const LANGS: &[&str] = &["en", "es", "ja", "und", "fr", "zh", "EN", "pt-BR", "in", "iw"];
+const SEPS: &[&str] = &[
+    " ", " ", " ", "  ", ", ", "-", "\n", "", ".", "'", "\u{3000}", "!", "/",
+];
+const LANGS: &[&str] = &[
+    "en", "es", "ja", "und", "fr", "zh", "EN", "pt-BR", "in", "iw",
+];
 const COUNTRIES: &[&str] = &["US", "GB", "JP", "gb", "FR", "BR"];
-const NAMES: &[&str] = &["jack", "Jack", "XDevelopers", "noaa", "api", "a_b_c", "someone", "x"];
+const NAMES: &[&str] = &[
+    "jack",
+    "Jack",
+    "XDevelopers",
+    "noaa",
+    "api",
+    "a_b_c",
+    "someone",
+    "x",
+];
 
 /// A short text made of vocabulary, arbitrary strings and the line's own words.
 fn text(u: &mut Unstructured<'_>, extra: &[String], max: u32) -> Result<String> {
     let mut s = String::new();
     for _ in 0..u.int_in_range(0..=max)? {
         match u.int_in_range(0..=5)? {
-            0 => s.push_str(&u.arbitrary::<String>()?.chars().take(12).collect::<String>()),
+            0 => s.push_str(
+                &u.arbitrary::<String>()?
+                    .chars()
+                    .take(12)
+                    .collect::<String>(),
+            ),
             1 if !extra.is_empty() => s.push_str(u.choose(extra)?),
             _ => s.push_str(u.choose(VOCAB)?),
         }
@@ -75,7 +142,10 @@ fn coord(u: &mut Unstructured<'_>, lim: f64) -> Result<f64> {
     Ok(match u.int_in_range(0..=4)? {
         0 => f64::from(u.int_in_range(-3i32..=3)?) * lim / 3.0,
         1 => (f64::from(u.arbitrary::<i16>()?) / 1000.0).clamp(-lim, lim),
-        _ => (f64::from(u.int_in_range(-100i32..=100)?) / 100.0) + if lim > 90.0 { -105.0 } else { 40.0 },
+        _ => {
+            (f64::from(u.int_in_range(-100i32..=100)?) / 100.0)
+                + if lim > 90.0 { -105.0 } else { 40.0 }
+        }
     })
 }
 
@@ -139,13 +209,21 @@ fn user(u: &mut Unstructured<'_>, extra: &[String]) -> Result<UserSpec> {
     };
     for c in &mut s.counts {
         *c = if u.arbitrary()? {
-            Some(if u.arbitrary()? { u.arbitrary()? } else { u.int_in_range(0..=2000)? })
+            Some(if u.arbitrary()? {
+                u.arbitrary()?
+            } else {
+                u.int_in_range(0..=2000)?
+            })
         } else {
             None
         };
     }
     for _ in 0..u.int_in_range(0..=2)? {
-        let point = if u.arbitrary()? { Some((coord(u, 180.0)?, coord(u, 90.0)?)) } else { None };
+        let point = if u.arbitrary()? {
+            Some((coord(u, 180.0)?, coord(u, 90.0)?))
+        } else {
+            None
+        };
         s.profile.push((
             (*u.choose(COUNTRIES)?).to_string(),
             word(u, extra)?,
@@ -172,7 +250,8 @@ fn part(u: &mut Unstructured<'_>, extra: &[String], depth: u32) -> Result<PartSp
         p.hashtags.push(h);
     }
     for _ in 0..u.int_in_range(0..=2)? {
-        p.cashtags.push((*u.choose(&["TWTR", "BRK.A", "F", "goog"])?).to_string());
+        p.cashtags
+            .push((*u.choose(&["TWTR", "BRK.A", "F", "goog"])?).to_string());
     }
     for _ in 0..u.int_in_range(0..=2)? {
         p.mentions.push((name(u)?, small_id(u)?));
@@ -181,7 +260,11 @@ fn part(u: &mut Unstructured<'_>, extra: &[String], depth: u32) -> Result<PartSp
         let host = *u.choose(&["example.com", "en.wikipedia.org", "t.co", "EXAMPLE.com"])?;
         let path = word(u, extra)?;
         let unwound = if u.arbitrary()? {
-            Some((format!("https://{host}/u/{path}"), text(u, extra, 3)?, text(u, extra, 3)?))
+            Some((
+                format!("https://{host}/u/{path}"),
+                text(u, extra, 3)?,
+                text(u, extra, 3)?,
+            ))
         } else {
             None
         };
@@ -193,7 +276,8 @@ fn part(u: &mut Unstructured<'_>, extra: &[String], depth: u32) -> Result<PartSp
         });
     }
     for _ in 0..u.int_in_range(0..=2)? {
-        p.media.push(*u.choose(&["photo", "video", "animated_gif", "other"])?);
+        p.media
+            .push(*u.choose(&["photo", "video", "animated_gif", "other"])?);
     }
     if u.ratio(1, 4)? {
         p.reply = Some((small_id(u)?, small_id(u)?, name(u)?));
@@ -215,9 +299,16 @@ fn part(u: &mut Unstructured<'_>, extra: &[String], depth: u32) -> Result<PartSp
 fn post_spec(u: &mut Unstructured<'_>, extra: &[String]) -> Result<PostSpec> {
     Ok(PostSpec {
         root: part(u, extra, 0)?,
-        lang: if u.arbitrary()? { Some((*u.choose(LANGS)?).to_string()) } else { None },
+        lang: if u.arbitrary()? {
+            Some((*u.choose(LANGS)?).to_string())
+        } else {
+            None
+        },
         source: if u.arbitrary()? {
-            Some((text(u, extra, 2)?, format!("http://{}.com", word(u, extra)?)))
+            Some((
+                text(u, extra, 2)?,
+                format!("http://{}.com", word(u, extra)?),
+            ))
         } else {
             None
         },
@@ -238,7 +329,11 @@ fn post_spec(u: &mut Unstructured<'_>, extra: &[String]) -> Result<PostSpec> {
         } else {
             None
         },
-        coordinates: if u.arbitrary()? { Some((coord(u, 180.0)?, coord(u, 90.0)?)) } else { None },
+        coordinates: if u.arbitrary()? {
+            Some((coord(u, 180.0)?, coord(u, 90.0)?))
+        } else {
+            None
+        },
         nullcast: u.ratio(1, 8)?,
         matching_rules: u.ratio(1, 8)?,
     })
@@ -253,9 +348,14 @@ fn polygon(b: [f64; 4]) -> Value {
 fn native_user(s: &UserSpec) -> Value {
     let mut v = json!({"id_str": s.id.to_string(), "id": s.id, "screen_name": s.screen_name,
         "name": s.name, "description": s.description, "location": s.location, "verified": s.verified});
-    for (k, c) in ["statuses_count", "followers_count", "friends_count", "listed_count"]
-        .iter()
-        .zip(s.counts)
+    for (k, c) in [
+        "statuses_count",
+        "followers_count",
+        "friends_count",
+        "listed_count",
+    ]
+    .iter()
+    .zip(s.counts)
     {
         if let Some(c) = c {
             v[*k] = json!(c);
@@ -385,9 +485,14 @@ fn as_actor(s: &UserSpec) -> Value {
     let mut v = json!({"objectType": "person", "id": format!("id:twitter.com:{}", s.id),
         "preferredUsername": s.screen_name, "displayName": s.name, "summary": s.description,
         "location": {"objectType": "place", "displayName": s.location}, "verified": s.verified});
-    for (k, c) in ["statusesCount", "followersCount", "friendsCount", "listedCount"]
-        .iter()
-        .zip(s.counts)
+    for (k, c) in [
+        "statusesCount",
+        "followersCount",
+        "friendsCount",
+        "listedCount",
+    ]
+    .iter()
+    .zip(s.counts)
     {
         if let Some(c) = c {
             v[*k] = json!(c);
@@ -433,8 +538,10 @@ fn as_part(p: &PartSpec, flip: bool) -> Value {
         .iter()
         .filter_map(|x| {
             let (url, title, desc) = x.unwound.as_ref()?;
-            Some(json!({"url": x.url, "expanded_url": url, "expanded_url_title": title,
-                "expanded_url_description": desc}))
+            Some(
+                json!({"url": x.url, "expanded_url": url, "expanded_url_title": title,
+                "expanded_url_description": desc}),
+            )
         })
         .collect();
     if !unwound.is_empty() {
@@ -491,9 +598,14 @@ struct V2Includes {
 
 fn v2_user(s: &UserSpec) -> Value {
     let mut metrics = json!({});
-    for (k, c) in ["tweet_count", "followers_count", "following_count", "listed_count"]
-        .iter()
-        .zip(s.counts)
+    for (k, c) in [
+        "tweet_count",
+        "followers_count",
+        "following_count",
+        "listed_count",
+    ]
+    .iter()
+    .zip(s.counts)
     {
         if let Some(c) = c {
             metrics[*k] = json!(c);
@@ -548,7 +660,8 @@ fn v2_tweet(p: &PartSpec, inc: &mut V2Includes, flip: bool) -> Value {
     if let Some((sid, uid, name)) = &p.reply {
         refs.push(json!({"type": "replied_to", "id": sid.to_string()}));
         v["in_reply_to_user_id"] = json!(uid.to_string());
-        inc.users.push(json!({"id": uid.to_string(), "username": name}));
+        inc.users
+            .push(json!({"id": uid.to_string(), "username": name}));
     }
     if let Some(rt) = &p.retweeted {
         refs.push(json!({"type": "retweeted", "id": rt.id.to_string()}));
@@ -649,20 +762,30 @@ impl Pool {
                 self.ids.extend(m.id);
             }
             for u in part.urls() {
-                for s in [u.url, u.expanded_url, u.display_url, u.unwound_url].into_iter().flatten() {
+                for s in [u.url, u.expanded_url, u.display_url, u.unwound_url]
+                    .into_iter()
+                    .flatten()
+                {
                     self.urls.push(s.to_string());
                 }
-                for s in [u.unwound_title, u.unwound_description].into_iter().flatten() {
+                for s in [u.unwound_title, u.unwound_description]
+                    .into_iter()
+                    .flatten()
+                {
                     words_of(s, &mut self.bio, &mut self.phrases);
                 }
             }
             self.status_ids.push(part.id());
             self.status_ids.extend(part.in_reply_to_status_id());
-            self.users.extend(part.in_reply_to_screen_name().map(str::to_string));
+            self.users
+                .extend(part.in_reply_to_screen_name().map(str::to_string));
             let user = part.author();
             self.users.extend(user.screen_name().map(str::to_string));
             self.ids.extend(user.id());
-            for s in [user.description(), user.name(), user.location()].into_iter().flatten() {
+            for s in [user.description(), user.name(), user.location()]
+                .into_iter()
+                .flatten()
+            {
                 words_of(s, &mut self.bio, &mut self.phrases);
             }
             for c in [
@@ -677,7 +800,10 @@ impl Pool {
                 self.counts.push(c);
             }
             for g in user.profile_geo() {
-                for s in [g.country_code, g.region, g.locality, g.sub_region].into_iter().flatten() {
+                for s in [g.country_code, g.region, g.locality, g.sub_region]
+                    .into_iter()
+                    .flatten()
+                {
                     self.profile.push(s.to_string());
                 }
                 self.points.extend(g.point.map(|p| (p.lon, p.lat)));
@@ -695,7 +821,8 @@ impl Pool {
             self.countries.extend(p.country_code.map(str::to_string));
             if let Some(b) = p.bounding_box {
                 self.points.push((b.west, b.south));
-                self.points.push(((b.west + b.east) / 2.0, (b.south + b.north) / 2.0));
+                self.points
+                    .push(((b.west + b.east) / 2.0, (b.south + b.north) / 2.0));
             }
         }
         if let Some(c) = post.coordinates() {
@@ -709,7 +836,11 @@ fn quote(s: &str) -> String {
 }
 
 fn pick<'a, T>(u: &mut Unstructured<'_>, items: &'a [T]) -> Result<Option<&'a T>> {
-    Ok(if items.is_empty() { None } else { Some(u.choose(items)?) })
+    Ok(if items.is_empty() {
+        None
+    } else {
+        Some(u.choose(items)?)
+    })
 }
 
 /// A piece of `s` (whole, a char range, or case-changed).
@@ -737,12 +868,19 @@ fn bare_or_quoted(s: &str) -> String {
 /// One clause from the pool (or an arbitrary expression).
 fn clause(u: &mut Unstructured<'_>, pool: &Pool) -> Result<String> {
     let c = match u.int_in_range(0..=31)? {
-        0..=5 => pick(u, &pool.words)?.map(|w| piece(u, w)).transpose()?.map(|w| bare_or_quoted(&w)),
+        0..=5 => pick(u, &pool.words)?
+            .map(|w| piece(u, w))
+            .transpose()?
+            .map(|w| bare_or_quoted(&w)),
         6 => pick(u, &pool.phrases)?.map(|p| quote(p)),
         7 => {
-            let (a, b) = (pick(u, &pool.words)?.cloned(), pick(u, &pool.words)?.cloned());
+            let (a, b) = (
+                pick(u, &pool.words)?.cloned(),
+                pick(u, &pool.words)?.cloned(),
+            );
             let n = u.int_in_range(1..=6)?;
-            a.zip(b).map(|(a, b)| format!("{}~{n}", quote(&format!("{a} {b}"))))
+            a.zip(b)
+                .map(|(a, b)| format!("{}~{n}", quote(&format!("{a} {b}"))))
         }
         8 => pick(u, &pool.hashtags)?
             .map(|h| piece(u, h))
@@ -758,21 +896,40 @@ fn clause(u: &mut Unstructured<'_>, pool: &Pool) -> Result<String> {
                 pick(u, &pool.ids)?.map(|n| format!("{op}{n}"))
             }
         }
-        13 => pick(u, &pool.words)?.map(|w| piece(u, w)).transpose()?.map(|w| format!("contains:{}", quote(&w))),
+        13 => pick(u, &pool.words)?
+            .map(|w| piece(u, w))
+            .transpose()?
+            .map(|w| format!("contains:{}", quote(&w))),
         14 | 15 => {
             let op = *u.choose(&["url:", "url_contains:", "url_title:", "url_description:"])?;
-            let src = if op.starts_with("url_t") || op.starts_with("url_d") { &pool.bio } else { &pool.urls };
-            pick(u, src)?.map(|w| piece(u, w)).transpose()?.map(|w| format!("{op}{}", quote(&w)))
+            let src = if op.starts_with("url_t") || op.starts_with("url_d") {
+                &pool.bio
+            } else {
+                &pool.urls
+            };
+            pick(u, src)?
+                .map(|w| piece(u, w))
+                .transpose()?
+                .map(|w| format!("{op}{}", quote(&w)))
         }
         16 => {
             let op = *u.choose(&["bio:", "bio_name:", "bio_location:"])?;
             pick(u, &pool.bio)?.map(|w| format!("{op}{}", bare_or_quoted(w)))
         }
         17 => {
-            let op = *u.choose(&["statuses_count:", "followers_count:", "friends_count:", "listed_count:"])?;
+            let op = *u.choose(&[
+                "statuses_count:",
+                "followers_count:",
+                "friends_count:",
+                "listed_count:",
+            ])?;
             pick(u, &pool.counts)?.copied().map(|c| {
                 let lo = c.saturating_sub(u.int_in_range(0..=2).unwrap_or(0));
-                if u.arbitrary().unwrap_or(false) { format!("{op}{lo}..{}", c.saturating_add(1)) } else { format!("{op}{lo}") }
+                if u.arbitrary().unwrap_or(false) {
+                    format!("{op}{lo}..{}", c.saturating_add(1))
+                } else {
+                    format!("{op}{lo}")
+                }
             })
         }
         18 => Some(match pick(u, &pool.langs)? {
@@ -781,9 +938,21 @@ fn clause(u: &mut Unstructured<'_>, pool: &Pool) -> Result<String> {
         }),
         19 => Some(
             (*u.choose(&[
-                "has:links", "has:mentions", "has:hashtags", "has:media", "has:images", "has:videos",
-                "has:geo", "has:symbols", "has:profile_geo", "has:lang", "is:retweet", "is:reply",
-                "is:quote", "is:verified", "is:nullcast",
+                "has:links",
+                "has:mentions",
+                "has:hashtags",
+                "has:media",
+                "has:images",
+                "has:videos",
+                "has:geo",
+                "has:symbols",
+                "has:profile_geo",
+                "has:lang",
+                "is:retweet",
+                "is:reply",
+                "is:quote",
+                "is:verified",
+                "is:nullcast",
             ])?)
             .to_string(),
         ),
@@ -791,21 +960,47 @@ fn clause(u: &mut Unstructured<'_>, pool: &Pool) -> Result<String> {
         21 => pick(u, &pool.sources)?.map(|s| format!("source:{}", quote(s))),
         22 => {
             let op = *u.choose(&["place:", "place_country:"])?;
-            let src = if op == "place:" { &pool.places } else { &pool.countries };
+            let src = if op == "place:" {
+                &pool.places
+            } else {
+                &pool.countries
+            };
             pick(u, src)?.map(|s| format!("{op}{}", quote(s)))
         }
-        23 | 24 => pick(u, &pool.points)?.copied().map(|(lon, lat)| -> Result<String> {
-            let op = *u.choose(&["point_radius:", "bounding_box:", "profile_point_radius:", "profile_bounding_box:"])?;
-            let (dx, dy) = (f64::from(u.int_in_range(-20i32..=20)?) / 100.0, f64::from(u.int_in_range(-20i32..=20)?) / 100.0);
-            Ok(if op.contains("radius") {
-                format!("{op}[{:.5} {:.5} {}{}]", lon + dx, lat + dy, u.int_in_range(1..=24)?, u.choose(&["mi", "km"])?)
-            } else {
-                let (w, s) = (lon - dx.abs() - 0.01, lat - dy.abs() - 0.01);
-                format!("{op}[{w:.5} {s:.5} {:.5} {:.5}]", w + 0.2, s + 0.2)
+        23 | 24 => pick(u, &pool.points)?
+            .copied()
+            .map(|(lon, lat)| -> Result<String> {
+                let op = *u.choose(&[
+                    "point_radius:",
+                    "bounding_box:",
+                    "profile_point_radius:",
+                    "profile_bounding_box:",
+                ])?;
+                let (dx, dy) = (
+                    f64::from(u.int_in_range(-20i32..=20)?) / 100.0,
+                    f64::from(u.int_in_range(-20i32..=20)?) / 100.0,
+                );
+                Ok(if op.contains("radius") {
+                    format!(
+                        "{op}[{:.5} {:.5} {}{}]",
+                        lon + dx,
+                        lat + dy,
+                        u.int_in_range(1..=24)?,
+                        u.choose(&["mi", "km"])?
+                    )
+                } else {
+                    let (w, s) = (lon - dx.abs() - 0.01, lat - dy.abs() - 0.01);
+                    format!("{op}[{w:.5} {s:.5} {:.5} {:.5}]", w + 0.2, s + 0.2)
+                })
             })
-        }).transpose()?,
+            .transpose()?,
         25 => {
-            let op = *u.choose(&["profile_country:", "profile_region:", "profile_locality:", "profile_subregion:"])?;
+            let op = *u.choose(&[
+                "profile_country:",
+                "profile_region:",
+                "profile_locality:",
+                "profile_subregion:",
+            ])?;
             pick(u, &pool.profile)?.map(|s| format!("{op}{}", quote(s)))
         }
         26 => {
@@ -830,7 +1025,12 @@ fn rule(u: &mut Unstructured<'_>, pool: &Pool) -> Result<String> {
     };
     Ok(match u.int_in_range(0..=4)? {
         0 => format!("({}) OR ({})", conj(u)?, conj(u)?),
-        1 => format!("{} -({} OR {})", clause(u, pool)?, clause(u, pool)?, clause(u, pool)?),
+        1 => format!(
+            "{} -({} OR {})",
+            clause(u, pool)?,
+            clause(u, pool)?,
+            clause(u, pool)?
+        ),
         2 => format!("{} OR {}", conj(u)?, clause(u, pool)?),
         3 => format!("{}", u.arbitrary::<Expr>()?),
         _ => conj(u)?,
@@ -843,14 +1043,24 @@ fn rules(u: &mut Unstructured<'_>, pool: &Pool) -> Vec<(u64, Option<String>, Rul
     let mut out = Vec::new();
     let mut texts = Vec::new();
     if u.is_empty() {
-        for (i, w) in pool.words.iter().step_by(pool.words.len() / 8 + 1).enumerate() {
+        for (i, w) in pool
+            .words
+            .iter()
+            .step_by(pool.words.len() / 8 + 1)
+            .enumerate()
+        {
             texts.push(bare_or_quoted(w));
             if let Some(p) = pool.phrases.get(i * 3) {
                 texts.push(quote(p));
             }
         }
         texts.extend(pool.hashtags.iter().take(2).map(|h| format!("#{h}")));
-        texts.extend(pool.users.iter().take(2).map(|h| format!("from:{h} OR @{h}")));
+        texts.extend(
+            pool.users
+                .iter()
+                .take(2)
+                .map(|h| format!("from:{h} OR @{h}")),
+        );
         texts.truncate(16);
     } else {
         let n = u.int_in_range(1..=16).unwrap_or(1);
@@ -877,20 +1087,33 @@ fn rules(u: &mut Unstructured<'_>, pool: &Pool) -> Vec<(u64, Option<String>, Rul
     out
 }
 
-fn check(set: &RuleSet, book: &RuleBook, line: &[u8], scratch: &mut Scratch, matches: &mut Matches) {
+fn check(
+    set: &RuleSet,
+    book: &RuleBook,
+    line: &[u8],
+    scratch: &mut Scratch,
+    matches: &mut Matches,
+) {
     let mut parser = Parser::new();
     let parsed = parser.parse(line);
     let got = set.match_line(line, scratch, matches);
     match parsed {
         Ok(Line::Post(post)) => {
-            assert_eq!(got.as_ref().ok(), Some(&None), "match_line disagrees with the parser");
+            assert_eq!(
+                got.as_ref().ok(),
+                Some(&None),
+                "match_line disagrees with the parser"
+            );
             let want = book.matching_ids(&post);
             let ids: Vec<u64> = matches.ids().collect();
             assert_eq!(
                 ids,
                 want,
                 "compiled (left) != reference (right)\nrules: {:#?}\nline: {}",
-                book.rules().iter().map(|(i, r)| format!("{i}: {r}")).collect::<Vec<_>>(),
+                book.rules()
+                    .iter()
+                    .map(|(i, r)| format!("{i}: {r}"))
+                    .collect::<Vec<_>>(),
                 String::from_utf8_lossy(line)
             );
             assert_eq!(matches.rules(set).map(|m| m.id).collect::<Vec<_>>(), want);
@@ -915,7 +1138,11 @@ fuzz_target!(|data: &[u8]| {
 
     // The line's own words feed the built post's texts.
     let lossy = String::from_utf8_lossy(line);
-    let extra: Vec<String> = lossy.split_whitespace().take(32).map(str::to_string).collect();
+    let extra: Vec<String> = lossy
+        .split_whitespace()
+        .take(32)
+        .map(str::to_string)
+        .collect();
 
     let mut lines = vec![line.to_vec()];
     if !u.is_empty()
