@@ -519,3 +519,80 @@ fn multi_threaded_matching_is_identical() {
     });
     assert_eq!(single, parallel);
 }
+
+fn generated_set(n: usize) -> (RuleSet, Vec<(u64, Rule)>) {
+    let mut b = RuleSetBuilder::new();
+    let mut rules = Vec::new();
+    for g in powertrack::generate::rules::RuleSetGenerator::new(1).count(n) {
+        let (id, tag, value) = g.into_parts();
+        let rule = Rule::parse(&value).expect("generated rules are valid");
+        b.add(id, tag.as_deref(), rule.clone());
+        rules.push((id, rule));
+    }
+    (b.build().expect("unique ids"), rules)
+}
+
+#[test]
+fn the_rule_generator_agrees_with_the_reference_on_the_corpus() {
+    let Some(lines) = corpus_lines("the_rule_generator_agrees_with_the_reference_on_the_corpus")
+    else {
+        return;
+    };
+    let (set, rules) = generated_set(2_000);
+    let book = reference::RuleBook::new(rules.iter().cloned());
+    let (mut scratch, mut matches, mut parser) = (Scratch::new(), Matches::new(), Parser::new());
+    for line in &lines {
+        let Ok(Line::Post(post)) = parser.parse(line) else {
+            continue;
+        };
+        set.match_post(&post, &mut scratch, &mut matches);
+        assert_eq!(
+            matches.ids().collect::<Vec<_>>(),
+            book.matching_ids(&post),
+            "post {}",
+            post.id()
+        );
+    }
+}
+
+/// Issue 5's calibration: at 10k generated rules, 0.5–3 matching rules per real post on
+/// average, at least 90 % of the rules dormant, and a few broad rules matching ≥ 1 % of posts.
+#[test]
+fn the_rule_generator_is_calibrated_on_the_corpus() {
+    let Some(lines) = lines_of(
+        "combined/all_v11_native.ndjson",
+        "the_rule_generator_is_calibrated_on_the_corpus",
+    ) else {
+        return;
+    };
+    let (set, rules) = generated_set(10_000);
+    let (mut scratch, mut matches) = (Scratch::new(), Matches::new());
+    let mut hits: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+    let (mut posts, mut total) = (0usize, 0usize);
+    for line in &lines {
+        if let Ok(None) = set.match_line(line, &mut scratch, &mut matches) {
+            posts += 1;
+            total += matches.len();
+            for id in matches.ids() {
+                *hits.entry(id).or_default() += 1;
+            }
+        }
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let mean = total as f64 / posts as f64;
+    let live = hits.len();
+    let broad = hits.values().filter(|&&n| n * 100 >= posts).count();
+    assert!(
+        (0.5..=3.0).contains(&mean),
+        "{mean} matching rules per post"
+    );
+    assert!(
+        live * 10 <= rules.len(),
+        "{live} of {} rules match something",
+        rules.len()
+    );
+    assert!(
+        (1..=50).contains(&broad),
+        "{broad} rules match at least 1 % of posts"
+    );
+}
