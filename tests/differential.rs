@@ -582,6 +582,7 @@ fn the_rule_generator_is_calibrated_on_the_corpus() {
     let mean = total as f64 / posts as f64;
     let live = hits.len();
     let broad = hits.values().filter(|&&n| n * 100 >= posts).count();
+    eprintln!("calibration: {mean:.3} matches/post, {live} live rules, {broad} broad rules");
     assert!(
         (0.5..=3.0).contains(&mean),
         "{mean} matching rules per post"
