@@ -38,7 +38,7 @@ mod run;
 
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::compile::atoms::FastHasher;
 use crate::compile::lower::lower;
@@ -249,6 +249,8 @@ pub struct RuleSet {
     identity: u64,
     /// Test-only fault injection: a rule id whose matches are dropped.
     drop_candidate: Option<u64>,
+    /// Scratch space for [`RuleSet::matching_ids`], shared by clones.
+    pool: Arc<Mutex<Vec<(Scratch, Matches)>>>,
 }
 
 static NEXT_IDENTITY: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -276,6 +278,7 @@ impl RuleSet {
             live_rules,
             identity,
             drop_candidate: None,
+            pool: Arc::default(),
         }
     }
 
@@ -321,6 +324,39 @@ impl RuleSet {
     pub fn match_post(&self, post: &Post<'_>, scratch: &mut Scratch, matches: &mut Matches) {
         scratch.facts.extract(post);
         self.match_facts(scratch, matches);
+    }
+
+    /// The ids of the rules matching one line, in rule-set order (empty for a line that is not
+    /// a post): the convenient form, which takes its scratch space from a pool inside the rule
+    /// set. Loops over a stream should own a [`Scratch`] per thread and use
+    /// [`match_line`](RuleSet::match_line) instead.
+    ///
+    /// # Errors
+    ///
+    /// An [`IngestError`] for a malformed line.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use powertrack::matcher::RuleSetBuilder;
+    ///
+    /// let mut builder = RuleSetBuilder::new();
+    /// builder.add_value(7, None, "snow")?;
+    /// let rules = builder.build()?;
+    /// let line = br#"{"id_str":"1","text":"snow!","user":{"id_str":"2","screen_name":"a"}}"#;
+    /// assert_eq!(rules.matching_ids(line)?, [7]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn matching_ids(&self, line: &[u8]) -> Result<Vec<u64>, IngestError> {
+        let taken = self.pool.lock().ok().and_then(|mut pool| pool.pop());
+        let (mut scratch, mut matches) = taken.unwrap_or_default();
+        let result = self
+            .match_line(line, &mut scratch, &mut matches)
+            .map(|_| matches.ids().collect());
+        if let Ok(mut pool) = self.pool.lock() {
+            pool.push((scratch, matches));
+        }
+        result
     }
 
     /// Parses one line of a stream and matches it when it is a post.
@@ -427,6 +463,8 @@ pub struct Scratch {
     parser: Parser,
     facts: Facts,
     segments: Vec<SegmentScratch>,
+    /// A scratch belongs to one thread at a time: `Send`, not `Sync`.
+    _not_sync: std::marker::PhantomData<std::cell::Cell<()>>,
 }
 
 impl Scratch {
