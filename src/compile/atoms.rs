@@ -34,11 +34,19 @@ pub(crate) fn hash_key(kind: u8, bytes: &[u8]) -> u64 {
 
 const EMPTY: u32 = u32::MAX;
 
+/// The high 32 bits of a hash (the low bits pick slots).
+#[inline]
+fn high_bits(hash: u64) -> u32 {
+    let [.., a, b, c, d] = hash.to_le_bytes();
+    u32::from_le_bytes([a, b, c, d])
+}
+
 /// An interning table from key bytes to dense atom ids `0..len()`.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct AtomTable {
-    /// `(hash, id)` slots; `id == EMPTY` marks a free slot.
-    slots: Vec<(u64, u32)>,
+    /// `(high 32 bits of the hash, id)` slots, 8 bytes each; `id == EMPTY` marks a free slot.
+    /// The low bits of the hash pick the slot, the high bits filter before the key compare.
+    slots: Vec<(u32, u32)>,
     /// Key `i` is `arena[ends[i - 1]..ends[i]]`.
     arena: Vec<u8>,
     ends: Vec<u32>,
@@ -67,12 +75,13 @@ impl AtomTable {
         // Truncation is intended: the low bits pick the slot.
         #[allow(clippy::cast_possible_truncation)]
         let mut i = hash as usize & mask;
+        let high = high_bits(hash);
         loop {
             let (h, id) = self.slots[i];
             if id == EMPTY {
                 return None;
             }
-            if h == hash {
+            if h == high {
                 let key = self.key(id);
                 if key[0] == kind && &key[1..] == value {
                     return Some(id);
@@ -108,22 +117,23 @@ impl AtomTable {
         while self.slots[i].1 != EMPTY {
             i = (i + 1) & mask;
         }
-        self.slots[i] = (hash, id);
+        self.slots[i] = (high_bits(hash), id);
     }
 
     fn grow(&mut self) {
         let cap = (self.slots.len() * 2).max(16);
-        let old = std::mem::replace(&mut self.slots, vec![(0, EMPTY); cap]);
-        for (hash, id) in old {
-            if id != EMPTY {
-                self.insert_slot(hash, id);
-            }
+        self.slots = vec![(0, EMPTY); cap];
+        // Slots keep only part of each hash: rehash every key from the arena.
+        for id in 0..u32::try_from(self.ends.len()).expect("fewer than 2^32 atoms") {
+            let key = self.key(id);
+            let hash = hash_key(key[0], &key[1..]);
+            self.insert_slot(hash, id);
         }
     }
 
     /// Heap bytes held.
     pub(crate) fn memory_usage(&self) -> usize {
-        self.slots.capacity() * std::mem::size_of::<(u64, u32)>()
+        self.slots.capacity() * std::mem::size_of::<(u32, u32)>()
             + self.arena.capacity()
             + self.ends.capacity() * 4
     }
