@@ -147,6 +147,15 @@ fn count_key(field: CountField, min: u64, max: u64) -> Vec<u8> {
     key
 }
 
+/// The value of the `KeyKind::Pair` atom of token atoms `first` then `second`.
+#[inline]
+pub(crate) fn pair_value(first: u32, second: u32) -> [u8; 8] {
+    let mut value = [0u8; 8];
+    value[..4].copy_from_slice(&first.to_le_bytes());
+    value[4..].copy_from_slice(&second.to_le_bytes());
+    value
+}
+
 /// The bit of the token filter for a key hash: its top bits.
 #[inline]
 fn filter_bit(hash: u64, shift: u32) -> usize {
@@ -325,10 +334,7 @@ impl Builder {
                         // Adjacent words co-occur far more often than independently.
                         let pair_f = (pf.min(tf) * 0.1).max(pf * tf);
                         if best.is_none_or(|(bf, _)| pair_f < bf) {
-                            let mut value = [0u8; 8];
-                            value[..4].copy_from_slice(&pa.to_le_bytes());
-                            value[4..].copy_from_slice(&ta.to_le_bytes());
-                            let pair = self.atom(KeyKind::Pair, &value, pair_f);
+                            let pair = self.atom(KeyKind::Pair, &pair_value(pa, ta), pair_f);
                             self.has_pairs = true;
                             best = Some((pair_f, pair));
                         }

@@ -2,7 +2,7 @@
 
 use crate::compile::atoms::hash_key;
 use crate::compile::ir::{Area, CountField, Fields, GeoTarget, KeyKind, Term};
-use crate::compile::segment::{CPred, Node, Segment};
+use crate::compile::segment::{CPred, Node, Segment, pair_value};
 use crate::geo;
 
 use super::facts::{Facts, FieldFact};
@@ -57,6 +57,13 @@ impl SegmentScratch {
         self.candidates.clear();
         self.matched.clear();
         self.evaluated = 0;
+    }
+
+    /// Whether `atom` hit the current post in one of `fields`.
+    #[inline]
+    fn hit_in(&self, atom: u32, fields: Fields) -> bool {
+        let a = atom as usize;
+        self.atom_stamp[a] == self.epoch && self.atom_fields[a] & fields.0 != 0
     }
 
     #[inline]
@@ -119,13 +126,13 @@ fn consider(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch, rule: u3
         return;
     }
     let start = entry.gate_start as usize;
-    for &(atom, fields) in &seg.gates[start..start + usize::from(entry.gate_len)] {
-        let a = atom as usize;
-        if scratch.atom_stamp[a] != scratch.epoch || scratch.atom_fields[a] & fields.0 == 0 {
-            return;
-        }
+    let gate = &seg.gates[start..start + usize::from(entry.gate_len)];
+    if gate
+        .iter()
+        .all(|&(atom, fields)| scratch.hit_in(atom, fields))
+    {
+        scratch.candidates.push(rule);
     }
-    scratch.candidates.push(rule);
 }
 
 /// Marks every atom of the segment that the post contains, with the fields it occurs in.
@@ -148,9 +155,7 @@ fn find_atoms(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch) {
                 scratch.tok_atoms[first + k] = atom;
                 scratch.hit(atom, bit);
                 if let (true, Some(p)) = (seg.has_pairs, prev) {
-                    let mut value = [0u8; 8];
-                    value[..4].copy_from_slice(&p.to_le_bytes());
-                    value[4..].copy_from_slice(&atom.to_le_bytes());
+                    let value = pair_value(p, atom);
                     let hash = hash_key(KeyKind::Pair as u8, &value);
                     if let Some(pair) = seg.atoms.get(hash, KeyKind::Pair as u8, &value) {
                         scratch.hit(pair, bit);
@@ -213,10 +218,7 @@ fn eval(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch, node: u32) -
 fn eval_pred(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch, pred: u32) -> bool {
     let p = pred as usize;
     match &seg.preds[p] {
-        CPred::Atom { atom, fields } => {
-            let a = *atom as usize;
-            scratch.atom_stamp[a] == scratch.epoch && scratch.atom_fields[a] & fields.0 != 0
-        }
+        CPred::Atom { atom, fields } => scratch.hit_in(*atom, *fields),
         CPred::Count { field, min, max } => {
             facts.counts[*field as usize].is_some_and(|v| *min <= v && v <= *max)
         }
@@ -235,11 +237,7 @@ fn eval_pred(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch, pred: u
                     proximity,
                 } => {
                     // Every term must occur in one of the fields before any token is compared.
-                    let present = atoms.iter().all(|&a| {
-                        let a = a as usize;
-                        scratch.atom_stamp[a] == scratch.epoch
-                            && scratch.atom_fields[a] & fields.0 != 0
-                    });
+                    let present = atoms.iter().all(|&a| scratch.hit_in(a, *fields));
                     let seq = Seq {
                         facts,
                         tok_atoms: &scratch.tok_atoms,
