@@ -296,8 +296,9 @@ impl ClauseKind {
         })
     }
 
-    /// How the operator's name was spelled (canonical for bare terms and alias-less operators).
-    pub fn spelling(&self) -> Spelling {
+    /// The text argument of a text-valued operator (`contains:`, `url:`, `bio:`, `place:`,
+    /// `profile_region:`…), or `None` for other clauses.
+    pub fn text_arg(&self) -> Option<&TextArg> {
         use ClauseKind as K;
         match self {
             K::Contains(a)
@@ -314,7 +315,18 @@ impl ClauseKind {
             | K::ProfileCountry(a)
             | K::ProfileRegion(a)
             | K::ProfileLocality(a)
-            | K::ProfileSubregion(a) => a.spelling,
+            | K::ProfileSubregion(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// How the operator's name was spelled (canonical for bare terms and alias-less operators).
+    pub fn spelling(&self) -> Spelling {
+        use ClauseKind as K;
+        if let Some(a) = self.text_arg() {
+            return a.spelling;
+        }
+        match self {
             K::From(a) | K::To(a) | K::RetweetsOf(a) => a.spelling,
             K::RetweetsOfStatusId(a) | K::InReplyToStatusId(a) => a.spelling,
             K::StatusesCount(a) | K::FollowersCount(a) | K::FriendsCount(a) | K::ListedCount(a) => {

@@ -104,22 +104,10 @@ impl fmt::Display for ClauseKind {
         }
         let op = self.operator().unwrap_or(Operator::Contains);
         write!(f, "{}:", op.spelled(self.spelling()))?;
+        if let Some(a) = self.text_arg() {
+            return text(f, a);
+        }
         match self {
-            K::Contains(a)
-            | K::Url(a)
-            | K::UrlTitle(a)
-            | K::UrlDescription(a)
-            | K::UrlContains(a)
-            | K::Bio(a)
-            | K::BioName(a)
-            | K::BioLocation(a)
-            | K::Source(a)
-            | K::Place(a)
-            | K::PlaceCountry(a)
-            | K::ProfileCountry(a)
-            | K::ProfileRegion(a)
-            | K::ProfileLocality(a)
-            | K::ProfileSubregion(a) => text(f, a),
             K::From(a) | K::To(a) | K::RetweetsOf(a) => write!(f, "{}", a.user),
             K::RetweetsOfStatusId(a) | K::InReplyToStatusId(a) => write!(f, "{}", a.id),
             K::StatusesCount(a) | K::FollowersCount(a) | K::FriendsCount(a) | K::ListedCount(a) => {
@@ -131,13 +119,8 @@ impl fmt::Display for ClauseKind {
             K::Sample(n) => write!(f, "{n}"),
             K::PointRadius(p) | K::ProfilePointRadius(p) => point(f, p),
             K::BoundingBox(b) | K::ProfileBoundingBox(b) => bbox(f, b),
-            K::Keyword(_)
-            | K::Emoji(_)
-            | K::Phrase(_)
-            | K::Proximity(_)
-            | K::Hashtag(_)
-            | K::Mention(_)
-            | K::Cashtag(_) => Ok(()),
+            // Bare terms were written above; text operators by `text_arg`.
+            _ => Ok(()),
         }
     }
 }
