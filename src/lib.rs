@@ -39,6 +39,7 @@
 //! | [`post`] | ingest: line classification, format detection, the zero-copy [`post::Post`] view, the sample bucket | nothing of rules |
 //! | `compile` (internal) | rules to segments: lowering to leaf tests, the shared atom index, substring automaton and plans | [`syntax`], [`tokenize`] |
 //! | [`matcher`] | [`matcher::RuleSet`] and its per-thread [`matcher::Scratch`]: per-post facts once, then each segment's candidates and plans | all of the above |
+//! | [`live`] | the live rule store: Rules API operations, lock-free snapshots, delta segments, tombstones, background compaction | [`matcher`], [`api`] |
 //! | [`reference`](mod@reference) | the oracle: a plain evaluator of syntax trees over post views | [`syntax`], [`post`], [`tokenize`] |
 //! | [`output`] | delivery: `matching_rules` spliced into a post's original bytes | nothing else |
 //! | [`generate`] | seeded synthetic test data: realistic rule sets from the real corpus's vocabulary | nothing else |
@@ -54,6 +55,7 @@ pub mod api;
 mod compile;
 pub mod generate;
 pub mod geo;
+pub mod live;
 pub mod matcher;
 pub mod output;
 pub mod post;

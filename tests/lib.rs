@@ -4,6 +4,7 @@ mod cli_match;
 mod common;
 mod differential;
 mod generate;
+mod live;
 mod matching;
 mod output_corpus;
 mod output_golden;

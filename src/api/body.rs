@@ -60,6 +60,22 @@ pub struct RuleEntry {
     pub id: Option<u64>,
 }
 
+impl RuleEntry {
+    /// A rule without an id.
+    ///
+    /// ```
+    /// let r = powertrack::api::RuleEntry::new("from:jack", Some("t"));
+    /// assert_eq!((r.value.as_str(), r.tag.as_deref(), r.id), ("from:jack", Some("t"), None));
+    /// ```
+    pub fn new(value: impl Into<String>, tag: Option<&str>) -> RuleEntry {
+        RuleEntry {
+            value: value.into(),
+            tag: tag.map(String::from),
+            id: None,
+        }
+    }
+}
+
 /// A Rules API request body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Body {
@@ -97,6 +113,29 @@ pub struct BodyError {
 }
 
 impl BodyError {
+    /// A request that would take the rule set past its limit of `limit` rules.
+    pub(crate) fn rule_limit(rules: usize, limit: usize) -> BodyError {
+        BodyError::new(
+            BodyErrorKind::TooManyRules,
+            format!("the request would make {rules} rules; the limit is {limit}"),
+        )
+    }
+
+    /// A body of the wrong shape for the request (`detail` says why).
+    pub(crate) fn invalid_json(detail: &str) -> BodyError {
+        BodyError::new(BodyErrorKind::InvalidJson, detail)
+    }
+
+    /// The HTTP status of the error response: 400 for a body that is not JSON of the right
+    /// shape, 413 for one over the size limit, 422 past the rule limit.
+    pub fn status(&self) -> u16 {
+        match self.kind {
+            BodyErrorKind::InvalidJson => 400,
+            BodyErrorKind::TooLarge => 413,
+            BodyErrorKind::TooManyRules => 422,
+        }
+    }
+
     fn new(kind: BodyErrorKind, detail: impl Into<String>) -> BodyError {
         BodyError {
             kind,

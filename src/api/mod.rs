@@ -22,6 +22,7 @@ mod body;
 mod sent;
 mod validation;
 
+pub(crate) use body::json_string;
 pub use body::{Body, BodyError, BodyErrorKind, Limits, MAX_BODY_BYTES, MAX_TAG_LEN, RuleEntry};
 pub use sent::{now_rfc3339, rfc3339_millis};
 pub use validation::{Detail, DetailError, ValidationResponse, validate};

@@ -194,10 +194,10 @@ impl RuleSetBuilder {
                 expr: lower(rule.expr()),
             })
             .collect();
-        Ok(RuleSet::from_segments(vec![(
-            Arc::new(Segment::build(inputs)),
-            Vec::new(),
-        )]))
+        Ok(RuleSet::from_segments(
+            vec![LiveSegment::new(Arc::new(Segment::build(inputs)))],
+            0,
+        ))
     }
 }
 
@@ -205,11 +205,27 @@ impl RuleSetBuilder {
 #[derive(Clone, Debug)]
 pub(crate) struct LiveSegment {
     pub(crate) segment: Arc<Segment>,
-    /// Rule indices of the segment that are deleted (a bitset).
-    pub(crate) tombstones: Vec<u64>,
+    /// Rule indices of the segment that are deleted (a bitset; shorter means not deleted).
+    pub(crate) tombstones: Arc<[u64]>,
+    /// The rule-set position of each rule of the segment, when the set's order is not simply
+    /// segment by segment (a live store's segments interleave in creation order). Empty: the
+    /// segment order.
+    pub(crate) order: Arc<[u64]>,
+    /// Deleted rules (the ones in `tombstones`).
+    pub(crate) dead: usize,
 }
 
 impl LiveSegment {
+    /// A segment with no deleted rules, in segment order.
+    pub(crate) fn new(segment: Arc<Segment>) -> LiveSegment {
+        LiveSegment {
+            segment,
+            tombstones: Arc::from(Vec::new()),
+            order: Arc::from(Vec::new()),
+            dead: 0,
+        }
+    }
+
     #[inline]
     fn is_deleted(&self, rule: u32) -> bool {
         let (word, bit) = ((rule / 64) as usize, rule % 64);
@@ -247,6 +263,10 @@ pub struct RuleSet {
     live_rules: usize,
     /// A process-unique identity, so [`Matches::rules`] can check it is given the right set.
     identity: u64,
+    /// The live store's change counter when this set was published (0 for a built set).
+    generation: u64,
+    /// Whether matches are sorted by [`LiveSegment::order`].
+    ordered: bool,
     /// Test-only fault injection: a rule id whose matches are dropped.
     drop_candidate: Option<u64>,
     /// Scratch space for [`RuleSet::matching_ids`], shared by clones.
@@ -256,30 +276,37 @@ pub struct RuleSet {
 static NEXT_IDENTITY: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl RuleSet {
-    /// A rule set of the given segments, each with its tombstone bitset, in rule-set order.
-    pub(crate) fn from_segments(segments: Vec<(Arc<Segment>, Vec<u64>)>) -> RuleSet {
-        let segments: Vec<LiveSegment> = segments
-            .into_iter()
-            .map(|(segment, tombstones)| LiveSegment {
-                segment,
-                tombstones,
-            })
-            .collect();
+    /// A rule set of the given segments. Matches are listed segment by segment unless the
+    /// segments carry an [`order`](LiveSegment::order), which then decides.
+    pub(crate) fn from_segments(segments: Vec<LiveSegment>, generation: u64) -> RuleSet {
         let live_rules = segments
             .iter()
-            .map(|s| {
-                let dead: u32 = s.tombstones.iter().map(|w| w.count_ones()).sum();
-                s.segment.rules.len() - dead as usize
-            })
+            .map(|s| s.segment.rules.len() - s.dead)
             .sum();
+        let ordered = segments.iter().any(|s| !s.order.is_empty());
         let identity = NEXT_IDENTITY.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         RuleSet {
             segments,
             live_rules,
             identity,
+            generation,
+            ordered,
             drop_candidate: None,
             pool: Arc::default(),
         }
+    }
+
+    /// The generation of the rule set: the number of changes a [live
+    /// store](crate::live::LiveRules) had committed when it published this set (0 for a set
+    /// built by a [`RuleSetBuilder`]). Every [`Matches`] carries the generation it was matched
+    /// against.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The number of segments (one for a built set; a live store's base partitions and deltas).
+    pub fn segments(&self) -> usize {
+        self.segments.len()
     }
 
     /// The number of (live) rules.
@@ -296,7 +323,7 @@ impl RuleSet {
     pub fn memory_usage(&self) -> usize {
         self.segments
             .iter()
-            .map(|s| s.segment.memory_usage() + s.tombstones.capacity() * 8)
+            .map(|s| s.segment.memory_usage() + (s.tombstones.len() + s.order.len()) * 8)
             .sum()
     }
 
@@ -390,6 +417,7 @@ impl RuleSet {
         matches.rules.clear();
         matches.ids.clear();
         matches.candidates = 0;
+        matches.order.clear();
         if scratch.segments.len() < self.segments.len() {
             scratch
                 .segments
@@ -405,10 +433,17 @@ impl RuleSet {
                     let si = u32::try_from(si).expect("fewer than 2^32 segments");
                     matches.rules.push((si, rule));
                     matches.ids.push(id);
+                    if self.ordered {
+                        matches.order.push(live.order[rule as usize]);
+                    }
                 }
             }
         }
+        if self.ordered && matches.order.windows(2).any(|w| w[0] > w[1]) {
+            matches.sort_by_order();
+        }
         matches.set = Some(self.identity);
+        matches.generation = self.generation;
     }
 
     /// The ids of the candidate rules evaluated for the last post matched with `scratch`
@@ -492,6 +527,9 @@ pub struct Matches {
     candidates: usize,
     layout: crate::output::Layout,
     set: Option<u64>,
+    generation: u64,
+    /// Rule-set positions of the matches, for sets whose segments interleave.
+    order: Vec<u64>,
 }
 
 impl Matches {
@@ -505,6 +543,25 @@ impl Matches {
         self.ids.clear();
         self.candidates = 0;
         self.set = None;
+        self.order.clear();
+    }
+
+    /// Sorts the matches by their rule-set position (a few entries: insertion sort).
+    fn sort_by_order(&mut self) {
+        for i in 1..self.order.len() {
+            let mut j = i;
+            while j > 0 && self.order[j - 1] > self.order[j] {
+                self.order.swap(j - 1, j);
+                self.rules.swap(j - 1, j);
+                self.ids.swap(j - 1, j);
+                j -= 1;
+            }
+        }
+    }
+
+    /// The [generation](RuleSet::generation) of the rule set that produced these matches.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The number of matching rules.

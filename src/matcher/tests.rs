@@ -101,13 +101,20 @@ fn segments_with_tombstones_match_like_one_segment_of_the_survivors() {
                     survivors.push(r.clone());
                 }
             }
-            segments.push((Arc::new(Segment::build(part)), tombstones));
+            let dead = tombstones.iter().map(|w| w.count_ones() as usize).sum();
+            segments.push(LiveSegment {
+                tombstones: tombstones.into(),
+                dead,
+                ..LiveSegment::new(Arc::new(Segment::build(part)))
+            });
         }
-        let split = RuleSet::from_segments(segments);
-        let whole = RuleSet::from_segments(vec![(
-            Arc::new(Segment::build(survivors.clone())),
-            Vec::new(),
-        )]);
+        let split = RuleSet::from_segments(segments, 0);
+        let whole = RuleSet::from_segments(
+            vec![LiveSegment::new(Arc::new(Segment::build(
+                survivors.clone(),
+            )))],
+            0,
+        );
         assert_eq!(split.len(), survivors.len());
         let mut s1 = Scratch::new();
         let mut s2 = Scratch::new();
@@ -122,15 +129,51 @@ fn segments_with_tombstones_match_like_one_segment_of_the_survivors() {
 }
 
 #[test]
+fn interleaved_segments_list_matches_in_rule_set_order() {
+    // Rules dealt round-robin into three segments, each carrying its rules' positions: the
+    // matches come out in position order, exactly as from one segment in that order.
+    let all = inputs();
+    let mut parts: Vec<(Vec<RuleInput>, Vec<u64>)> = vec![Default::default(); 3];
+    for (i, r) in all.iter().enumerate() {
+        parts[i % 3].0.push(r.clone());
+        parts[i % 3].1.push(i as u64);
+    }
+    let dealt = RuleSet::from_segments(
+        parts
+            .into_iter()
+            .map(|(rules, order)| LiveSegment {
+                order: order.into(),
+                ..LiveSegment::new(Arc::new(Segment::build(rules)))
+            })
+            .collect(),
+        7,
+    );
+    let whole = RuleSet::from_segments(vec![LiveSegment::new(Arc::new(Segment::build(all)))], 0);
+    let (mut s1, mut s2) = (Scratch::new(), Scratch::new());
+    let mut m = Matches::new();
+    for line in POSTS {
+        assert_eq!(ids(&dealt, line, &mut s1), ids(&whole, line, &mut s2));
+        dealt.match_line(line.as_bytes(), &mut s1, &mut m).unwrap();
+        assert_eq!(m.generation(), 7);
+        let from_rules: Vec<u64> = m.rules(&dealt).map(|r| r.id).collect();
+        assert_eq!(from_rules, m.ids().collect::<Vec<_>>());
+    }
+}
+
+#[test]
 fn facts_are_computed_once_whatever_the_number_of_segments() {
     // The facts live in the scratch, not in a segment: matching the same post against a
     // one-segment and an eight-segment set leaves identical facts.
     let all = inputs();
-    let one = RuleSet::from_segments(vec![(Arc::new(Segment::build(all.clone())), Vec::new())]);
+    let one = RuleSet::from_segments(
+        vec![LiveSegment::new(Arc::new(Segment::build(all.clone())))],
+        0,
+    );
     let eight = RuleSet::from_segments(
         all.chunks(2)
-            .map(|c| (Arc::new(Segment::build(c.to_vec())), Vec::new()))
+            .map(|c| LiveSegment::new(Arc::new(Segment::build(c.to_vec()))))
             .collect(),
+        0,
     );
     let mut s1 = Scratch::new();
     let mut s8 = Scratch::new();

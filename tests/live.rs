@@ -1,0 +1,220 @@
+//! The live store under concurrency: matcher threads and a writer (adds, deletes, re-adds of
+//! the same values) and the background compactor, all at once. Every post's result must equal
+//! the reference evaluation against the rule set of the generation it reports, and every post
+//! must be matched exactly once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use powertrack::api::RuleEntry;
+use powertrack::live::{Config, LiveRules};
+use powertrack::matcher::{Matches, Scratch};
+use powertrack::post::{Line, Parser};
+use powertrack::reference::RuleBook;
+use powertrack::syntax::Rule;
+
+/// The bundled sample firehose (always present): its posts.
+fn posts() -> Vec<String> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/firehose.ndjson"
+    ))
+    .expect("examples/firehose.ndjson is bundled");
+    let mut parser = Parser::new();
+    text.lines()
+        .filter(|l| matches!(parser.parse(l.as_bytes()), Ok(Line::Post(_))))
+        .map(String::from)
+        .collect()
+}
+
+/// Rule values from the posts' own frequent words, so that rules match often: words, pairs,
+/// exclusions, alternatives, phrases.
+fn pool(posts: &[String]) -> Vec<String> {
+    let mut parser = Parser::new();
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for line in posts {
+        if let Ok(Line::Post(post)) = parser.parse(line.as_bytes()) {
+            for part in post.parts() {
+                for w in part.text().split_whitespace() {
+                    let w = w.to_lowercase();
+                    if w.len() >= 4 && w.chars().all(char::is_alphabetic) {
+                        *counts.entry(w).or_default() += 1;
+                    }
+                }
+            }
+        }
+    }
+    let mut words: Vec<(usize, String)> = counts.into_iter().map(|(w, c)| (c, w)).collect();
+    words.sort_unstable_by(|a, b| b.cmp(a));
+    let words: Vec<String> = words.into_iter().take(24).map(|(_, w)| w).collect();
+    let mut values: Vec<String> = words.clone();
+    for i in 0..words.len() - 1 {
+        let (a, b) = (&words[i], &words[i + 1]);
+        values.push(format!("{a} {b}"));
+        values.push(format!("{a} -{b}"));
+        values.push(format!("{a} OR {b}"));
+        values.push(format!("\"{a} {b}\"~5"));
+    }
+    values.push("lang:en".into());
+    values.push("has:links -is:retweet".into());
+    values.push("is:retweet".into());
+    values
+}
+
+/// The rules (id, value) of each generation the writer committed.
+type History = Mutex<BTreeMap<u64, Vec<(u64, String)>>>;
+
+/// What a matcher saw: post index, generation, matching ids.
+type Seen = Mutex<Vec<(usize, u64, Vec<u64>)>>;
+
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        usize::try_from(self.0 % n as u64).unwrap_or(0)
+    }
+}
+
+#[test]
+fn matchers_and_a_writer_agree_with_the_reference_at_every_generation() {
+    let posts = Arc::new(posts());
+    let values = pool(&posts);
+    let live = LiveRules::with_config(
+        Config::default()
+            .partitions(3)
+            .max_segments(6)
+            .fold_at(8, 64),
+    );
+    // Start from half the pool.
+    let initial: Vec<RuleEntry> = values
+        .iter()
+        .step_by(2)
+        .map(|v| RuleEntry::new(v.clone(), None))
+        .collect();
+    live.add(&initial).unwrap();
+    let history: Arc<History> = Arc::default();
+    let record = |live: &LiveRules, history: &History| {
+        let l = live.list();
+        let rules = l
+            .rules
+            .into_iter()
+            .map(|r| (r.id.unwrap(), r.value))
+            .collect();
+        history.lock().unwrap().insert(l.generation, rules);
+    };
+    history.lock().unwrap().insert(0, Vec::new());
+    record(&live, &history);
+
+    let rounds = 20;
+    let total = posts.len() * rounds;
+    let next = Arc::new(AtomicUsize::new(0));
+    let results: Arc<Seen> = Arc::default();
+    let matchers: Vec<_> = (0..3)
+        .map(|_| {
+            let (live, posts, next, results) =
+                (live.clone(), posts.clone(), next.clone(), results.clone());
+            std::thread::spawn(move || {
+                let (mut scratch, mut matches) = (Scratch::new(), Matches::new());
+                let mut mine = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= total {
+                        break;
+                    }
+                    let rules = live.load();
+                    rules
+                        .match_line(
+                            posts[i % posts.len()].as_bytes(),
+                            &mut scratch,
+                            &mut matches,
+                        )
+                        .unwrap();
+                    assert_eq!(matches.generation(), rules.generation());
+                    mine.push((i, matches.generation(), matches.ids().collect()));
+                    if i % 16 == 0 {
+                        std::thread::yield_now();
+                    }
+                }
+                results.lock().unwrap().extend(mine);
+            })
+        })
+        .collect();
+
+    // The writer: adds, deletes by value and by id, and re-adds of the same values, until the
+    // matchers are done.
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut ops = 0;
+    while next.load(Ordering::SeqCst) < total || ops < 50 {
+        ops += 1;
+        let v = &values[rng.below(values.len())];
+        match rng.below(4) {
+            0 | 1 => {
+                let r = live.add(&[RuleEntry::new(v.clone(), Some("t"))]).unwrap();
+                // Once add returns, a post matched afterwards sees the change.
+                assert!(live.load().generation() >= r.generation);
+            }
+            2 => {
+                live.delete_values(&[v.as_str()]);
+            }
+            _ => {
+                let listing = live.list();
+                if !listing.rules.is_empty() {
+                    let id = listing.rules[rng.below(listing.rules.len())].id.unwrap();
+                    live.delete_ids(&[id]);
+                }
+            }
+        }
+        record(&live, &history);
+        if ops > 5_000 {
+            break;
+        }
+    }
+    for m in matchers {
+        m.join().unwrap();
+    }
+    live.compact();
+    assert_eq!(live.stats().deltas, 0);
+
+    // Every post exactly once.
+    let mut results = Arc::try_unwrap(results).unwrap().into_inner().unwrap();
+    results.sort_unstable_by_key(|r| r.0);
+    assert_eq!(results.len(), total);
+    assert!(results.iter().enumerate().all(|(i, r)| r.0 == i));
+
+    // Each result equals the reference over its generation's rules.
+    let history = history.lock().unwrap();
+    let mut books: HashMap<u64, RuleBook> = HashMap::new();
+    let mut parser = Parser::new();
+    let mut generations = std::collections::BTreeSet::new();
+    for (i, generation, ids) in &results {
+        generations.insert(*generation);
+        let rules = history
+            .get(generation)
+            .unwrap_or_else(|| panic!("generation {generation} was never published"));
+        let book = books.entry(*generation).or_insert_with(|| {
+            RuleBook::new(rules.iter().map(|(id, v)| (*id, Rule::parse(v).unwrap())))
+        });
+        let Ok(Line::Post(post)) = parser.parse(posts[i % posts.len()].as_bytes()) else {
+            unreachable!()
+        };
+        assert_eq!(
+            ids,
+            &book.matching_ids(&post),
+            "post {i} at generation {generation}"
+        );
+    }
+    eprintln!(
+        "{} posts over {} generations ({ops} writer operations), {} compaction steps",
+        results.len(),
+        generations.len(),
+        live.stats().compactions
+    );
+    assert!(
+        generations.len() > 1,
+        "the writer ran while the matchers did"
+    );
+}
