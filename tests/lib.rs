@@ -1,6 +1,7 @@
 //! The integration test binary: one binary, one module per area.
 
 mod cli_match;
+mod cli_watch;
 mod common;
 mod differential;
 mod generate;

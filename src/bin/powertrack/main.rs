@@ -6,8 +6,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod generate;
+mod lines;
 mod matching;
+mod rules_file;
 mod validate;
+mod watch;
 
 /// A PowerTrack-compatible firehose filter.
 #[derive(Debug, Parser)]

@@ -7,19 +7,23 @@
 //! input order and flushed before the next batch is read, so memory stays bounded on an endless
 //! stream and the output is byte-identical for any number of threads.
 
-use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::Arc;
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
 
-use powertrack::api::{Body, Limits};
+use powertrack::live::{Config, LiveRules};
 use powertrack::matcher::{Matches, RuleSet, RuleSetBuilder, Scratch};
 use powertrack::output::splice_matching_rules;
-use powertrack::post::{IngestError, fnv1a64};
-use powertrack::syntax::Rule;
+use powertrack::post::IngestError;
 use rayon::prelude::*;
+
+use crate::lines::{self, Chunk, ChunkLine, Msg};
+use crate::rules_file;
+use crate::watch;
 
 /// Arguments of `powertrack match`.
 #[derive(Debug, clap::Args)]
@@ -40,6 +44,15 @@ pub(crate) struct Args {
     /// The most rules the rules file may hold.
     #[arg(long, value_name = "N", default_value_t = 250_000)]
     max_rules: usize,
+    /// Apply edits of the rules file while the stream flows: removed values are deleted,
+    /// new ones added, a changed tag is a delete and an add, each edit as one atomic change
+    /// reported on stderr. An edit that leaves the file invalid is reported and the rules
+    /// in force stay.
+    #[arg(long)]
+    watch: bool,
+    /// How often `--watch` looks at the rules file, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 250, requires = "watch")]
+    watch_interval: u64,
 }
 
 /// Lines per batch: large enough to keep every thread busy, small enough to bound memory
@@ -47,11 +60,66 @@ pub(crate) struct Args {
 const BATCH_LINES: usize = 4096;
 
 pub(crate) fn run(args: &Args) -> ExitCode {
-    let rules = match load_rules(&args.rules, args.max_rules) {
-        Ok(r) => r,
+    let mut file = match rules_file::load(&args.rules, args.max_rules) {
+        Ok(f) => f,
         Err(msg) => {
             eprintln!("powertrack match: {msg}");
             return ExitCode::from(2);
+        }
+    };
+    for w in &file.warnings {
+        eprintln!("powertrack match: {w}");
+    }
+    let rules = if args.watch {
+        let live = LiveRules::with_config(Config::default().rule_limit(args.max_rules));
+        let entries: Vec<_> = file.rules.iter().map(|r| r.entry.clone()).collect();
+        match live.add(&entries) {
+            Ok(r) if !r.is_invalid() => {}
+            Ok(r) => {
+                let why = r
+                    .detail
+                    .iter()
+                    .find_map(|d| d.message.clone())
+                    .unwrap_or_default();
+                eprintln!(
+                    "powertrack match: {}: {}",
+                    args.rules.display(),
+                    why.trim_end()
+                );
+                return ExitCode::from(2);
+            }
+            Err(e) => {
+                eprintln!(
+                    "powertrack match: {}: {}",
+                    args.rules.display(),
+                    e.powertrack_message()
+                );
+                return ExitCode::from(2);
+            }
+        }
+        watch::spawn(
+            args.rules.clone(),
+            std::mem::take(&mut file.bytes),
+            live.clone(),
+            args.max_rules,
+            Duration::from_millis(args.watch_interval.max(10)),
+        );
+        Rules::Live(live)
+    } else {
+        let mut builder = RuleSetBuilder::new();
+        for r in file.rules {
+            builder.add(
+                r.entry.id.unwrap_or_default(),
+                r.entry.tag.as_deref(),
+                r.rule,
+            );
+        }
+        match builder.build() {
+            Ok(set) => Rules::Fixed(Arc::new(set)),
+            Err(e) => {
+                eprintln!("powertrack match: {}: {e}", args.rules.display());
+                return ExitCode::from(2);
+            }
         }
     };
     let threads = args
@@ -67,126 +135,55 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut inputs: Vec<(String, Box<dyn BufRead>)> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut readers: Vec<Box<dyn Read + Send>> = Vec::new();
     if args.inputs.is_empty() {
-        inputs.push(("<stdin>".into(), Box::new(io::stdin().lock())));
+        names.push("<stdin>".into());
+        readers.push(Box::new(io::stdin()));
     }
     for path in &args.inputs {
         if path.as_os_str() == "-" {
-            inputs.push(("<stdin>".into(), Box::new(io::stdin().lock())));
+            names.push("<stdin>".into());
+            readers.push(Box::new(io::stdin()));
             continue;
         }
         match File::open(path) {
-            Ok(f) => inputs.push((
-                path.display().to_string(),
-                Box::new(BufReader::with_capacity(1 << 16, f)),
-            )),
+            Ok(f) => {
+                names.push(path.display().to_string());
+                readers.push(Box::new(f));
+            }
             Err(e) => {
                 eprintln!("powertrack match: {}: {e}", path.display());
                 return ExitCode::from(2);
             }
         }
     }
-    let mut run = Run::new(rules, pool, args.max_line_len);
-    for (name, reader) in inputs {
-        match run.input(&name, reader) {
-            Ok(Flow::Continue) => {}
-            Ok(Flow::StdoutClosed) => return run.finish(),
-            Err(e) => {
-                run.progress_done();
-                eprintln!("powertrack match: {name}: {e}");
-                return ExitCode::from(2);
-            }
+    let incoming = lines::spawn(readers, args.max_line_len);
+    let mut run = Run::new(rules, pool, args.max_line_len, names);
+    match run.stream(&incoming) {
+        Ok(()) => run.finish(),
+        Err((input, e)) => {
+            run.progress_done();
+            eprintln!("powertrack match: {}: {e}", run.names[input]);
+            ExitCode::from(2)
         }
     }
-    run.finish()
 }
 
-/// Loads and compiles the rules file.
-fn load_rules(path: &Path, max_rules: usize) -> Result<RuleSet, String> {
-    let name = path.display();
-    let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
-    let entries = match Body::parse(
-        &bytes,
-        &Limits {
-            max_bytes: None,
-            max_rules,
-        },
-    ) {
-        Ok(Body::Rules(r)) => r,
-        Ok(Body::RuleIds(_)) => {
-            return Err(format!(
-                "{name}: a {{\"rule_ids\":[…]}} body has no rule values; the rules file must be {{\"rules\":[{{\"value\":…}}]}}"
-            ));
-        }
-        Err(e) => {
-            return Err(format!(
-                "{name}: {} ({})",
-                e.powertrack_message(),
-                e.detail()
-            ));
-        }
-    };
-    // Given ids must be unique; values too (the first rule with a value wins, as PowerTrack
-    // keeps the stored rule).
-    let mut given: HashMap<u64, usize> = HashMap::new();
-    for (i, e) in entries.iter().enumerate() {
-        if let Some(id) = e.id
-            && let Some(first) = given.insert(id, i)
-        {
-            return Err(format!(
-                "{name}: rules {} and {} have the same id {id}",
-                first + 1,
-                i + 1
-            ));
+/// The rules matched against: fixed for the run, or live (`--watch`).
+enum Rules {
+    Fixed(Arc<RuleSet>),
+    Live(LiveRules),
+}
+
+impl Rules {
+    /// The rule set for the next batch.
+    fn current(&self) -> Arc<RuleSet> {
+        match self {
+            Rules::Fixed(set) => set.clone(),
+            Rules::Live(live) => live.snapshot(),
         }
     }
-    let mut used: HashSet<u64> = given.keys().copied().collect();
-    let mut values: HashMap<&str, (usize, u64)> = HashMap::new();
-    let mut builder = RuleSetBuilder::new();
-    for (i, e) in entries.iter().enumerate() {
-        if let Some(&(first, first_id)) = values.get(e.value.as_str()) {
-            eprintln!(
-                "powertrack match: {name}: rule {}: A rule with this value already exists (rule {}, id {first_id}); skipped",
-                i + 1,
-                first + 1
-            );
-            continue;
-        }
-        let rule = Rule::parse(&e.value).map_err(|err| {
-            format!(
-                "{name}: rule {} ({:?}): {}",
-                i + 1,
-                e.value,
-                err.powertrack_message().trim_end()
-            )
-        })?;
-        let id = if let Some(id) = e.id {
-            id
-        } else {
-            // Deterministic for the file: derived from the value, stepped past any id in use.
-            let mut id = fnv1a64(e.value.as_bytes()) >> 1;
-            while !used.insert(id) {
-                id = (id.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 1) >> 1;
-            }
-            id
-        };
-        values.insert(e.value.as_str(), (i, id));
-        builder.add(id, e.tag.as_deref(), rule);
-    }
-    builder.build().map_err(|e| format!("{name}: {e}"))
-}
-
-enum Flow {
-    Continue,
-    StdoutClosed,
-}
-
-/// One line of a batch: its bytes in the batch buffer, or that it was too long.
-struct BatchLine {
-    range: std::ops::Range<usize>,
-    number: u64,
-    too_long: Option<usize>,
 }
 
 /// What one chunk of a batch produced.
@@ -201,9 +198,10 @@ struct ChunkResult {
 }
 
 struct Run {
-    rules: RuleSet,
+    rules: Rules,
     pool: rayon::ThreadPool,
     max_line_len: usize,
+    names: Vec<String>,
     stdout: io::StdoutLock<'static>,
     started: Instant,
     lines: u64,
@@ -216,7 +214,7 @@ struct Run {
 }
 
 impl Run {
-    fn new(rules: RuleSet, pool: rayon::ThreadPool, max_line_len: usize) -> Run {
+    fn new(rules: Rules, pool: rayon::ThreadPool, max_line_len: usize, names: Vec<String>) -> Run {
         let progress = io::stderr().is_terminal().then(|| {
             let bar = indicatif::ProgressBar::new_spinner();
             bar.set_style(
@@ -229,6 +227,7 @@ impl Run {
             rules,
             pool,
             max_line_len,
+            names,
             stdout: io::stdout().lock(),
             started: Instant::now(),
             lines: 0,
@@ -241,54 +240,69 @@ impl Run {
         }
     }
 
-    fn input(&mut self, name: &str, mut reader: Box<dyn BufRead>) -> io::Result<Flow> {
-        let mut buf = Vec::new();
-        let mut lines: Vec<BatchLine> = Vec::with_capacity(BATCH_LINES);
-        let mut number = 0u64;
-        loop {
-            buf.clear();
-            lines.clear();
-            let mut eof = false;
-            while lines.len() < BATCH_LINES {
-                let start = buf.len();
-                let too_long = match read_line_capped(&mut reader, &mut buf, self.max_line_len)? {
-                    LineRead::Eof => {
-                        eof = true;
+    /// Matches everything the reader sends, a batch at a time: whatever has arrived, up to
+    /// `BATCH_LINES` lines. Stops early, without error, when stdout is closed.
+    fn stream(&mut self, incoming: &Receiver<Msg>) -> Result<(), (usize, io::Error)> {
+        let mut batch: Vec<Chunk> = Vec::new();
+        while let Ok(first) = incoming.recv() {
+            let mut failed = None;
+            let mut lines = 0;
+            let mut next = Some(first);
+            while let Some(msg) = next.take() {
+                match msg {
+                    Msg::Chunk(c) => {
+                        lines += c.lines.len();
+                        batch.push(c);
+                    }
+                    Msg::Error(input, e) => {
+                        failed = Some((input, e));
                         break;
                     }
-                    LineRead::Line => None,
-                    LineRead::TooLong(n) => Some(n),
-                };
-                number += 1;
-                self.bytes += (buf.len() - start + too_long.unwrap_or(0)) as u64;
-                lines.push(BatchLine {
-                    range: start..buf.len(),
-                    number,
-                    too_long,
-                });
+                }
+                if lines < BATCH_LINES {
+                    next = incoming.try_recv().ok();
+                }
             }
-            if !lines.is_empty() && self.batch(name, &buf, &lines) {
-                return Ok(Flow::StdoutClosed);
+            let closed = !batch.is_empty() && self.batch(&batch);
+            batch.clear();
+            if let Some(e) = failed {
+                return Err(e);
             }
-            if eof {
-                return Ok(Flow::Continue);
+            if closed {
+                return Ok(());
             }
         }
+        Ok(())
     }
 
     /// Matches one batch and writes its results; true when stdout was closed.
-    fn batch(&mut self, name: &str, buf: &[u8], lines: &[BatchLine]) -> bool {
-        let rules = &self.rules;
+    fn batch(&mut self, batch: &[Chunk]) -> bool {
+        let rules = self.rules.current();
+        let rules = &*rules;
         let max = self.max_line_len;
+        let names = &self.names;
         let threads = self.pool.current_num_threads();
-        let chunk = lines.len().div_ceil(threads * 4).max(16);
+        let total: usize = batch.iter().map(|c| c.lines.len()).sum();
+        let step = total.div_ceil(threads * 4).max(16);
+        let work: Vec<(&Chunk, &[ChunkLine])> = batch
+            .iter()
+            .flat_map(|c| c.lines.chunks(step).map(move |l| (c, l)))
+            .collect();
+        self.bytes += batch.iter().map(|c| c.bytes).sum::<u64>();
         let results: Vec<ChunkResult> = self.pool.install(|| {
-            lines
-                .par_chunks(chunk)
+            work.par_iter()
                 .map_init(
                     || (Scratch::with_max_line_len(max), Matches::new()),
-                    |(scratch, matches), chunk| {
-                        process(rules, name, max, buf, chunk, scratch, matches)
+                    |(scratch, matches), (chunk, lines)| {
+                        process(
+                            rules,
+                            &names[chunk.input],
+                            max,
+                            &chunk.buf,
+                            lines,
+                            scratch,
+                            matches,
+                        )
                     },
                 )
                 .collect()
@@ -339,8 +353,12 @@ impl Run {
         let secs = self.started.elapsed().as_secs_f64().max(1e-9);
         #[allow(clippy::cast_precision_loss)]
         let (pps, mbps) = (self.posts as f64 / secs, self.bytes as f64 / secs / 1e6);
+        let generation = match &self.rules {
+            Rules::Live(live) => format!(" generation={}", live.load().generation()),
+            Rules::Fixed(_) => String::new(),
+        };
         eprintln!(
-            "summary: lines={} posts={} matched={} skipped={} malformed={} posts_per_s={:.0} mb_per_s={:.1}",
+            "summary: lines={} posts={} matched={} skipped={} malformed={} posts_per_s={:.0} mb_per_s={:.1}{generation}",
             self.lines, self.posts, self.matched, self.skipped, self.malformed, pps, mbps
         );
         ExitCode::SUCCESS
@@ -352,7 +370,7 @@ fn process(
     name: &str,
     max_line_len: usize,
     buf: &[u8],
-    chunk: &[BatchLine],
+    chunk: &[ChunkLine],
     scratch: &mut Scratch,
     matches: &mut Matches,
 ) -> ChunkResult {
@@ -401,86 +419,4 @@ fn process(
 /// Strips a trailing `\r` (streams end lines with `\r\n`).
 fn trim_line_end(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
-}
-
-/// What [`read_line_capped`] read.
-#[derive(Debug, PartialEq, Eq)]
-enum LineRead {
-    /// The end of the input.
-    Eof,
-    /// A line, appended to the buffer.
-    Line,
-    /// A line of this many bytes, over the maximum: nothing of it was kept.
-    TooLong(usize),
-}
-
-/// Appends the next line (without its `\n`) to `buf`. A line longer than `max` bytes is read
-/// and dropped chunk by chunk, never buffered whole.
-fn read_line_capped(r: &mut dyn BufRead, buf: &mut Vec<u8>, max: usize) -> io::Result<LineRead> {
-    let start = buf.len();
-    let (mut total, mut over, mut any) = (0usize, false, false);
-    loop {
-        let avail = match r.fill_buf() {
-            Ok(a) => a,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if avail.is_empty() {
-            if !any {
-                return Ok(LineRead::Eof);
-            }
-            break;
-        }
-        any = true;
-        let newline = memchr::memchr(b'\n', avail);
-        let chunk = &avail[..newline.unwrap_or(avail.len())];
-        total += chunk.len();
-        if !over {
-            if total > max {
-                over = true;
-                buf.truncate(start);
-            } else {
-                buf.extend_from_slice(chunk);
-            }
-        }
-        let consumed = newline.map_or(avail.len(), |i| i + 1);
-        r.consume(consumed);
-        if newline.is_some() {
-            break;
-        }
-    }
-    Ok(if over {
-        LineRead::TooLong(total)
-    } else {
-        LineRead::Line
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn capped_lines() {
-        let data = b"ab\r\nlonger line\n\nlast";
-        let mut r = io::BufReader::with_capacity(3, &data[..]);
-        let mut buf = Vec::new();
-        let mut got = Vec::new();
-        loop {
-            match read_line_capped(&mut r, &mut buf, 5).unwrap() {
-                LineRead::Eof => break,
-                read => got.push((String::from_utf8(buf.clone()).unwrap(), read)),
-            }
-            buf.clear();
-        }
-        assert_eq!(
-            got,
-            [
-                ("ab\r".into(), LineRead::Line),
-                (String::new(), LineRead::TooLong(11)),
-                (String::new(), LineRead::Line),
-                ("last".into(), LineRead::Line)
-            ]
-        );
-    }
 }
