@@ -27,7 +27,7 @@ COLUMNS = [
     "date", "commit", "cpu", "rustc", "features", "rustflags", "command", "group", "bench",
     "workload_rules", "workload_posts", "workload_bytes", "matches_per_post", "workload_note",
     "median_ns", "lower_ns", "upper_ns", "elements_per_iter", "bytes_per_iter",
-    "elements_per_s", "mb_per_s",
+    "elements_per_s", "mb_per_s", "extra",
 ]
 
 
@@ -118,8 +118,16 @@ def main(argv):
             "elements_per_s": f"{elements / secs:.0f}" if elements else "",
             "mb_per_s": f"{nbytes / secs / 1e6:.1f}" if nbytes else "",
         })
+    # Benches that are not criterion's (percentiles, multi-threaded runs) write their rows as
+    # CSV in target/criterion/extra/: group, bench, workload_rules, median_ns, extra.
+    for extra in sorted((CRITERION / "extra").glob("*.csv")):
+        if extra.stat().st_mtime < start:
+            continue
+        with extra.open(newline="") as f:
+            for r in csv.DictReader(f):
+                rows.append({**env, **{k: v for k, v in r.items() if k in COLUMNS}})
     if not rows:
-        sys.exit("record.py: the command measured no criterion benchmark; nothing recorded")
+        sys.exit("record.py: the command measured no benchmark; nothing recorded")
     out = ROOT / "benches" / "record" / f"{now.strftime('%Y-%m-%dT%H%M')}-{name}.csv"
     with out.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS)
@@ -127,7 +135,8 @@ def main(argv):
         writer.writerows(rows)
     for r in rows:
         print(f"{r['group']}/{r['bench']}: median {float(r['median_ns'])/1e6:.3f} ms"
-              f"  {r['elements_per_s'] or '-'} elem/s  {r['mb_per_s'] or '-'} MB/s")
+              f"  {r.get('elements_per_s') or '-'} elem/s  {r.get('mb_per_s') or '-'} MB/s"
+              f"  {r.get('extra') or ''}")
     print(f"recorded {len(rows)} rows in {out.relative_to(ROOT)}")
 
 
