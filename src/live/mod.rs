@@ -457,6 +457,25 @@ impl LiveRules {
         while self.shared.compact_step(true) {}
     }
 
+    /// Runs one compaction step (a delta merge, one partition of a fold, or the rebuild of a
+    /// partition with many deleted rules), for stores without background compaction that
+    /// spread the work themselves; false when there was nothing to do.
+    pub fn compact_step(&self) -> bool {
+        self.shared.compact_step(false)
+    }
+
+    /// Checks the store's invariants (every rule in exactly one live place, the published
+    /// snapshot current, the segment budget kept); panics when one is broken. For tests and
+    /// fuzzing.
+    #[doc(hidden)]
+    pub fn assert_consistent(&self) {
+        let store = self.shared.lock();
+        store.check();
+        let snapshot = self.load();
+        assert_eq!(snapshot.len(), store.len());
+        assert_eq!(snapshot.generation(), store.generation);
+    }
+
     /// Counters.
     pub fn stats(&self) -> LiveStats {
         let snapshot = self.load();
@@ -528,15 +547,6 @@ impl LiveRules {
             }
             _ => shape_error(),
         }
-    }
-
-    #[cfg(test)]
-    fn check(&self) {
-        let store = self.shared.lock();
-        store.check();
-        let snapshot = self.load();
-        assert_eq!(snapshot.len(), store.len());
-        assert_eq!(snapshot.generation(), store.generation);
     }
 }
 

@@ -677,8 +677,7 @@ impl Store {
         self.compactions += 1;
     }
 
-    /// Checks the invariants; for tests.
-    #[cfg(test)]
+    /// Checks the invariants; panics when one is broken (tests and fuzzing).
     pub(crate) fn check(&self) {
         let mut referenced = 0usize;
         for (id, r) in &self.records {

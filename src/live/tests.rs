@@ -56,7 +56,7 @@ fn matched(set: &RuleSet, scratch: &mut Scratch, line: &str) -> Vec<u64> {
 
 /// The store matches every post exactly like a rule set built from scratch from its listing.
 fn assert_matches_like_rebuilt(live: &LiveRules) {
-    live.check();
+    live.assert_consistent();
     let listing = live.list();
     let mut b = RuleSetBuilder::new();
     for r in &listing.rules {
@@ -374,7 +374,7 @@ fn segments_stay_within_the_budget_and_compaction_purges_tombstones() {
         let r = live.add(&entries(&[v])).unwrap();
         ids.push(r.detail[0].rule.id.unwrap());
         assert!(live.load().segments() <= 4, "after {i} adds");
-        live.check();
+        live.assert_consistent();
     }
     live.delete_ids(&ids[..10]);
     assert_matches_like_rebuilt(&live);
@@ -491,7 +491,7 @@ proptest::proptest! {
                     generation += u64::from(d.deleted > 0 || a.created() > 0);
                 }
                 Op::Step => {
-                    live.shared.compact_step(false);
+                    live.compact_step();
                 }
                 Op::Compact => live.compact(),
             }
