@@ -123,7 +123,7 @@ fn match_for(live: &LiveRules, posts: &[Vec<u8>], secs: f64) -> (f64, f64) {
 }
 
 /// Adds and deletes rules at `rate` changes/s until `stop`; the number of changes made.
-fn churn(live: LiveRules, spare: Vec<RuleEntry>, rate: f64, stop: Arc<AtomicBool>) -> u64 {
+fn churn(live: &LiveRules, spare: Vec<RuleEntry>, rate: f64, stop: &AtomicBool) -> u64 {
     let period = Duration::from_secs_f64(1.0 / rate);
     let mut added: Vec<u64> = Vec::new();
     let mut next = Instant::now();
@@ -323,7 +323,7 @@ fn main() {
             let stop = Arc::new(AtomicBool::new(false));
             let writer = {
                 let (live, spare, stop) = (live.clone(), spare.clone(), stop.clone());
-                std::thread::spawn(move || churn(live, spare, rate, stop))
+                std::thread::spawn(move || churn(&live, spare, rate, &stop))
             };
             let t = Instant::now();
             let (pps, segs) = match_for(&live, &posts, secs);
