@@ -13,6 +13,12 @@
 //! figures are printed and written as rows of `target/criterion/extra/live.csv`, which
 //! `benches/record.py` adds to the record.
 
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss
+)]
+
 #[path = "common/mod.rs"]
 mod common;
 
@@ -130,7 +136,7 @@ fn churn(live: &LiveRules, spare: Vec<RuleEntry>, rate: f64, stop: &AtomicBool) 
     let mut changes = 0u64;
     let mut spare = spare.into_iter().cycle();
     while !stop.load(Ordering::Relaxed) {
-        if changes % 2 == 0 || added.is_empty() {
+        if changes.is_multiple_of(2) || added.is_empty() {
             let entry = spare.next().expect("spare rules");
             // A re-add of a value deleted earlier is fine; a value still present is a no-op.
             if let Ok(r) = live.add(std::slice::from_ref(&entry))
