@@ -107,6 +107,61 @@ impl Report {
     }
 }
 
+/// Adds each of `spare` and deletes an old rule after it, `pace` seconds apart (0: at once),
+/// and reports the latencies of adds and deletes.
+fn latency(
+    report: &mut Report,
+    live: &LiveRules,
+    n: usize,
+    spare: &[RuleEntry],
+    pace: f64,
+    name: &str,
+) {
+    let (mut adds, mut deletes) = (Vec::new(), Vec::new());
+    let old: Vec<u64> = live
+        .list()
+        .rules
+        .iter()
+        .step_by(7)
+        .filter_map(|r| r.id)
+        .take(spare.len())
+        .collect();
+    let period = Duration::from_secs_f64(pace / 2.0);
+    let mut next = Instant::now();
+    for (entry, old) in spare.iter().zip(old) {
+        let t = Instant::now();
+        let r = live.add(std::slice::from_ref(entry)).expect("add");
+        let visible = live.load().generation() >= r.generation;
+        adds.push(t.elapsed());
+        assert!(visible);
+        next += period;
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+        let t = Instant::now();
+        let d = live.delete_ids(&[old]);
+        deletes.push(t.elapsed());
+        assert_eq!(d.deleted, 1);
+        next += period;
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+    for (what, mut v) in [("add", adds), ("delete", deletes)] {
+        v.sort_unstable();
+        let (p50, p99, max) = (percentile(&v, 0.5), percentile(&v, 0.99), v[v.len() - 1]);
+        report.row(
+            "live-latency",
+            &format!("{what}-{name}"),
+            n,
+            p50.as_secs_f64() * 1e9,
+            &format!(
+                "p50={:.1}us p99={:.1}us max={:.1}us changes={}",
+                p50.as_secs_f64() * 1e6,
+                p99.as_secs_f64() * 1e6,
+                max.as_secs_f64() * 1e6,
+                v.len()
+            ),
+        );
+    }
+}
+
 /// Matches `posts` round and round for `secs` on this thread, loading the snapshot per post;
 /// posts per second, and the mean number of segments seen.
 fn match_for(live: &LiveRules, posts: &[Vec<u8>], secs: f64) -> (f64, f64) {
@@ -163,8 +218,15 @@ fn churn(live: &LiveRules, spare: Vec<RuleEntry>, rate: f64, stop: &AtomicBool) 
 
 fn main() {
     let quick = quick_mode();
+    // POWERTRACK_LIVE_SIZES=10000,250000 picks sizes.
+    let chosen: Vec<usize> = std::env::var("POWERTRACK_LIVE_SIZES")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_default();
     let sizes: &[usize] = if quick {
         &[1_000]
+    } else if !chosen.is_empty() {
+        &chosen
     } else {
         &[10_000, 100_000, 250_000]
     };
@@ -173,9 +235,9 @@ fn main() {
     let secs = if quick { 0.05 } else { 4.0 };
     let mut report = Report { rows: Vec::new() };
     for &n in sizes {
-        let spare_n = (n / 100).max(changes * 2);
+        let spare_n = n / 100 + changes * 2;
         let (initial, spare) = rules(n, spare_n);
-        let live = LiveRules::with_config(Config::default());
+        let live = LiveRules::with_config(Config::default().rule_limit(n * 2));
         let base_rss = rss_bytes();
         let t = Instant::now();
         live.add(&initial).expect("within the rule limit");
@@ -195,44 +257,37 @@ fn main() {
             ),
         );
 
-        // Latency of single-rule changes, the compactor running.
-        let (mut adds, mut deletes) = (Vec::new(), Vec::new());
-        for entry in spare.iter().take(changes) {
-            let t = Instant::now();
-            let r = live.add(std::slice::from_ref(entry)).expect("add");
-            let visible = live.load().generation() >= r.generation;
-            adds.push(t.elapsed());
-            assert!(visible);
-            let id = r.detail[0].rule.id.expect("an id");
-            let t = Instant::now();
-            let d = live.delete_ids(&[id]);
-            deletes.push(t.elapsed());
-            assert_eq!(d.deleted, usize::from(r.detail[0].created));
-        }
-        for (name, mut v) in [("add", adds), ("delete", deletes)] {
-            v.sort_unstable();
-            let (p50, p99, max) = (percentile(&v, 0.5), percentile(&v, 0.99), v[v.len() - 1]);
-            report.row(
-                "live-latency",
-                name,
-                n,
-                p50.as_secs_f64() * 1e9,
-                &format!(
-                    "p50={:.1}us p99={:.1}us max={:.1}us changes={}",
-                    p50.as_secs_f64() * 1e6,
-                    p99.as_secs_f64() * 1e6,
-                    max.as_secs_f64() * 1e6,
-                    v.len()
-                ),
-            );
-        }
-
+        // Latency of single-rule changes, the compactor running: new rules added, old ones
+        // deleted, so deltas grow, partitions collect tombstones and compactions run. Paced
+        // at 200 changes/s (PowerTrack's Rules API allows 60 requests a minute), then in a
+        // burst, one change right after the other.
+        latency(
+            &mut report,
+            &live,
+            n,
+            &spare[..changes],
+            0.005,
+            "paced-200-per-s",
+        );
+        latency(
+            &mut report,
+            &live,
+            n,
+            &spare[changes..2 * changes],
+            0.0,
+            "burst",
+        );
         // A full compaction of 1 % new rules into every partition; peak RSS sampled meanwhile.
-        let quiet = LiveRules::with_config(Config::default().background(false));
+        let quiet = LiveRules::with_config(Config::default().background(false).rule_limit(n * 2));
         quiet.add(&initial).expect("add");
         quiet.compact();
         let steady = rss_bytes();
-        let fresh: Vec<RuleEntry> = spare.iter().skip(changes).take(n / 100).cloned().collect();
+        let fresh: Vec<RuleEntry> = spare
+            .iter()
+            .skip(2 * changes)
+            .take(n / 100)
+            .cloned()
+            .collect();
         quiet.add(&fresh).expect("add");
         let before = rss_bytes();
         let peak = Arc::new(AtomicU64::new(before as u64));
@@ -308,7 +363,8 @@ fn main() {
             ),
         );
         drop(one);
-        let max_segments = LiveRules::with_config(Config::default().background(false));
+        let max_segments =
+            LiveRules::with_config(Config::default().background(false).rule_limit(n * 2));
         max_segments.add(&initial).expect("add");
         for entry in spare.iter().take(4) {
             max_segments.add(std::slice::from_ref(entry)).expect("add");

@@ -36,7 +36,7 @@ pub(crate) struct Loc {
 #[derive(Debug)]
 struct Record {
     rule: Arc<Rule>,
-    tag: Option<Box<str>>,
+    tag: Option<Arc<str>>,
     /// Creation order: the rule's position in the rule set.
     seq: u64,
     loc: Loc,
@@ -94,7 +94,7 @@ pub(crate) struct Source {
     from: Option<Loc>,
     id: u64,
     seq: u64,
-    tag: Option<Box<str>>,
+    tag: Option<Arc<str>>,
     rule: Arc<Rule>,
 }
 
@@ -115,7 +115,7 @@ pub(crate) fn build(mut sources: Vec<Source>) -> Built {
         .into_iter()
         .map(|s| RuleInput {
             id: s.id,
-            tag: s.tag,
+            tag: s.tag.as_deref().map(Into::into),
             expr: lower(s.rule.expr()),
         })
         .collect();
@@ -458,7 +458,7 @@ impl Store {
             detail[i].rule.id = Some(id);
             let seq = self.next_seq;
             self.next_seq += 1;
-            let tag: Option<Box<str>> = entries[i].tag.as_deref().map(Into::into);
+            let tag: Option<Arc<str>> = entries[i].tag.as_deref().map(Into::into);
             self.by_value.insert(entries[i].value.as_str().into(), id);
             self.records.insert(
                 id,
