@@ -249,10 +249,11 @@ fn main() {
             n,
             build.as_secs_f64() * 1e9,
             &format!(
-                "segments={} memory={}B bytes_per_rule={} rss_delta={}B",
+                "segments={} memory={}B records={}B bytes_per_rule={} rss_delta={}B",
                 stats.segments,
                 stats.memory,
-                stats.memory / n,
+                stats.records_memory,
+                (stats.memory + stats.records_memory) / n,
                 rss_bytes().saturating_sub(base_rss)
             ),
         );

@@ -181,6 +181,8 @@ pub struct LiveStats {
     pub compactions: u64,
     /// Heap bytes of the published rule set's segments.
     pub memory: usize,
+    /// Heap bytes of the rule records (values, tags, indexes by id and value).
+    pub records_memory: usize,
 }
 
 #[derive(Debug)]
@@ -497,6 +499,7 @@ impl LiveRules {
                 .sum(),
             compactions: store.compactions,
             memory: snapshot.memory_usage(),
+            records_memory: store.records_memory(),
         }
     }
 

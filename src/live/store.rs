@@ -32,10 +32,11 @@ pub(crate) struct Loc {
     pub(crate) index: u32,
 }
 
-/// One rule's record.
+/// One rule's record. The value is kept, not the syntax tree (about ten times larger): a
+/// compaction parses the values it compiles again.
 #[derive(Debug)]
 struct Record {
-    rule: Arc<Rule>,
+    value: Arc<str>,
     tag: Option<Arc<str>>,
     /// Creation order: the rule's position in the rule set.
     seq: u64,
@@ -95,7 +96,7 @@ pub(crate) struct Source {
     id: u64,
     seq: u64,
     tag: Option<Arc<str>>,
-    rule: Arc<Rule>,
+    value: Arc<str>,
 }
 
 /// A segment compiled from sources, not yet installed.
@@ -116,7 +117,11 @@ pub(crate) fn build(mut sources: Vec<Source>) -> Built {
         .map(|s| RuleInput {
             id: s.id,
             tag: s.tag.as_deref().map(Into::into),
-            expr: lower(s.rule.expr()),
+            expr: lower(
+                Rule::parse(&s.value)
+                    .expect("stored rules were validated by the same parser when added")
+                    .expr(),
+            ),
         })
         .collect();
     Built {
@@ -136,8 +141,8 @@ pub(crate) fn partition_of(id: u64, partitions: usize) -> usize {
 #[derive(Debug)]
 struct Prepared {
     detail: Vec<AddDetail>,
-    /// The rules to create: their index in the request, and the parsed rule.
-    fresh: Vec<(usize, Arc<Rule>)>,
+    /// The rules to create: their index in the request.
+    fresh: Vec<usize>,
 }
 
 /// A compaction step, planned under the lock and built outside it.
@@ -152,7 +157,7 @@ pub(crate) struct Task {
 pub(crate) struct Store {
     config: Config,
     records: FastMap<u64, Record>,
-    by_value: HashMap<Box<str>, u64>,
+    by_value: HashMap<Arc<str>, u64>,
     pub(crate) slots: Vec<Slot>,
     next_slot: u64,
     next_seq: u64,
@@ -185,6 +190,19 @@ impl Store {
 
     pub(crate) fn len(&self) -> usize {
         self.records.len()
+    }
+
+    /// Heap bytes of the rule records (values, tags, the id and value indexes), beside the
+    /// segments.
+    pub(crate) fn records_memory(&self) -> usize {
+        let strings: usize = self
+            .records
+            .values()
+            .map(|r| 16 + r.value.len() + r.tag.as_ref().map_or(0, |t| 16 + t.len()))
+            .sum();
+        strings
+            + self.records.capacity() * (std::mem::size_of::<(u64, Record)>() + 1)
+            + self.by_value.capacity() * (std::mem::size_of::<(Arc<str>, u64)>() + 1)
     }
 
     /// The rule set to publish.
@@ -240,7 +258,7 @@ impl Store {
                     id: entry.id,
                     seq: r.seq,
                     tag: r.tag.clone(),
-                    rule: r.rule.clone(),
+                    value: r.value.clone(),
                 });
             }
         }
@@ -362,7 +380,7 @@ impl Store {
         let validation = validate(entries);
         let mut detail = Vec::with_capacity(entries.len());
         let mut invalid = false;
-        let mut fresh: Vec<(usize, Arc<Rule>)> = Vec::new();
+        let mut fresh: Vec<usize> = Vec::new();
         let mut batch_values: HashMap<&str, usize> = HashMap::new();
         let mut batch_ids: HashMap<u64, usize> = HashMap::new();
         for (i, d) in validation.detail.into_iter().enumerate() {
@@ -381,7 +399,7 @@ impl Store {
                         message: Some(e.powertrack_message()),
                     });
                 }
-                Ok(parsed) => {
+                Ok(_) => {
                     if self
                         .by_value
                         .get(entry.value.as_str())
@@ -411,7 +429,7 @@ impl Store {
                     if let Some(id) = entry.id {
                         batch_ids.insert(id, i);
                     }
-                    fresh.push((i, Arc::new(parsed)));
+                    fresh.push(i);
                     detail.push(AddDetail {
                         rule,
                         created: true,
@@ -445,9 +463,9 @@ impl Store {
     fn commit(&mut self, entries: &[RuleEntry], prepared: Prepared) -> AddResponse {
         let Prepared { mut detail, fresh } = prepared;
         let supplied: std::collections::HashSet<u64> =
-            fresh.iter().filter_map(|(i, _)| entries[*i].id).collect();
+            fresh.iter().filter_map(|&i| entries[i].id).collect();
         let mut sources = Vec::with_capacity(fresh.len());
-        for (i, rule) in fresh {
+        for i in fresh {
             let id = if let Some(id) = entries[i].id {
                 id
             } else {
@@ -459,11 +477,12 @@ impl Store {
             let seq = self.next_seq;
             self.next_seq += 1;
             let tag: Option<Arc<str>> = entries[i].tag.as_deref().map(Into::into);
-            self.by_value.insert(entries[i].value.as_str().into(), id);
+            let value: Arc<str> = entries[i].value.as_str().into();
+            self.by_value.insert(value.clone(), id);
             self.records.insert(
                 id,
                 Record {
-                    rule: rule.clone(),
+                    value: value.clone(),
                     tag: tag.clone(),
                     seq,
                     loc: Loc { slot: 0, index: 0 },
@@ -474,7 +493,7 @@ impl Store {
                 id,
                 seq,
                 tag,
-                rule,
+                value,
             });
         }
         // Duplicates name the existing rule, or the one this batch created first.
@@ -548,7 +567,7 @@ impl Store {
                 });
                 continue;
             };
-            self.by_value.remove(record.rule.source());
+            self.by_value.remove(&*record.value);
             if let Some(i) = self.slot_index(record.loc.slot) {
                 self.slots[i].kill(record.loc.index);
             }
@@ -571,7 +590,7 @@ impl Store {
 
     fn entry(id: u64, r: &Record) -> RuleEntry {
         RuleEntry {
-            value: r.rule.source().to_string(),
+            value: r.value.to_string(),
             tag: r.tag.as_deref().map(String::from),
             id: Some(id),
         }
@@ -688,7 +707,7 @@ impl Store {
                 .unwrap_or_else(|| panic!("rule {id} in a missing slot {:?}", r.loc));
             assert!(!slot.is_dead(r.loc.index), "rule {id} tombstoned");
             assert_eq!(slot.segment.rules[r.loc.index as usize].id, *id);
-            assert_eq!(self.by_value.get(r.rule.source()), Some(id));
+            assert_eq!(self.by_value.get(&*r.value), Some(id));
             referenced += 1;
         }
         let live: usize = self.slots.iter().map(Slot::live).sum();
