@@ -390,53 +390,50 @@ impl Store {
                 tag: entry.tag.clone(),
                 id: None,
             };
-            match d.result {
-                Err(e) => {
-                    invalid = true;
-                    detail.push(AddDetail {
-                        rule,
-                        created: false,
-                        message: Some(e.powertrack_message()),
-                    });
-                }
-                Ok(_) => {
-                    if self
-                        .by_value
-                        .get(entry.value.as_str())
-                        .is_some_and(|&id| exists(id))
-                        || batch_values.contains_key(entry.value.as_str())
-                    {
-                        // The existing rule's id is filled in by `commit`.
-                        detail.push(AddDetail {
-                            rule,
-                            created: false,
-                            message: Some(ALREADY_EXISTS.into()),
-                        });
-                        continue;
-                    }
-                    if let Some(id) = entry.id
-                        && (exists(id) || batch_ids.contains_key(&id))
-                    {
-                        invalid = true;
-                        detail.push(AddDetail {
-                            rule,
-                            created: false,
-                            message: Some(format!("Rule id {id} is already in use")),
-                        });
-                        continue;
-                    }
-                    batch_values.insert(&entry.value, i);
-                    if let Some(id) = entry.id {
-                        batch_ids.insert(id, i);
-                    }
-                    fresh.push(i);
-                    detail.push(AddDetail {
-                        rule,
-                        created: true,
-                        message: None,
-                    });
-                }
+            if let Err(e) = d.result {
+                invalid = true;
+                detail.push(AddDetail {
+                    rule,
+                    created: false,
+                    message: Some(e.powertrack_message()),
+                });
+                continue;
             }
+            if self
+                .by_value
+                .get(entry.value.as_str())
+                .is_some_and(|&id| exists(id))
+                || batch_values.contains_key(entry.value.as_str())
+            {
+                // The existing rule's id is filled in by `commit`.
+                detail.push(AddDetail {
+                    rule,
+                    created: false,
+                    message: Some(ALREADY_EXISTS.into()),
+                });
+                continue;
+            }
+            if let Some(id) = entry.id
+                && (exists(id) || batch_ids.contains_key(&id))
+            {
+                invalid = true;
+                detail.push(AddDetail {
+                    rule,
+                    created: false,
+                    message: Some(format!("Rule id {id} is already in use")),
+                });
+                continue;
+            }
+            batch_values.insert(&entry.value, i);
+            if let Some(id) = entry.id {
+                batch_ids.insert(id, i);
+            }
+            fresh.push(i);
+            detail.push(AddDetail {
+                rule,
+                created: true,
+                message: None,
+            });
         }
         if invalid {
             for d in &mut detail {
