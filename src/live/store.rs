@@ -205,8 +205,13 @@ impl Store {
             + self.by_value.capacity() * (std::mem::size_of::<(Arc<str>, u64)>() + 1)
     }
 
-    /// The rule set to publish.
+    /// The rule set to publish: partitions by number, then deltas oldest first, so that a
+    /// matcher's per-segment scratch space keeps lining up with the same segments.
     pub(crate) fn snapshot(&mut self) -> RuleSet {
+        self.slots.sort_by_key(|s| match s.role {
+            Role::Partition(k) => (0, k as u64),
+            Role::Delta => (1, s.id),
+        });
         let mut segments = Vec::with_capacity(self.slots.len());
         for slot in &mut self.slots {
             if slot.live() == 0 {
