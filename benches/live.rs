@@ -4,7 +4,7 @@
 //! - the latency of `add` and `delete` of one rule until it is visible to matchers (the call
 //!   returns after publishing), p50 / p99 / max over many changes, compaction running;
 //! - a full compaction (one delta of 1 % new rules folded into every partition): its time, and
-//!   the peak resident memory over the steady state (aim: ≤ 1 + 1/K);
+//!   the peak heap over the steady state (aim: ≤ 1 + 1/K), counted by a counting allocator;
 //! - matching throughput on one core with 0, 100 and 1,000 changes/s, against the same store
 //!   compacted and unchanging, and against the store held at its maximum number of segments
 //!   (K partitions + every delta slot used) without changes.
@@ -22,8 +22,9 @@
 #[path = "common/mod.rs"]
 mod common;
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use powertrack::api::RuleEntry;
@@ -67,19 +68,56 @@ fn rules(n: usize, spare: usize) -> (Vec<RuleEntry>, Vec<RuleEntry>) {
     (all, extra)
 }
 
-fn rss_bytes() -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| {
-            v.trim()
-                .trim_end_matches(" kB")
-                .trim()
-                .parse::<usize>()
-                .ok()
-        })
-        .map_or(0, |kb| kb * 1024)
+/// Counts heap bytes: in use now, and the most in use since the last reset.
+struct Counting;
+
+static IN_USE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded to the system allocator unchanged; the counters are atomics.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's layout.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let now = IN_USE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        IN_USE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded with the caller's pointer and layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded with the caller's pointer, layout and size.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            if new_size >= layout.size() {
+                let now = IN_USE.fetch_add(new_size - layout.size(), Ordering::Relaxed)
+                    + (new_size - layout.size());
+                PEAK.fetch_max(now, Ordering::Relaxed);
+            } else {
+                IN_USE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+            }
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn heap_in_use() -> usize {
+    IN_USE.load(Ordering::Relaxed)
+}
+
+/// Restarts the peak at the bytes in use now.
+fn reset_peak() {
+    PEAK.store(heap_in_use(), Ordering::Relaxed);
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -238,7 +276,7 @@ fn main() {
         let spare_n = n / 100 + changes * 2;
         let (initial, spare) = rules(n, spare_n);
         let live = LiveRules::with_config(Config::default().rule_limit(n * 2));
-        let base_rss = rss_bytes();
+        let base_heap = heap_in_use();
         let t = Instant::now();
         live.add(&initial).expect("within the rule limit");
         let build = t.elapsed();
@@ -249,12 +287,12 @@ fn main() {
             n,
             build.as_secs_f64() * 1e9,
             &format!(
-                "segments={} memory={}B records={}B bytes_per_rule={} rss_delta={}B",
+                "segments={} memory={}B records={}B bytes_per_rule={} heap_per_rule={}",
                 stats.segments,
                 stats.memory,
                 stats.records_memory,
                 (stats.memory + stats.records_memory) / n,
-                rss_bytes().saturating_sub(base_rss)
+                heap_in_use().saturating_sub(base_heap) / n
             ),
         );
 
@@ -278,46 +316,38 @@ fn main() {
             0.0,
             "burst",
         );
-        // A full compaction of 1 % new rules into every partition; peak RSS sampled meanwhile.
-        let quiet = LiveRules::with_config(Config::default().background(false).rule_limit(n * 2));
-        quiet.add(&initial).expect("add");
-        quiet.compact();
-        let steady = rss_bytes();
+        // A full compaction of 1 % new rules into every partition: its time, and the peak of
+        // the heap over the steady state of the store (both net of what was allocated before
+        // the store existed).
         let fresh: Vec<RuleEntry> = spare
             .iter()
             .skip(2 * changes)
             .take(n / 100)
             .cloned()
             .collect();
+        let before_store = heap_in_use();
+        let quiet = LiveRules::with_config(Config::default().background(false).rule_limit(n * 2));
+        quiet.add(&initial).expect("add");
+        quiet.compact();
         quiet.add(&fresh).expect("add");
-        let before = rss_bytes();
-        let peak = Arc::new(AtomicU64::new(before as u64));
-        let stop = Arc::new(AtomicBool::new(false));
-        let sampler = {
-            let (peak, stop) = (peak.clone(), stop.clone());
-            std::thread::spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    peak.fetch_max(rss_bytes() as u64, Ordering::Relaxed);
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-            })
-        };
+        let steady = heap_in_use() - before_store;
+        reset_peak();
         let t = Instant::now();
         quiet.compact();
         let took = t.elapsed();
-        stop.store(true, Ordering::Relaxed);
-        let _ = sampler.join();
+        let peak = PEAK.load(Ordering::Relaxed) - before_store;
         let segments_bytes = quiet.stats().memory;
-        let peak = peak.load(Ordering::Relaxed) as usize;
+        let lock = quiet.stats().longest_compaction_lock;
         report.row(
             "live-compaction",
             "fold-1pct",
             n,
             took.as_secs_f64() * 1e9,
             &format!(
-                "rss_steady={steady}B rss_peak={peak}B peak_over_steady={:.3} segments_bytes={segments_bytes} folded={}",
+                "heap_steady={steady}B heap_peak={peak}B peak_over_steady={:.3} segments_bytes={segments_bytes} folded={} longest_lock_hold={:.1}us",
                 peak as f64 / steady.max(1) as f64,
-                fresh.len()
+                fresh.len(),
+                lock.as_secs_f64() * 1e6
             ),
         );
         drop(quiet);

@@ -183,6 +183,9 @@ pub struct LiveStats {
     pub memory: usize,
     /// Heap bytes of the rule records (values, tags, indexes by id and value).
     pub records_memory: usize,
+    /// The longest a compaction step has held the store's lock (planning, or installing and
+    /// publishing): the most it has delayed a change.
+    pub longest_compaction_lock: Duration,
 }
 
 #[derive(Debug)]
@@ -194,6 +197,9 @@ struct Shared {
     /// Serialises compaction steps (writers never take it).
     compaction: Mutex<()>,
     shutdown: AtomicBool,
+    /// The longest time a compaction step held the store's lock (planning or installing), in
+    /// nanoseconds: what it can add to a change's latency.
+    longest_hold: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
@@ -215,14 +221,26 @@ impl Shared {
             .compaction
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let held = std::time::Instant::now();
         let Some(task) = self.lock().plan(force) else {
             return false;
         };
+        self.held(held);
         let built = build(task.sources);
         let mut store = self.lock();
+        let held = std::time::Instant::now();
         store.finish(built, task.role);
         self.publish(&mut store);
+        drop(store);
+        self.held(held);
         true
+    }
+}
+
+impl Shared {
+    fn held(&self, since: std::time::Instant) {
+        let ns = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.longest_hold.fetch_max(ns, Ordering::Relaxed);
     }
 }
 
@@ -277,6 +295,7 @@ impl LiveRules {
             wake: Condvar::new(),
             compaction: Mutex::new(()),
             shutdown: AtomicBool::new(false),
+            longest_hold: std::sync::atomic::AtomicU64::new(0),
         });
         let compactor = background.then(|| {
             let worker = shared.clone();
@@ -500,6 +519,9 @@ impl LiveRules {
             compactions: store.compactions,
             memory: snapshot.memory_usage(),
             records_memory: store.records_memory(),
+            longest_compaction_lock: Duration::from_nanos(
+                self.shared.longest_hold.load(Ordering::Relaxed),
+            ),
         }
     }
 
