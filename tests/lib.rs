@@ -3,6 +3,7 @@
 mod cli_match;
 mod common;
 mod differential;
+mod firehose;
 mod generate;
 mod matching;
 mod output_corpus;

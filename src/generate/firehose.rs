@@ -623,7 +623,7 @@ impl FirehoseGenerator {
             buf.insert(0, 'x');
         }
         let a = tw.store(&buf);
-        let shown_start = tw.text.len();
+        tw.boundary();
         tw.text.push('#');
         tw.text.push_str(&buf);
         let start = tw.cps;
@@ -636,7 +636,6 @@ impl FirehoseGenerator {
             b: (0, 0),
             id: 0,
         });
-        let _ = shown_start;
         self.name_buf = buf;
     }
 
@@ -938,15 +937,17 @@ impl FirehoseGenerator {
         root.push(": ");
         let shift = root.cps;
         let room = 140 - shift;
+        let limit;
         if orig.cps <= room {
             root.push(&orig.text);
+            limit = root.cps;
         } else {
             let keep = room - 1;
             let b = cp_byte(&orig.text, keep);
             root.push(&orig.text[..b]);
+            limit = root.cps;
             root.push("…");
         }
-        let limit = root.cps;
         for e in &orig.ents {
             if e.end + shift <= limit && e.kind != EntKind::Media {
                 let a = root.store(orig.s(e.a));

@@ -306,8 +306,17 @@ impl Tw {
         &self.arena[r.0 as usize..r.1 as usize]
     }
 
-    /// Appends `shown` (the entity as it appears in the text) as an entity.
+    /// A space unless the text is empty or ends with white space: an entity starts a word.
+    pub(crate) fn boundary(&mut self) {
+        if !self.text.is_empty() && !self.text.ends_with([' ', '\n']) {
+            self.push(" ");
+        }
+    }
+
+    /// Appends `shown` (the entity as it appears in the text) as an entity, after a word
+    /// boundary.
     pub(crate) fn ent(&mut self, kind: EntKind, shown: &str, a: (u32, u32), b: (u32, u32), id: u64) {
+        self.boundary();
         let start = self.cps;
         self.push(shown);
         self.ents.push(Ent {
