@@ -708,12 +708,17 @@ impl FirehoseGenerator {
         self.name_buf = buf;
     }
 
+    /// An emoji: the most used ones on Twitter first, then the corpus's (whose ranking is
+    /// skewed by a 🍕 search), with ZWJ and variation-selector sequences mixed in.
     fn emoji(&mut self, tw: &mut Tw) {
         let e = &self.model.vocab.emoji;
-        if self.rng.chance(0.15) || e.is_empty() {
+        let r = self.rng.zipf(TOP_EMOJI.len() + e.len());
+        if self.rng.chance(0.15) {
             tw.push(ZWJ_EMOJI[self.rng.zipf(ZWJ_EMOJI.len())]);
+        } else if r < TOP_EMOJI.len() {
+            tw.push(TOP_EMOJI[r]);
         } else {
-            tw.push(e[self.rng.zipf(e.len())]);
+            tw.push(e[r - TOP_EMOJI.len()]);
         }
     }
 
@@ -970,20 +975,24 @@ impl FirehoseGenerator {
     }
 }
 
+/// The most used emoji on Twitter (emojitracker-style ranking), before the corpus's list.
+const TOP_EMOJI: &[&str] = &[
+    "😂", "❤\u{fe0f}", "🤣", "😭", "🙏", "😍", "🥺", "🔥", "😊", "✨", "👍", "🥰", "💕", "😘",
+    "👇", "🤔", "💜", "😅", "👀", "🎉",
+];
+
 /// Tickers beyond the corpus's few cashtags.
 const CASHTAGS: &[&str] = &[
     "TSLA", "AAPL", "BTC", "ETH", "AMZN", "NVDA", "MSFT", "GME", "DOGE", "META", "SPY", "AMC",
 ];
 
-/// The trending hashtag of burst `b`: a pseudo-word compound, the same for every format.
+/// The trending hashtag of burst `b`: one of the rule generator's 64 most popular pseudo-words
+/// (which posts otherwise never use), so a burst makes many generated rules match at once.
 fn trending_tag(seed: u64, b: u64) -> String {
     let mut st = seed ^ b.wrapping_mul(0xD6E8_FEB8_6659_FD93);
     let x = super::rng::splitmix64(&mut st);
     let v = super::vocab::Vocab::get();
-    let w = super::rules::pseudo_word("en", x % 4096, v);
-    let mut s = super::rules::capitalize(&w);
-    s.push_str(&(2020 + x % 7).to_string());
-    s
+    super::rules::capitalize(&super::rules::pseudo_word("en", x % 64, v))
 }
 
 fn round6(x: f64) -> f64 {

@@ -68,8 +68,18 @@ pub(crate) const DEFAULT_LANGS: &[(&str, u32)] = &[
 
 /// Vocabulary size per language: 2^20 ≈ 10^6 types.
 pub(crate) const VOCAB_TYPES: u64 = 1 << 20;
-/// Ranks below this are drawn from an exact Zipf(1) table; above, octave by octave.
+/// Ranks below this are drawn from an exact Zipf(1) table; above, octave by octave. It is also
+/// the size of every language's head: stop words, the corpus's words, then filler.
 const HEAD: usize = 4096;
+
+/// The pseudo-word index of the tail's first word (rank `HEAD`). The rule generator draws its
+/// dormant terms Zipf-wise over pseudo-words `0..2^22`: its 65,536 most popular ones (brand-like
+/// terms that a sample never mentions) never occur in posts, and the rest occur at the Zipf rate
+/// of their rank, so a rule set of 10^4 generated rules matches about one rule per post.
+pub(crate) const TAIL_BASE: u64 = 1 << 16;
+
+/// Pseudo-word indices of the filler words of a language's head (above the rule range 2^22).
+const FILLER_BASE: u64 = 1 << 23;
 
 fn lang_model(code: &'static str, v: &'static Vocab) -> LangModel {
     let words: &'static [&'static str] = v
@@ -398,13 +408,17 @@ impl Model {
         let lm = &self.langs[li];
         let stops = lm.stops.len() as u64;
         let words = lm.words.len() as u64;
+        let code = if lm.code == "und" { "en" } else { lm.code };
         let w: &str = if r < stops {
             lm.stops[r as usize]
         } else if r - stops < words {
             lm.words[(r - stops) as usize]
+        } else if r < HEAD as u64 {
+            // The language's head beyond the corpus's few words: pseudo-words outside the
+            // rule generator's range (never rule terms, like unseen stop and function words).
+            self.cache.get(self.vocab, code, li, FILLER_BASE + r)
         } else {
-            let code = if lm.code == "und" { "en" } else { lm.code };
-            self.cache.get(self.vocab, code, li, r - stops - words)
+            self.cache.get(self.vocab, code, li, TAIL_BASE + (r - HEAD as u64))
         };
         if cap && w.is_ascii() && w.as_bytes()[0].is_ascii_lowercase() {
             self.scratch.clear();
@@ -428,13 +442,16 @@ impl Model {
         Rng::new(self.seed ^ user.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xA5A5_0F0F_5A5A_F0F0)
     }
 
-    /// A user key: real corpus users now and then, else a Zipf draw over 2^24 synthetic users.
+    /// A user key: real corpus users now and then, else one of 2^24 synthetic users, 15 % of the
+    /// time one of the 2^14 heavy posters.
     pub(crate) fn pick_user(&self, rng: &mut Rng, real_share: f64) -> u64 {
         let real = self.vocab.users.len() as u64;
         if rng.chance(real_share) {
             rng.zipf(self.vocab.users.len()) as u64
+        } else if rng.chance(0.15) {
+            real + rng.below(1 << 14)
         } else {
-            real + rng.zipf(1 << 24) as u64
+            real + rng.below(1 << 24)
         }
     }
 
@@ -447,7 +464,9 @@ impl Model {
             return id.parse().unwrap_or(user + 1);
         }
         let mut r = self.user_rng(user);
-        let i = r.zipf(1 << 22) as u64;
+        // Handles are built like the rule generator's (pseudo-word base and a variant), from the
+        // same tail as the post words, so `from:`/`@` rules meet them at realistic rates.
+        let i = TAIL_BASE + r.below(1 << 22);
         let base = self.cache.get(self.vocab, "en", 63, i);
         let start = out.len();
         match r.below(4) {

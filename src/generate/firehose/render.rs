@@ -173,8 +173,8 @@ fn user_data(m: &mut Model, tw: &Tw, u: &mut UserData) {
     }
     u.geo = None;
     if r.chance(0.7) {
-        if r.chance(0.5) && !v.profile_geo.is_empty() {
-            let g = r.zipf(v.profile_geo.len());
+        if r.chance(0.2) && !v.profile_geo.is_empty() {
+            let g = r.index(v.profile_geo.len());
             let pg = &v.profile_geo[g];
             u.location.push_str(pg.locality);
             if !pg.region.is_empty() {
