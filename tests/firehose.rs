@@ -26,7 +26,10 @@ fn stream(seed: u64, format: Format, noise: bool, n: u64) -> Vec<u8> {
 }
 
 fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
-    bytes.strip_suffix(b"\n").unwrap_or(bytes).split(|&b| b == b'\n')
+    bytes
+        .strip_suffix(b"\n")
+        .unwrap_or(bytes)
+        .split(|&b| b == b'\n')
 }
 
 #[test]
@@ -34,7 +37,11 @@ fn one_seed_gives_byte_identical_output() {
     for f in FORMATS {
         let a = stream(11, f, true, 800);
         assert_eq!(a, stream(11, f, true, 800), "{f:?}");
-        assert_ne!(a, stream(12, f, true, 800), "another seed, another stream ({f:?})");
+        assert_ne!(
+            a,
+            stream(12, f, true, 800),
+            "another seed, another stream ({f:?})"
+        );
     }
 }
 
@@ -335,10 +342,16 @@ fn planting_rejects_a_bad_rule() {
     let err = FirehoseGenerator::new(1)
         .plant([(5u64, "(unbalanced")])
         .unwrap_err();
-    assert!(err.to_string().starts_with("rule 5 does not parse"), "{err}");
+    assert!(
+        err.to_string().starts_with("rule 5 does not parse"),
+        "{err}"
+    );
     let empty: [(u64, &str); 0] = [];
     assert_eq!(
-        FirehoseGenerator::new(1).plant(empty).unwrap_err().to_string(),
+        FirehoseGenerator::new(1)
+            .plant(empty)
+            .unwrap_err()
+            .to_string(),
         "no rules to plant"
     );
 }
@@ -367,7 +380,9 @@ fn cli_streams_the_library_output() {
     assert_eq!(out.stdout, stream(6, Format::Native, false, 200));
     let again = run_gen(&["firehose", "--count", "200", "--seed", "6"]);
     assert_eq!(out.stdout, again.stdout);
-    let v2 = run_gen(&["firehose", "--count", "50", "--seed", "6", "--format", "v2", "--noise"]);
+    let v2 = run_gen(&[
+        "firehose", "--count", "50", "--seed", "6", "--format", "v2", "--noise",
+    ]);
     assert!(v2.status.success());
     assert_eq!(v2.stdout, stream(6, Format::V2, true, 50));
     let as_ = run_gen(&["firehose", "--count", "50", "--seed", "6", "--format", "as"]);
@@ -397,7 +412,11 @@ fn cli_writes_files_and_the_ground_truth() {
         "--out",
         posts.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.stdout.is_empty());
     let posts = std::fs::read(&posts).unwrap();
     let truth = std::fs::read_to_string(&truth).unwrap();
@@ -442,7 +461,10 @@ fn cli_stats_checks_a_stream() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(out.status.success(), "{text}");
     assert!(text.starts_with("3000 posts,"), "{text}");
-    assert!(text.contains("zipf slope") && !text.contains("OUT"), "{text}");
+    assert!(
+        text.contains("zipf slope") && !text.contains("OUT"),
+        "{text}"
+    );
     // A stream of a single kind fails the check.
     let cfg = Config {
         kinds: powertrack::generate::firehose::KindMix {
@@ -462,7 +484,11 @@ fn cli_stats_checks_a_stream() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8(out.stdout).unwrap().contains("OUT"));
     let raw = run_gen(&["stats", "--raw", file.to_str().unwrap()]);
-    assert!(String::from_utf8(raw.stdout).unwrap().contains("zipf slope"));
+    assert!(
+        String::from_utf8(raw.stdout)
+            .unwrap()
+            .contains("zipf slope")
+    );
 }
 
 #[test]
@@ -470,7 +496,15 @@ fn cli_rejects_bad_arguments() {
     let out = run_gen(&["firehose", "--count", "5", "--format", "xml"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown format"));
-    let out = run_gen(&["firehose", "--count", "5", "--plant", "/nonexistent/rules.json", "--truth", "/tmp/x.tsv"]);
+    let out = run_gen(&[
+        "firehose",
+        "--count",
+        "5",
+        "--plant",
+        "/nonexistent/rules.json",
+        "--truth",
+        "/tmp/x.tsv",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let out = run_gen(&["stats", "/nonexistent/posts.ndjson"]);
     assert_eq!(out.status.code(), Some(2));

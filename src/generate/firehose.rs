@@ -54,8 +54,8 @@
 //! }
 //!
 //! // The same posts in API v2.
-//! let mut gen = FirehoseGenerator::new(7).format(Format::V2);
-//! let first = gen.next_line();
+//! let mut v2 = FirehoseGenerator::new(7).format(Format::V2);
+//! let first = v2.next_line();
 //! assert!(first.line().starts_with(br#"{"data":"#));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -487,7 +487,9 @@ impl FirehoseGenerator {
         root.id = id;
         root.ms = ms;
         root.layout = layout;
-        root.user = plan.user.unwrap_or_else(|| self.model.pick_user(&mut self.rng, 0.03));
+        root.user = plan
+            .user
+            .unwrap_or_else(|| self.model.pick_user(&mut self.rng, 0.03));
         root.source = self.rng.zipf(self.model.vocab.sources.len());
         self.counts(&mut root);
         match kind {
@@ -549,10 +551,26 @@ impl FirehoseGenerator {
     fn counts(&mut self, tw: &mut Tw) {
         let r = &mut self.rng;
         tw.counts = [
-            if r.chance(0.7) { 0 } else { r.log_uniform(1, 500) as u32 },
-            if r.chance(0.6) { 0 } else { r.log_uniform(1, 2000) as u32 },
-            if r.chance(0.5) { 0 } else { r.log_uniform(1, 50_000) as u32 },
-            if r.chance(0.4) { 0 } else { r.log_uniform(1, 100_000) as u32 },
+            if r.chance(0.7) {
+                0
+            } else {
+                r.log_uniform(1, 500) as u32
+            },
+            if r.chance(0.6) {
+                0
+            } else {
+                r.log_uniform(1, 2000) as u32
+            },
+            if r.chance(0.5) {
+                0
+            } else {
+                r.log_uniform(1, 50_000) as u32
+            },
+            if r.chance(0.4) {
+                0
+            } else {
+                r.log_uniform(1, 100_000) as u32
+            },
         ];
         tw.sensitive = false;
     }
@@ -763,9 +781,9 @@ impl FirehoseGenerator {
                 ntags += 1;
             }
         }
-        let trending = self.burst().and_then(|(b, rate)| {
-            self.rng.chance(rate).then_some(b)
-        });
+        let trending = self
+            .burst()
+            .and_then(|(b, rate)| self.rng.chance(rate).then_some(b));
         let mention_at = if !reply && self.rng.chance(0.2) {
             self.rng.below(n)
         } else {
@@ -977,8 +995,26 @@ impl FirehoseGenerator {
 
 /// The most used emoji on Twitter (emojitracker-style ranking), before the corpus's list.
 const TOP_EMOJI: &[&str] = &[
-    "😂", "❤\u{fe0f}", "🤣", "😭", "🙏", "😍", "🥺", "🔥", "😊", "✨", "👍", "🥰", "💕", "😘",
-    "👇", "🤔", "💜", "😅", "👀", "🎉",
+    "😂",
+    "❤\u{fe0f}",
+    "🤣",
+    "😭",
+    "🙏",
+    "😍",
+    "🥺",
+    "🔥",
+    "😊",
+    "✨",
+    "👍",
+    "🥰",
+    "💕",
+    "😘",
+    "👇",
+    "🤔",
+    "💜",
+    "😅",
+    "👀",
+    "🎉",
 ];
 
 /// Tickers beyond the corpus's few cashtags.

@@ -146,7 +146,13 @@ fn plant_rules(path: &std::path::Path) -> Result<Vec<(u64, String)>, String> {
     ) {
         Ok(Body::Rules(r)) => r,
         Ok(Body::RuleIds(_)) => return Err(format!("{name}: a rule_ids body has no rule values")),
-        Err(e) => return Err(format!("{name}: {} ({})", e.powertrack_message(), e.detail())),
+        Err(e) => {
+            return Err(format!(
+                "{name}: {} ({})",
+                e.powertrack_message(),
+                e.detail()
+            ));
+        }
     };
     let mut used: std::collections::HashSet<u64> = entries.iter().filter_map(|e| e.id).collect();
     let mut out = Vec::with_capacity(entries.len());
@@ -167,7 +173,9 @@ fn plant_rules(path: &std::path::Path) -> Result<Vec<(u64, String)>, String> {
 }
 
 fn firehose(a: &FirehoseArgs) -> ExitCode {
-    let mut generator = FirehoseGenerator::new(a.seed).format(a.format).noise(a.noise);
+    let mut generator = FirehoseGenerator::new(a.seed)
+        .format(a.format)
+        .noise(a.noise);
     if let Some(path) = &a.plant {
         let rules = match plant_rules(path) {
             Ok(r) => r,
@@ -186,7 +194,10 @@ fn firehose(a: &FirehoseArgs) -> ExitCode {
     }
     let create = |p: &PathBuf| {
         File::create(p).map_err(|e| {
-            eprintln!("powertrack gen firehose: cannot create {}: {e}", p.display());
+            eprintln!(
+                "powertrack gen firehose: cannot create {}: {e}",
+                p.display()
+            );
             ExitCode::from(2)
         })
     };

@@ -150,11 +150,13 @@ pub(crate) struct PseudoCache {
 }
 
 impl PseudoCache {
-    const BITS: u32 = 15;
+    const BITS: u32 = 17;
 
     pub(crate) fn new() -> PseudoCache {
         PseudoCache {
-            slots: (0..1usize << Self::BITS).map(|_| (u64::MAX, String::new())).collect(),
+            slots: (0..1usize << Self::BITS)
+                .map(|_| (u64::MAX, String::new()))
+                .collect(),
         }
     }
 
@@ -325,7 +327,14 @@ impl Tw {
 
     /// Appends `shown` (the entity as it appears in the text) as an entity, after a word
     /// boundary.
-    pub(crate) fn ent(&mut self, kind: EntKind, shown: &str, a: (u32, u32), b: (u32, u32), id: u64) {
+    pub(crate) fn ent(
+        &mut self,
+        kind: EntKind,
+        shown: &str,
+        a: (u32, u32),
+        b: (u32, u32),
+        id: u64,
+    ) {
         self.boundary();
         let start = self.cps;
         self.push(shown);
@@ -359,7 +368,9 @@ pub(crate) fn cp_count(s: &str) -> u32 {
 
 /// Byte offset of code point `cp` in `s`.
 pub(crate) fn cp_byte(s: &str, cp: u32) -> usize {
-    s.char_indices().nth(cp as usize).map_or(s.len(), |(b, _)| b)
+    s.char_indices()
+        .nth(cp as usize)
+        .map_or(s.len(), |(b, _)| b)
 }
 
 const SLUG: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -418,7 +429,8 @@ impl Model {
             // rule generator's range (never rule terms, like unseen stop and function words).
             self.cache.get(self.vocab, code, li, FILLER_BASE + r)
         } else {
-            self.cache.get(self.vocab, code, li, TAIL_BASE + (r - HEAD as u64))
+            self.cache
+                .get(self.vocab, code, li, TAIL_BASE + (r - HEAD as u64))
         };
         if cap && w.is_ascii() && w.as_bytes()[0].is_ascii_lowercase() {
             self.scratch.clear();
@@ -508,4 +520,53 @@ pub(crate) fn push_num(out: &mut String, mut n: u64) {
         }
     }
     out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zipf_ranks_follow_one_over_r() {
+        let z = ZipfTable::new();
+        let mut rng = Rng::new(5);
+        let mut head = [0u32; 4];
+        let mut tail = 0u32;
+        for _ in 0..200_000 {
+            let r = z.rank(&mut rng);
+            assert!(r < VOCAB_TYPES);
+            if r < 4 {
+                head[r as usize] += 1;
+            }
+            if r >= HEAD as u64 {
+                tail += 1;
+            }
+        }
+        // Zipf(1): rank 1 is twice as frequent as rank 2, three times rank 3.
+        let ratio = f64::from(head[0]) / f64::from(head[1]);
+        assert!((1.8..2.2).contains(&ratio), "{ratio}");
+        let ratio = f64::from(head[0]) / f64::from(head[2]);
+        assert!((2.7..3.3).contains(&ratio), "{ratio}");
+        // The tail (ranks 4096..2^20) carries ln(256) / (H_4096 + ln 256) ≈ 38 % of the mass.
+        let share = f64::from(tail) / 200_000.0;
+        assert!((0.35..0.41).contains(&share), "{share}");
+    }
+
+    #[test]
+    fn cached_pseudo_words_are_the_rule_generators() {
+        let v = Vocab::get();
+        let mut c = PseudoCache::new();
+        for i in [0u64, 1, 77, 1 << 20, TAIL_BASE + 5] {
+            assert_eq!(c.get(v, "en", 0, i), pseudo_word("en", i, v));
+            assert_eq!(c.get(v, "ja", 1, i), pseudo_word("ja", i, v));
+        }
+    }
+
+    #[test]
+    fn code_points() {
+        assert_eq!(cp_count("abc"), 3);
+        assert_eq!(cp_count("é🍕👮\u{200d}♀\u{fe0f}"), 6);
+        assert_eq!(cp_byte("é🍕x", 2), 6);
+        assert_eq!(cp_byte("ab", 5), 2);
+    }
 }

@@ -241,7 +241,10 @@ fn clause(
             plan.reply_status = Some(id.id);
         }
         K::Url(t) | K::UrlContains(t) => {
-            let s = t.text.trim_start_matches("https://").trim_start_matches("http://");
+            let s = t
+                .text
+                .trim_start_matches("https://")
+                .trim_start_matches("http://");
             let url = if s.contains('.') && !s.contains(' ') {
                 format!("https://{s}")
             } else {

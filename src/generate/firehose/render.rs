@@ -25,6 +25,11 @@ pub(crate) fn num(out: &mut Vec<u8>, mut n: u64) {
 pub(crate) fn js(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let b = s.as_bytes();
+    if !b.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\') {
+        out.extend_from_slice(b);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &c) in b.iter().enumerate() {
         let esc: &[u8] = match c {
@@ -187,8 +192,9 @@ fn user_data(m: &mut Model, tw: &Tw, u: &mut UserData) {
                 if k > 0 {
                     u.location.push(' ');
                 }
-                u.location
-                    .push_str(&capitalize(v.location_words[r.zipf(v.location_words.len())]));
+                u.location.push_str(&capitalize(
+                    v.location_words[r.zipf(v.location_words.len())],
+                ));
             }
         }
     }
@@ -201,7 +207,8 @@ fn user_data(m: &mut Model, tw: &Tw, u: &mut UserData) {
                     u.description.push(' ');
                 }
             }
-            u.description.push_str(v.bio_words[r.zipf(v.bio_words.len())]);
+            u.description
+                .push_str(v.bio_words[r.zipf(v.bio_words.len())]);
         }
     }
     u.url = r.chance(0.59);
@@ -276,7 +283,10 @@ fn user_native(out: &mut Vec<u8>, m: &mut Model, tw: &Tw) {
     } else {
         js(out, &u.description);
     }
-    raw(out, r#","translator_type":"none","protected":false,"verified":"#);
+    raw(
+        out,
+        r#","translator_type":"none","protected":false,"verified":"#,
+    );
     raw(out, if u.verified { "true" } else { "false" });
     raw(out, r#","followers_count":"#);
     num(out, u.counts[1]);
@@ -305,9 +315,15 @@ fn user_native(out: &mut Vec<u8>, m: &mut Model, tw: &Tw) {
         r#"","profile_sidebar_border_color":"C0DEED","profile_sidebar_fill_color":"DDEEF6","profile_text_color":"333333","profile_use_background_image":true,"profile_image_url":"http://pbs.twimg.com/profile_images/"#,
     );
     num(out, u.colour >> 4);
-    raw(out, r#"/avatar_normal.jpg","profile_image_url_https":"https://pbs.twimg.com/profile_images/"#);
+    raw(
+        out,
+        r#"/avatar_normal.jpg","profile_image_url_https":"https://pbs.twimg.com/profile_images/"#,
+    );
     num(out, u.colour >> 4);
-    raw(out, r#"/avatar_normal.jpg","profile_banner_url":"https://pbs.twimg.com/profile_banners/"#);
+    raw(
+        out,
+        r#"/avatar_normal.jpg","profile_banner_url":"https://pbs.twimg.com/profile_banners/"#,
+    );
     num(out, u.id);
     out.push(b'/');
     num(out, u.created_ms / 1000 + 86_400);
@@ -323,7 +339,10 @@ fn user_native(out: &mut Vec<u8>, m: &mut Model, tw: &Tw) {
         raw(out, &u.screen.to_ascii_lowercase());
         raw(out, r#".com","display_url":""#);
         raw(out, &u.screen.to_ascii_lowercase());
-        raw(out, r#".com","indices":[0,25]}]},"description":{"urls":[]}},"withheld_in_countries":[]"#);
+        raw(
+            out,
+            r#".com","indices":[0,25]}]},"description":{"urls":[]}},"withheld_in_countries":[]"#,
+        );
     }
     if let Some(g) = u.geo {
         let pg = &m.vocab.profile_geo[g];
@@ -426,7 +445,10 @@ fn media_obj(out: &mut Vec<u8>, tw: &Tw, e: &Ent, v11: bool) {
     indices(out, e);
     raw(out, r#","media_url":"http://pbs.twimg.com/media/"#);
     raw(out, &tw.s(e.a)[13..]);
-    raw(out, r#".jpg","media_url_https":"https://pbs.twimg.com/media/"#);
+    raw(
+        out,
+        r#".jpg","media_url_https":"https://pbs.twimg.com/media/"#,
+    );
     raw(out, &tw.s(e.a)[13..]);
     raw(out, r#".jpg","url":"#);
     js(out, tw.s(e.a));
@@ -475,9 +497,15 @@ fn entities_v11(out: &mut Vec<u8>, m: &Model, tw: &Tw, n: usize, link_at: Option
         first = false;
         raw(out, r#"{"url":"https://t.co/"#);
         raw(out, tw.s(tw.link));
-        raw(out, r#"","expanded_url":"https://twitter.com/i/web/status/"#);
+        raw(
+            out,
+            r#"","expanded_url":"https://twitter.com/i/web/status/"#,
+        );
         num(out, tw.id);
-        raw(out, r#"","display_url":"twitter.com/i/web/status/1…","indices":["#);
+        raw(
+            out,
+            r#"","display_url":"twitter.com/i/web/status/1…","indices":["#,
+        );
         num(out, u64::from(at));
         out.push(b',');
         num(out, u64::from(at + 23));
@@ -512,7 +540,9 @@ fn entities_v11(out: &mut Vec<u8>, m: &Model, tw: &Tw, n: usize, link_at: Option
     out.push(b']');
     if ents.iter().any(|e| e.kind == EntKind::Media) {
         raw(out, r#","media":["#);
-        sep_list(out, ents, EntKind::Media, |out, e| media_obj(out, tw, e, true));
+        sep_list(out, ents, EntKind::Media, |out, e| {
+            media_obj(out, tw, e, true)
+        });
         out.push(b']');
     }
     out.push(b'}');
@@ -541,7 +571,9 @@ fn extended_entities(out: &mut Vec<u8>, tw: &Tw, key: &str) {
         out.push(b',');
         raw(out, key);
         raw(out, r#":{"media":["#);
-        sep_list(out, &tw.ents, EntKind::Media, |out, e| media_obj(out, tw, e, true));
+        sep_list(out, &tw.ents, EntKind::Media, |out, e| {
+            media_obj(out, tw, e, true)
+        });
         raw(out, "]}");
     }
 }
@@ -583,7 +615,10 @@ fn place_native(out: &mut Vec<u8>, m: &Model, p: usize) {
     js(out, pl.country_code);
     raw(out, r#","country":"#);
     js(out, country_name(pl.country_code));
-    raw(out, r#","bounding_box":{"type":"Polygon","coordinates":[[["#);
+    raw(
+        out,
+        r#","bounding_box":{"type":"Polygon","coordinates":[[["#,
+    );
     for (i, (x, y)) in [(w, s), (w, n), (e, n), (e, s)].into_iter().enumerate() {
         if i > 0 {
             raw(out, "],[");
@@ -643,7 +678,14 @@ pub(crate) fn native(out: &mut Vec<u8>, m: &mut Model, tw: &Tw, inner: Option<&T
     raw(out, r#","id_str":""#);
     num(out, tw.id);
     let extended = tw.layout == Layout::Extended;
-    raw(out, if extended { "\",\"full_text\":" } else { "\",\"text\":" });
+    raw(
+        out,
+        if extended {
+            "\",\"full_text\":"
+        } else {
+            "\",\"text\":"
+        },
+    );
     let mut link_at = None;
     match tw.trunc {
         Some((_, cut, _)) if !extended => {
@@ -671,7 +713,14 @@ pub(crate) fn native(out: &mut Vec<u8>, m: &mut Model, tw: &Tw, inner: Option<&T
     raw(out, r#","source":"#);
     source_html(out, m, tw);
     raw(out, r#","truncated":"#);
-    raw(out, if tw.trunc.is_some() && !extended { "true" } else { "false" });
+    raw(
+        out,
+        if tw.trunc.is_some() && !extended {
+            "true"
+        } else {
+            "false"
+        },
+    );
     let reply = tw.reply;
     opt_id(out, "in_reply_to_status_id", reply.map(|r| r.status));
     let (rid, rname) = match reply {
@@ -770,7 +819,11 @@ pub(crate) fn native(out: &mut Vec<u8>, m: &mut Model, tw: &Tw, inner: Option<&T
         }
     }
     raw(out, r#","favorited":false,"retweeted":false"#);
-    if tw.ents.iter().any(|e| matches!(e.kind, EntKind::Url | EntKind::Media)) {
+    if tw
+        .ents
+        .iter()
+        .any(|e| matches!(e.kind, EntKind::Url | EntKind::Media))
+    {
         raw(out, r#","possibly_sensitive":"#);
         raw(out, if tw.sensitive { "true" } else { "false" });
     }
@@ -848,7 +901,10 @@ fn profile_locations(out: &mut Vec<u8>, m: &mut Model, tw: &Tw) {
     user_data(m, tw, &mut u);
     if let Some(g) = u.geo {
         let pg = &m.vocab.profile_geo[g];
-        raw(out, r#","profileLocations":[{"objectType":"place","displayName":"#);
+        raw(
+            out,
+            r#","profileLocations":[{"objectType":"place","displayName":"#,
+        );
         js(out, &full_geo_name(pg));
         raw(out, r#","address":{"country":"#);
         js(out, country_name(pg.country_code));
@@ -940,7 +996,10 @@ fn activity_obj(out: &mut Vec<u8>, m: &mut Model, tw: &Tw, inner: Option<&Tw>, t
     match inner.filter(|_| tw.is_rt) {
         Some(o) => activity_obj(out, m, o, None, false),
         None => {
-            raw(out, r#"{"objectType":"note","id":"object:search.twitter.com,2005:"#);
+            raw(
+                out,
+                r#"{"objectType":"note","id":"object:search.twitter.com,2005:"#,
+            );
             num(out, tw.id);
             raw(out, r#"","summary":"#);
             js(out, &tw.text);
@@ -996,7 +1055,10 @@ fn activity_obj(out: &mut Vec<u8>, m: &mut Model, tw: &Tw, inner: Option<&Tw>, t
         js(out, country_name(pl.country_code));
         raw(out, r#","twitter_country_code":"#);
         js(out, pl.country_code);
-        raw(out, r#","twitter_place_type":"city","link":"https://api.twitter.com/1.1/geo/id/"#);
+        raw(
+            out,
+            r#","twitter_place_type":"city","link":"https://api.twitter.com/1.1/geo/id/"#,
+        );
         raw(out, pl.id);
         raw(out, r#".json","geo":{"type":"Polygon","coordinates":[[["#);
         for (i, (x, y)) in [(w, s), (w, n), (e, n), (e, s)].into_iter().enumerate() {
@@ -1050,9 +1112,11 @@ fn entities_v2(out: &mut Vec<u8>, tw: &Tw) {
         raw(out, key);
         raw(out, "\":[");
         let mut first = true;
-        for e in tw.ents.iter().filter(|e| {
-            e.kind == kind || (kind == EntKind::Url && e.kind == EntKind::Media)
-        }) {
+        for e in tw
+            .ents
+            .iter()
+            .filter(|e| e.kind == kind || (kind == EntKind::Url && e.kind == EntKind::Media))
+        {
             if !first {
                 out.push(b',');
             }
@@ -1113,7 +1177,11 @@ fn tweet_v2(out: &mut Vec<u8>, m: &mut Model, tw: &Tw, inner: Option<&Tw>, uid: 
     num(out, tw.reply.map_or(tw.id, |r| r.status));
     raw(out, "\",");
     entities_v2(out, tw);
-    let media: Vec<&Ent> = tw.ents.iter().filter(|e| e.kind == EntKind::Media).collect();
+    let media: Vec<&Ent> = tw
+        .ents
+        .iter()
+        .filter(|e| e.kind == EntKind::Media)
+        .collect();
     if !media.is_empty() {
         raw(out, r#","attachments":{"media_keys":["#);
         for (i, e) in media.iter().enumerate() {
@@ -1187,7 +1255,10 @@ fn tweet_v2(out: &mut Vec<u8>, m: &mut Model, tw: &Tw, inner: Option<&Tw>, uid: 
     js(out, tw.lang);
     raw(out, r#","source":"#);
     js(out, m.vocab.sources[tw.source]);
-    raw(out, r#","reply_settings":"everyone","possibly_sensitive":false}"#);
+    raw(
+        out,
+        r#","reply_settings":"everyone","possibly_sensitive":false}"#,
+    );
 }
 
 fn user_v2(out: &mut Vec<u8>, m: &mut Model, tw: &Tw) -> u64 {
@@ -1217,9 +1288,15 @@ fn user_v2(out: &mut Vec<u8>, m: &mut Model, tw: &Tw) -> u64 {
     }
     raw(out, r#","verified":"#);
     raw(out, if u.verified { "true" } else { "false" });
-    raw(out, r#","protected":false,"profile_image_url":"https://pbs.twimg.com/profile_images/"#);
+    raw(
+        out,
+        r#","protected":false,"profile_image_url":"https://pbs.twimg.com/profile_images/"#,
+    );
     num(out, u.colour >> 4);
-    raw(out, r#"/avatar_normal.jpg","public_metrics":{"followers_count":"#);
+    raw(
+        out,
+        r#"/avatar_normal.jpg","public_metrics":{"followers_count":"#,
+    );
     num(out, u.counts[1]);
     raw(out, r#","following_count":"#);
     num(out, u.counts[2]);
@@ -1265,7 +1342,10 @@ pub(crate) fn v2(out: &mut Vec<u8>, m: &mut Model, tw: &Tw, inner: Option<&Tw>) 
         js(out, country_name(pl.country_code));
         raw(out, r#","country_code":"#);
         js(out, pl.country_code);
-        raw(out, r#","place_type":"city","geo":{"type":"Feature","bbox":["#);
+        raw(
+            out,
+            r#","place_type":"city","geo":{"type":"Feature","bbox":["#,
+        );
         for (i, x) in [w, s, e, n].into_iter().enumerate() {
             if i > 0 {
                 out.push(b',');
@@ -1274,7 +1354,11 @@ pub(crate) fn v2(out: &mut Vec<u8>, m: &mut Model, tw: &Tw, inner: Option<&Tw>) 
         }
         raw(out, r#"],"properties":{}}}]"#);
     }
-    let media: Vec<&Ent> = tw.ents.iter().filter(|e| e.kind == EntKind::Media).collect();
+    let media: Vec<&Ent> = tw
+        .ents
+        .iter()
+        .filter(|e| e.kind == EntKind::Media)
+        .collect();
     if !media.is_empty() {
         raw(out, r#","media":["#);
         for (i, e) in media.iter().enumerate() {
@@ -1283,7 +1367,10 @@ pub(crate) fn v2(out: &mut Vec<u8>, m: &mut Model, tw: &Tw, inner: Option<&Tw>) 
             }
             raw(out, r#"{"media_key":"3_"#);
             num(out, e.id);
-            raw(out, r#"","type":"photo","url":"https://pbs.twimg.com/media/"#);
+            raw(
+                out,
+                r#"","type":"photo","url":"https://pbs.twimg.com/media/"#,
+            );
             raw(out, &tw.s(e.a)[13..]);
             raw(out, r#".jpg"}"#);
         }
@@ -1292,4 +1379,48 @@ pub(crate) fn v2(out: &mut Vec<u8>, m: &mut Model, tw: &Tw, inner: Option<&Tw>) 
     raw(out, "}}");
     m.v2_buf = users;
     let _ = push_num;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        let mut out = Vec::new();
+        twitter_date(&mut out, 1_677_628_800_000);
+        assert_eq!(out, b"Wed Mar 01 00:00:00 +0000 2023");
+        out.clear();
+        iso_date(&mut out, 1_511_133_238_123);
+        assert_eq!(out, b"2017-11-19T23:13:58.123Z");
+        out.clear();
+        twitter_date(&mut out, 951_782_400_000); // a leap day
+        assert_eq!(out, b"Tue Feb 29 00:00:00 +0000 2000");
+    }
+
+    #[test]
+    fn json_strings_and_numbers() {
+        let mut out = Vec::new();
+        js(&mut out, "a\"b\\c\nd\u{1}é🍕");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\"a\\\"b\\\\c\\nd\\u0001é🍕\""
+        );
+        let mut out = Vec::new();
+        for n in [0, 7, 10, 1_234_567_890_123_456_789, u64::MAX] {
+            out.clear();
+            num(&mut out, n);
+            assert_eq!(out, n.to_string().as_bytes());
+        }
+    }
+
+    #[test]
+    fn display_urls_are_cut_at_26() {
+        let mut out = Vec::new();
+        display_url(&mut out, "https://www.example.com/a/very/long/path/indeed");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\"example.com/a/very/long/pa…\""
+        );
+    }
 }

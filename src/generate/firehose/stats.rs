@@ -157,7 +157,8 @@ impl Stats {
                 return;
             }
         };
-        self.sizes.push(u32::try_from(line.len()).unwrap_or(u32::MAX));
+        self.sizes
+            .push(u32::try_from(line.len()).unwrap_or(u32::MAX));
         self.kinds[match post.kind() {
             Kind::Original => 0,
             Kind::Retweet => 1,
@@ -184,7 +185,11 @@ impl Stats {
             }
         }
         self.tokens.push(n);
-        let counts = [root.hashtags().len(), root.mentions().len(), root.urls().len()];
+        let counts = [
+            root.hashtags().len(),
+            root.mentions().len(),
+            root.urls().len(),
+        ];
         for (i, c) in counts.into_iter().enumerate() {
             self.ents[i] += c as u64;
             self.with[i] += u64::from(c > 0);
@@ -238,7 +243,11 @@ impl Stats {
     }
 }
 
-#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
 fn pct(sorted: &[u32], q: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -333,14 +342,22 @@ pub fn check(f: &Figures) -> Vec<Check> {
             tolerance,
         });
     };
-    for (i, name) in ["size p10 (bytes)", "size p50 (bytes)", "size p90 (bytes)", "size mean (bytes)"]
-        .into_iter()
-        .enumerate()
+    for (i, name) in [
+        "size p10 (bytes)",
+        "size p50 (bytes)",
+        "size p90 (bytes)",
+        "size mean (bytes)",
+    ]
+    .into_iter()
+    .enumerate()
     {
         let t = FIREHOSE_SIZE[i];
         push(name, c.size[i], t, f.size[i], t * 0.25);
     }
-    for (i, name) in ["original", "retweet", "reply", "quote"].into_iter().enumerate() {
+    for (i, name) in ["original", "retweet", "reply", "quote"]
+        .into_iter()
+        .enumerate()
+    {
         push(
             &format!("kind {name}"),
             c.kinds[i],
@@ -349,14 +366,41 @@ pub fn check(f: &Figures) -> Vec<Check> {
             0.03,
         );
     }
-    for (i, name) in ["tokens mean", "tokens p50", "tokens p90"].into_iter().enumerate() {
-        push(name, c.tokens[i], c.tokens[i], f.tokens[i], c.tokens[i] * 0.3);
+    for (i, name) in ["tokens mean", "tokens p50", "tokens p90"]
+        .into_iter()
+        .enumerate()
+    {
+        push(
+            name,
+            c.tokens[i],
+            c.tokens[i],
+            f.tokens[i],
+            c.tokens[i] * 0.3,
+        );
     }
-    push("zipf slope 1-1000", c.zipf_slope, c.zipf_slope, f.zipf_slope, 0.15);
-    for (i, name) in ["hashtags/post", "mentions/post", "urls/post"].into_iter().enumerate() {
-        push(name, c.per_post[i], c.per_post[i], f.per_post[i], c.per_post[i] * 0.35);
+    push(
+        "zipf slope 1-1000",
+        c.zipf_slope,
+        c.zipf_slope,
+        f.zipf_slope,
+        0.15,
+    );
+    for (i, name) in ["hashtags/post", "mentions/post", "urls/post"]
+        .into_iter()
+        .enumerate()
+    {
+        push(
+            name,
+            c.per_post[i],
+            c.per_post[i],
+            f.per_post[i],
+            c.per_post[i] * 0.35,
+        );
     }
-    for (i, name) in ["with hashtag", "with mention", "with url"].into_iter().enumerate() {
+    for (i, name) in ["with hashtag", "with mention", "with url"]
+        .into_iter()
+        .enumerate()
+    {
         push(name, c.with[i], FIREHOSE_WITH[i], f.with[i], 0.06);
     }
     push("with media", c.with[3], c.with[3], f.with[3], 0.08);
