@@ -395,7 +395,7 @@ impl FirehoseGenerator {
 
     /// A unique, increasing snowflake id for the current clock.
     fn next_id(&mut self) -> u64 {
-        let ms = self.now_ms();
+        let ms = self.now_ms().max(TWEPOCH);
         let id = ((ms - TWEPOCH) << 22) | self.rng.below(1 << 22);
         let id = id.max(self.last_id + 1);
         self.last_id = id;
@@ -959,7 +959,7 @@ impl FirehoseGenerator {
         }
         root.push(": ");
         let shift = root.cps;
-        let room = 140 - shift;
+        let room = 140u32.saturating_sub(shift).max(1);
         let limit;
         if orig.cps <= room {
             root.push(&orig.text);
