@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use powertrack::generate::firehose::stats::{Stats, check, report};
+use powertrack::generate::firehose::stats::{Check, Stats, check, report};
 use powertrack::generate::firehose::{Config, FirehoseGenerator, Format, LineKind};
 use powertrack::generate::rules::{GeneratedRule, RuleSetGenerator};
 use powertrack::post::{self, Line, Parser};
@@ -45,10 +45,13 @@ fn one_seed_gives_byte_identical_output() {
     }
 }
 
+/// Id, text (the original's for a retweet), kind and language of a post.
+type View = (u64, String, post::Kind, Option<String>);
+
 #[test]
 fn formats_render_the_same_posts() {
     // The content drawn does not depend on the format: same ids, texts and kinds.
-    let views: Vec<Vec<(u64, String, post::Kind, Option<String>)>> = FORMATS
+    let views: Vec<Vec<View>> = FORMATS
         .iter()
         .map(|&f| {
             let out = stream(5, f, false, 300);
@@ -135,8 +138,8 @@ fn kinds_languages_and_scripts_are_all_there() {
 /// `text[start..end]` in code points.
 fn slice(text: &str, start: u64, end: u64) -> String {
     text.chars()
-        .skip(start as usize)
-        .take((end - start) as usize)
+        .skip(usize::try_from(start).unwrap())
+        .take(usize::try_from(end - start).unwrap())
         .collect()
 }
 
@@ -258,7 +261,7 @@ fn a_5k_stream_is_within_the_stated_tolerances() {
     assert_eq!(f.posts, 5000);
     let checks = check(&f);
     assert!(checks.len() >= 25);
-    assert!(checks.iter().all(|c| c.ok()), "{}", report(&f));
+    assert!(checks.iter().all(Check::ok), "{}", report(&f));
 }
 
 #[test]

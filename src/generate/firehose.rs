@@ -60,6 +60,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+// Casts: code-point offsets, arena offsets and ranks are bounded (texts are < 1 KB, ranks
+// < 2^20, table indices < their table's length); dates, boxes and coordinates read best with
+// their conventional one-letter names.
+#![allow(clippy::cast_possible_truncation, clippy::many_single_char_names)]
+
 mod model;
 mod plant;
 mod render;
@@ -226,6 +231,7 @@ pub struct FirehoseGenerator {
     planter: Option<plant::Planter>,
     planted: Vec<u64>,
     name_buf: String,
+    word_buf: Tw,
     /// Ids of recent posts, for `delete` messages.
     recent: [u64; 64],
     posts: u64,
@@ -274,6 +280,7 @@ impl FirehoseGenerator {
             planter: None,
             planted: Vec::new(),
             name_buf: String::new(),
+            word_buf: Tw::new(),
             recent: [0; 64],
             posts: 0,
         }
@@ -620,20 +627,19 @@ impl FirehoseGenerator {
     fn hashtag(&mut self, tw: &mut Tw, li: usize, forced: Option<&str>) {
         let mut buf = std::mem::take(&mut self.name_buf);
         buf.clear();
-        match forced {
-            Some(t) => buf.push_str(t),
-            None => {
-                let tags = &self.model.vocab.hashtags;
-                if self.rng.chance(0.5) && !tags.is_empty() {
-                    buf.push_str(tags[self.rng.zipf(tags.len())]);
-                } else {
-                    // A hashtag of the language's vocabulary (torso or tail words).
-                    let mut w = Tw::new();
-                    let r = self.model.zipf.rank(&mut self.rng) + 50;
-                    self.model.push_rank(&mut w, li, r, self.rng.chance(0.5));
-                    buf.push_str(&w.text);
-                }
-            }
+        let tags = &self.model.vocab.hashtags;
+        if let Some(t) = forced {
+            buf.push_str(t);
+        } else if self.rng.chance(0.5) && !tags.is_empty() {
+            buf.push_str(tags[self.rng.zipf(tags.len())]);
+        } else {
+            // A hashtag of the language's vocabulary (torso or tail words).
+            let mut w = std::mem::replace(&mut self.word_buf, Tw::new());
+            w.clear();
+            let r = self.model.zipf.rank(&mut self.rng) + 50;
+            self.model.push_rank(&mut w, li, r, self.rng.chance(0.5));
+            buf.push_str(&w.text);
+            self.word_buf = w;
         }
         // Hashtags are letters, digits and `_` (and marks): keep only those.
         buf.retain(|c| c.is_alphanumeric() || c == '_');
@@ -667,7 +673,7 @@ impl FirehoseGenerator {
         self.name_buf = buf;
     }
 
-    fn mention_named(&mut self, tw: &mut Tw, name: &str, id: u64) {
+    fn mention_named(tw: &mut Tw, name: &str, id: u64) {
         let a = tw.store(name);
         let mut shown = String::with_capacity(name.len() + 1);
         shown.push('@');
@@ -749,7 +755,7 @@ impl FirehoseGenerator {
         // Reply prefix.
         if reply && let Some(r) = tw.reply {
             match &plan.reply_ovr {
-                Some((name, id)) => self.mention_named(tw, name, *id),
+                Some((name, id)) => Self::mention_named(tw, name, *id),
                 None => self.mention(tw, r.user),
             }
             tw.push(" ");
@@ -819,11 +825,11 @@ impl FirehoseGenerator {
                 }
                 for (name, id) in &plan.mentions {
                     self.sep(tw, li, &mut first);
-                    self.mention_named(tw, name, *id);
+                    Self::mention_named(tw, name, *id);
                 }
             }
-            for t in 0..ntags {
-                if tags[t] == i {
+            for &t in &tags[..ntags] {
+                if t == i {
                     self.sep(tw, li, &mut first);
                     self.hashtag(tw, li, None);
                 }
@@ -867,11 +873,11 @@ impl FirehoseGenerator {
             }
             if tw.cps > 240 {
                 // Leave room for the trailing entities (280 at most).
-                tags.iter_mut().for_each(|t| {
+                for t in &mut tags {
                     if *t != u64::MAX && *t > i {
                         *t = n;
                     }
-                });
+                }
                 i = n;
                 continue;
             }
@@ -954,7 +960,7 @@ impl FirehoseGenerator {
     fn retweet_text(&mut self, root: &mut Tw, orig: &Tw) {
         root.push("RT ");
         match &orig.user_ovr {
-            Some((name, id)) => self.mention_named(root, name, *id),
+            Some((name, id)) => Self::mention_named(root, name, *id),
             None => self.mention(root, orig.user),
         }
         root.push(": ");

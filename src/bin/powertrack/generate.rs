@@ -157,15 +157,14 @@ fn plant_rules(path: &std::path::Path) -> Result<Vec<(u64, String)>, String> {
     let mut used: std::collections::HashSet<u64> = entries.iter().filter_map(|e| e.id).collect();
     let mut out = Vec::with_capacity(entries.len());
     for e in entries {
-        let id = match e.id {
-            Some(id) => id,
-            None => {
-                let mut id = powertrack::post::fnv1a64(e.value.as_bytes()) >> 1;
-                while !used.insert(id) {
-                    id = (id.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 1) >> 1;
-                }
-                id
+        let id = if let Some(id) = e.id {
+            id
+        } else {
+            let mut id = powertrack::post::fnv1a64(e.value.as_bytes()) >> 1;
+            while !used.insert(id) {
+                id = (id.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 1) >> 1;
             }
+            id
         };
         out.push((id, e.value));
     }

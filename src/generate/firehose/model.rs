@@ -1,6 +1,11 @@
 //! The content model: languages, the shared Zipf vocabulary, users, texts with entities, places.
 //! Everything here is format-neutral; `render` turns a [`Tw`] into JSON.
 
+// Casts: code-point offsets, arena offsets and ranks are bounded (texts are < 1 KB, ranks
+// < 2^20, table indices < their table's length); dates, boxes and coordinates read best with
+// their conventional one-letter names.
+#![allow(clippy::cast_possible_truncation, clippy::many_single_char_names)]
+
 use super::super::rng::{Rng, splitmix64};
 use super::super::rules::{capitalize, pseudo_word};
 use super::super::vocab::Vocab;
@@ -124,7 +129,11 @@ impl ZipfTable {
         let tail_octaves = u64::from((VOCAB_TYPES / HEAD as u64).trailing_zeros());
         #[allow(clippy::cast_precision_loss)]
         let total = h + std::f64::consts::LN_2 * tail_octaves as f64;
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )] // 2^53 is exact; the products are in [0, 2^53]
         let cum = sums
             .iter()
             .map(|s| (s / total * (1u64 << 53) as f64) as u64)

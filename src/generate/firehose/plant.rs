@@ -362,7 +362,10 @@ fn clause(
             if b.east < b.west {
                 return false;
             }
-            plan.coords = Some(((b.west + b.east) / 2.0, (b.south + b.north) / 2.0));
+            plan.coords = Some((
+                f64::midpoint(b.west, b.east),
+                f64::midpoint(b.south, b.north),
+            ));
         }
         K::ProfileCountry(t)
         | K::ProfileRegion(t)

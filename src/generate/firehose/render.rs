@@ -1,6 +1,11 @@
 //! The three renderings of a generated post: v1.1 native, Activity Streams and API v2, written
 //! straight into a byte buffer (no serializer, no per-post allocation beyond the buffers).
 
+// Casts: code-point offsets, arena offsets and ranks are bounded (texts are < 1 KB, ranks
+// < 2^20, table indices < their table's length); dates, boxes and coordinates read best with
+// their conventional one-letter names.
+#![allow(clippy::cast_possible_truncation, clippy::many_single_char_names)]
+
 use super::model::{Ent, EntKind, Layout, Model, Tw, push_num};
 use crate::generate::rules::capitalize;
 
@@ -541,7 +546,7 @@ fn entities_v11(out: &mut Vec<u8>, m: &Model, tw: &Tw, n: usize, link_at: Option
     if ents.iter().any(|e| e.kind == EntKind::Media) {
         raw(out, r#","media":["#);
         sep_list(out, ents, EntKind::Media, |out, e| {
-            media_obj(out, tw, e, true)
+            media_obj(out, tw, e, true);
         });
         out.push(b']');
     }
@@ -572,7 +577,7 @@ fn extended_entities(out: &mut Vec<u8>, tw: &Tw, key: &str) {
         raw(out, key);
         raw(out, r#":{"media":["#);
         sep_list(out, &tw.ents, EntKind::Media, |out, e| {
-            media_obj(out, tw, e, true)
+            media_obj(out, tw, e, true);
         });
         raw(out, "]}");
     }
@@ -932,13 +937,12 @@ fn profile_locations(out: &mut Vec<u8>, m: &mut Model, tw: &Tw) {
 }
 
 fn screen_of(m: &mut Model, tw: &Tw) -> String {
-    match &tw.user_ovr {
-        Some((n, _)) => n.clone(),
-        None => {
-            let mut s = String::new();
-            m.user_name(tw.user, &mut s);
-            s
-        }
+    if let Some((n, _)) = &tw.user_ovr {
+        n.clone()
+    } else {
+        let mut s = String::new();
+        m.user_name(tw.user, &mut s);
+        s
     }
 }
 
@@ -993,25 +997,25 @@ fn activity_obj(out: &mut Vec<u8>, m: &mut Model, tw: &Tw, inner: Option<&Tw>, t
     raw(out, r#","actor":"#);
     actor(out, m, tw);
     raw(out, r#","object":"#);
-    match inner.filter(|_| tw.is_rt) {
-        Some(o) => activity_obj(out, m, o, None, false),
-        None => {
-            raw(
-                out,
-                r#"{"objectType":"note","id":"object:search.twitter.com,2005:"#,
-            );
-            num(out, tw.id);
-            raw(out, r#"","summary":"#);
-            js(out, &tw.text);
-            raw(out, r#","link":"http://twitter.com/"#);
-            raw(out, &screen);
-            raw(out, "/statuses/");
-            num(out, tw.id);
-            raw(out, r#"","postedTime":""#);
-            iso_date(out, tw.ms);
-            raw(out, "\"}");
-        }
+    if let Some(o) = inner.filter(|_| tw.is_rt) {
+        activity_obj(out, m, o, None, false);
+    } else {
+        raw(
+            out,
+            r#"{"objectType":"note","id":"object:search.twitter.com,2005:"#,
+        );
+        num(out, tw.id);
+        raw(out, r#"","summary":"#);
+        js(out, &tw.text);
+        raw(out, r#","link":"http://twitter.com/"#);
+        raw(out, &screen);
+        raw(out, "/statuses/");
+        num(out, tw.id);
+        raw(out, r#"","postedTime":""#);
+        iso_date(out, tw.ms);
+        raw(out, "\"}");
     }
+
     if let Some(r) = tw.reply {
         let name = match tw.ents.first() {
             Some(e) if e.kind == EntKind::Mention && e.start == 0 => tw.s(e.a).to_owned(),

@@ -148,14 +148,11 @@ impl Stats {
     /// count as skipped.
     pub fn add_line(&mut self, line: &[u8]) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let post = match self.parser.parse(line) {
-            Ok(Line::Post(p)) => p,
-            _ => {
-                if !line.is_empty() {
-                    self.skipped += 1;
-                }
-                return;
+        let Ok(Line::Post(post)) = self.parser.parse(line) else {
+            if !line.is_empty() {
+                self.skipped += 1;
             }
+            return;
         };
         self.sizes
             .push(u32::try_from(line.len()).unwrap_or(u32::MAX));
