@@ -487,8 +487,8 @@ impl FirehoseGenerator {
         };
         let id = self.next_id();
         let ms = self.now_ms();
-        let mut root = std::mem::replace(&mut self.root, Tw::new());
-        let mut inner = std::mem::replace(&mut self.inner, Tw::new());
+        let mut root = std::mem::take(&mut self.root);
+        let mut inner = std::mem::take(&mut self.inner);
         root.clear();
         inner.clear();
         root.id = id;
@@ -634,7 +634,7 @@ impl FirehoseGenerator {
             buf.push_str(tags[self.rng.zipf(tags.len())]);
         } else {
             // A hashtag of the language's vocabulary (torso or tail words).
-            let mut w = std::mem::replace(&mut self.word_buf, Tw::new());
+            let mut w = std::mem::take(&mut self.word_buf);
             w.clear();
             let r = self.model.zipf.rank(&mut self.rng) + 50;
             self.model.push_rank(&mut w, li, r, self.rng.chance(0.5));

@@ -7,7 +7,7 @@
 #![allow(clippy::cast_possible_truncation, clippy::many_single_char_names)]
 
 use super::super::rng::{Rng, splitmix64};
-use super::super::rules::{capitalize, pseudo_word};
+use super::super::rules::pseudo_word;
 use super::super::vocab::Vocab;
 
 /// One language of the post mix: its code, its script's shape and its real words.
@@ -159,7 +159,7 @@ pub(crate) struct PseudoCache {
 }
 
 impl PseudoCache {
-    const BITS: u32 = 17;
+    const BITS: u32 = 18;
 
     pub(crate) fn new() -> PseudoCache {
         PseudoCache {
@@ -209,9 +209,10 @@ pub(crate) struct Ent {
 }
 
 /// How a long text is carried in v1.1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub(crate) enum Layout {
     /// Streaming compatibility mode: `text` ≤ 140 and `extended_tweet` when longer.
+    #[default]
     Compat,
     /// REST extended mode: `full_text`.
     Extended,
@@ -226,8 +227,9 @@ pub(crate) struct Reply {
     pub(crate) user: u64,
 }
 
-/// One generated tweet (a root post or an embedded original), format-neutral.
-#[derive(Debug)]
+/// One generated tweet (a root post or an embedded original), format-neutral. `Default` is
+/// empty and allocates nothing (for `mem::take`).
+#[derive(Debug, Default)]
 pub(crate) struct Tw {
     pub(crate) id: u64,
     pub(crate) ms: u64,
@@ -423,6 +425,15 @@ impl Model {
         self.langs.iter().position(|l| l.code == code)
     }
 
+    /// Appends `w` with its first letter upper-cased.
+    pub(crate) fn push_cap(out: &mut String, w: &str) {
+        let mut c = w.chars();
+        if let Some(f) = c.next() {
+            out.extend(f.to_uppercase());
+            out.push_str(c.as_str());
+        }
+    }
+
     /// Appends the word of rank `r` in language `li` to `tw.text`.
     pub(crate) fn push_rank(&mut self, tw: &mut Tw, li: usize, r: u64, cap: bool) {
         let lm = &self.langs[li];
@@ -487,7 +498,9 @@ impl Model {
         let mut r = self.user_rng(user);
         // Handles are built like the rule generator's (pseudo-word base and a variant), from the
         // same tail as the post words, so `from:`/`@` rules meet them at realistic rates.
-        let i = TAIL_BASE + r.below(1 << 22);
+        // 2^17 bases × 4 variants × suffixes: names repeat now and then (a `from:` rule meets a
+        // few users), and their bases stay in the pseudo-word cache.
+        let i = TAIL_BASE + r.below(1 << 17);
         let base = self.cache.get(self.vocab, "en", 63, i);
         let start = out.len();
         match r.below(4) {
@@ -497,14 +510,14 @@ impl Model {
                 push_num(out, r.range(1, 99));
             }
             1 => {
-                out.push_str(&capitalize(base));
+                Model::push_cap(out, base);
                 push_num(out, r.range(1, 999));
             }
             2 => {
                 out.push_str("The");
-                out.push_str(&capitalize(base));
+                Model::push_cap(out, base);
             }
-            _ => out.push_str(&capitalize(base)),
+            _ => Model::push_cap(out, base),
         }
         // Screen names are at most 15 characters (ASCII here).
         out.truncate((start + 15).min(out.len()));

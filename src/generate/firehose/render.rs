@@ -7,7 +7,6 @@
 #![allow(clippy::cast_possible_truncation, clippy::many_single_char_names)]
 
 use super::model::{Ent, EntKind, Layout, Model, Tw, push_num};
-use crate::generate::rules::capitalize;
 
 pub(crate) fn num(out: &mut Vec<u8>, mut n: u64) {
     let mut buf = [0u8; 20];
@@ -29,10 +28,15 @@ pub(crate) fn num(out: &mut Vec<u8>, mut n: u64) {
 /// A JSON string literal.
 pub(crate) fn js(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
+    js_inner(out, s);
+    out.push(b'"');
+}
+
+/// The inside of a JSON string literal: `s` escaped.
+fn js_inner(out: &mut Vec<u8>, s: &str) {
     let b = s.as_bytes();
     if !b.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\') {
         out.extend_from_slice(b);
-        out.push(b'"');
         return;
     }
     let mut start = 0;
@@ -55,7 +59,6 @@ pub(crate) fn js(out: &mut Vec<u8>, s: &str) {
         start = i + 1;
     }
     out.extend_from_slice(&b[start..]);
-    out.push(b'"');
 }
 
 fn f6(out: &mut Vec<u8>, x: f64) {
@@ -176,8 +179,7 @@ fn user_data(m: &mut Model, tw: &Tw, u: &mut UserData) {
                 if k > 0 {
                     u.name.push(' ');
                 }
-                u.name
-                    .push_str(&capitalize(v.name_words[r.zipf(v.name_words.len())]));
+                Model::push_cap(&mut u.name, v.name_words[r.zipf(v.name_words.len())]);
             }
         }
     }
@@ -197,9 +199,10 @@ fn user_data(m: &mut Model, tw: &Tw, u: &mut UserData) {
                 if k > 0 {
                     u.location.push(' ');
                 }
-                u.location.push_str(&capitalize(
+                Model::push_cap(
+                    &mut u.location,
                     v.location_words[r.zipf(v.location_words.len())],
-                ));
+                );
             }
         }
     }
@@ -250,6 +253,11 @@ fn user_data(m: &mut Model, tw: &Tw, u: &mut UserData) {
     }
 }
 
+/// `s` in ASCII lower case (screen names are ASCII).
+fn lower(out: &mut Vec<u8>, s: &str) {
+    out.extend(s.bytes().map(|b| b.to_ascii_lowercase()));
+}
+
 fn hex6(out: &mut Vec<u8>, x: u64) {
     const H: &[u8] = b"0123456789ABCDEF";
     for k in 0..6 {
@@ -277,7 +285,7 @@ fn user_native(out: &mut Vec<u8>, m: &mut Model, tw: &Tw) {
     raw(out, r#","url":"#);
     if u.url {
         raw(out, "\"https://");
-        raw(out, &u.screen.to_ascii_lowercase());
+        lower(out, &u.screen);
         raw(out, ".com\"");
     } else {
         raw(out, "null");
@@ -341,9 +349,9 @@ fn user_native(out: &mut Vec<u8>, m: &mut Model, tw: &Tw) {
         hex6(out, u.colour >> 8);
         hex6(out, u.colour >> 32);
         raw(out, r#"","expanded_url":"https://"#);
-        raw(out, &u.screen.to_ascii_lowercase());
+        lower(out, &u.screen);
         raw(out, r#".com","display_url":""#);
-        raw(out, &u.screen.to_ascii_lowercase());
+        lower(out, &u.screen);
         raw(
             out,
             r#".com","indices":[0,25]}]},"description":{"urls":[]}},"withheld_in_countries":[]"#,
@@ -430,15 +438,15 @@ fn display_url(out: &mut Vec<u8>, expanded: &str) {
         .trim_start_matches("https://")
         .trim_start_matches("http://")
         .trim_start_matches("www.");
-    let mut d = String::with_capacity(32);
-    for (i, c) in s.chars().enumerate() {
-        if i == 26 {
-            d.push('…');
-            break;
+    out.push(b'"');
+    match s.char_indices().nth(26) {
+        Some((b, _)) => {
+            js_inner(out, &s[..b]);
+            raw(out, "…");
         }
-        d.push(c);
+        None => js_inner(out, s),
     }
-    js(out, &d);
+    out.push(b'"');
 }
 
 fn media_obj(out: &mut Vec<u8>, tw: &Tw, e: &Ent, v11: bool) {
@@ -518,14 +526,11 @@ fn entities_v11(out: &mut Vec<u8>, m: &Model, tw: &Tw, n: usize, link_at: Option
     }
     let _ = first;
     raw(out, r#"],"user_mentions":["#);
-    let mut names = String::new();
     sep_list(out, ents, EntKind::Mention, |out, e| {
         raw(out, r#"{"screen_name":"#);
         js(out, tw.s(e.a));
         raw(out, r#","name":"#);
-        names.clear();
-        names.push_str(tw.s(e.a));
-        js(out, &names);
+        js(out, tw.s(e.a));
         raw(out, r#","id":"#);
         num(out, e.id);
         raw(out, r#","id_str":""#);
@@ -585,13 +590,11 @@ fn extended_entities(out: &mut Vec<u8>, tw: &Tw, key: &str) {
 
 fn source_html(out: &mut Vec<u8>, m: &Model, tw: &Tw) {
     let name = m.vocab.sources[tw.source];
-    let mut s = String::with_capacity(96);
-    s.push_str("<a href=\"");
-    s.push_str(source_link(name));
-    s.push_str("\" rel=\"nofollow\">");
-    s.push_str(name);
-    s.push_str("</a>");
-    js(out, &s);
+    raw(out, r#""<a href=\""#);
+    js_inner(out, source_link(name));
+    raw(out, r#"\" rel=\"nofollow\">"#);
+    js_inner(out, name);
+    raw(out, r#"</a>""#);
 }
 
 fn source_link(name: &str) -> &'static str {
@@ -870,7 +873,7 @@ fn actor(out: &mut Vec<u8>, m: &mut Model, tw: &Tw) {
     raw(out, r#","links":[{"href":"#);
     if u.url {
         raw(out, "\"https://");
-        raw(out, &u.screen.to_ascii_lowercase());
+        lower(out, &u.screen);
         raw(out, ".com\"");
     } else {
         raw(out, "null");
@@ -1285,7 +1288,7 @@ fn user_v2(out: &mut Vec<u8>, m: &mut Model, tw: &Tw) -> u64 {
     raw(out, r#","url":"#);
     if u.url {
         raw(out, "\"https://");
-        raw(out, &u.screen.to_ascii_lowercase());
+        lower(out, &u.screen);
         raw(out, ".com\"");
     } else {
         raw(out, "\"\"");
