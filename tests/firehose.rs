@@ -294,6 +294,57 @@ fn stats_reject_a_stream_unlike_the_corpus() {
 }
 
 #[test]
+fn extreme_configurations_still_give_valid_streams() {
+    let configs = [
+        Config {
+            start_ms: 0,
+            posts_per_second: 1,
+            burst_every_secs: 0,
+            burst_secs: 0,
+            burst_peak: 1.0,
+            noise_rate: 1.0,
+            ..Config::default()
+        },
+        Config {
+            posts_per_second: u32::MAX,
+            languages: vec![],
+            kinds: powertrack::generate::firehose::KindMix {
+                original: 0,
+                retweet: 0,
+                reply: 0,
+                quote: 0,
+            },
+            noise_rate: -1.0,
+            ..Config::default()
+        },
+        Config {
+            languages: vec![("xx", 1), ("ja", 0), ("th", 3)],
+            start_ms: u64::MAX / 4,
+            plant_rate: 2.0,
+            ..Config::default()
+        },
+    ];
+    for cfg in configs {
+        for f in FORMATS {
+            let mut out = Vec::new();
+            FirehoseGenerator::with_config(3, cfg.clone())
+                .format(f)
+                .noise(true)
+                .write_to(&mut out, 200)
+                .unwrap();
+            let mut p = Parser::new();
+            let posts = lines(&out)
+                .filter(|l| matches!(p.parse(l), Ok(Line::Post(_))))
+                .count();
+            assert_eq!(posts, 200, "{f:?} {cfg:?}");
+            for l in lines(&out) {
+                assert!(p.parse(l).is_ok(), "{}", String::from_utf8_lossy(l));
+            }
+        }
+    }
+}
+
+#[test]
 fn planted_matches_are_confirmed_by_the_reference_evaluator() {
     let rules: Vec<(u64, String)> = RuleSetGenerator::new(4)
         .count(400)

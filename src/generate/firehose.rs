@@ -409,7 +409,7 @@ impl FirehoseGenerator {
     fn next_id(&mut self) -> u64 {
         let ms = self.now_ms().max(TWEPOCH);
         let id = ((ms - TWEPOCH) << 22) | self.rng.below(1 << 22);
-        let id = id.max(self.last_id + 1);
+        let id = id.max(self.last_id.saturating_add(1));
         self.last_id = id;
         id
     }
@@ -506,7 +506,9 @@ impl FirehoseGenerator {
         self.counts(&mut root);
         match kind {
             PKind::Retweet => {
-                let (oid, oms) = plan.rt_status.map_or_else(|| self.older(), |s| (s, ms - 1));
+                let (oid, oms) = plan
+                    .rt_status
+                    .map_or_else(|| self.older(), |s| (s, ms.saturating_sub(1)));
                 inner.id = oid;
                 inner.ms = oms;
                 inner.layout = layout;
