@@ -4,6 +4,7 @@ mod cli_match;
 mod cli_watch;
 mod common;
 mod differential;
+mod firehose;
 mod generate;
 mod live;
 mod matching;

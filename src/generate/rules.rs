@@ -1792,7 +1792,7 @@ fn dedup_or(items: Vec<Node>) -> Node {
     or(items)
 }
 
-fn capitalize(w: &str) -> String {
+pub(super) fn capitalize(w: &str) -> String {
     let mut c = w.chars();
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),
@@ -1820,7 +1820,7 @@ const CODAS: &[&str] = &[
 /// The `i`-th pseudo-word of `lang`'s script: deterministic, pronounceable-looking, at least
 /// 5 characters (2 in other scripts), never a corpus term or a stop word.
 #[allow(clippy::cast_possible_truncation, clippy::many_single_char_names)] // indices < 2^16
-fn pseudo_word(lang: &str, i: u64, vocab: &Vocab) -> String {
+pub(super) fn pseudo_word(lang: &str, i: u64, vocab: &Vocab) -> String {
     let mut attempt = 0u64;
     loop {
         let mut st = i

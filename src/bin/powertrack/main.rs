@@ -28,7 +28,7 @@ enum Command {
     /// Match posts (NDJSON: v1.1 native, Activity Streams, v2) against a rules file and write
     /// every matching post, once, with `matching_rules`; a summary goes to stderr.
     Match(matching::Args),
-    /// Generate synthetic test data (rule sets).
+    /// Generate synthetic test data (rule sets, a firehose) and measure a stream.
     Gen(generate::GenArgs),
 }
 
