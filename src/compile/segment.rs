@@ -500,8 +500,15 @@ impl Builder {
 impl Segment {
     /// Compiles `rules` (in rule-set order) into a segment.
     pub(crate) fn build(rules: Vec<RuleInput>) -> Segment {
+        Segment::build_from(rules)
+    }
+
+    /// Compiles rules (in rule-set order) into a segment, lowering them one at a time: a
+    /// rule's expression is dropped once planned, so a large build holds no more than one.
+    pub(crate) fn build_from(rules: impl IntoIterator<Item = RuleInput>) -> Segment {
+        let rules = rules.into_iter();
         let mut b = Builder::default();
-        let mut entries = Vec::with_capacity(rules.len());
+        let mut entries = Vec::with_capacity(rules.size_hint().0);
         let mut triggered: Vec<(u32, u32)> = Vec::new(); // (atom, rule)
         let mut always = Vec::new();
         let mut gates = Vec::new();

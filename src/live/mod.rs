@@ -211,8 +211,11 @@ impl Shared {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn publish(&self, store: &mut Store) {
-        self.current.store(Arc::new(store.snapshot()));
+    /// Publishes the store's rule set; returns the one it replaces, for the caller to drop
+    /// after releasing the lock (freeing a large segment takes a while).
+    #[must_use = "drop the old rule set after unlocking"]
+    fn publish(&self, store: &mut Store) -> Arc<RuleSet> {
+        self.current.swap(Arc::new(store.snapshot()))
     }
 
     /// Runs one compaction step; false when there was nothing to do.
@@ -230,9 +233,10 @@ impl Shared {
         let mut store = self.lock();
         let held = std::time::Instant::now();
         store.finish(built, task.role);
-        self.publish(&mut store);
+        let old = self.publish(&mut store);
         drop(store);
         self.held(held);
+        drop(old);
         true
     }
 }
@@ -337,8 +341,10 @@ impl LiveRules {
         let mut store = self.shared.lock();
         let response = store.add(rules)?;
         if response.created() > 0 {
-            self.shared.publish(&mut store);
+            let old = self.shared.publish(&mut store);
+            drop(store);
             self.shared.wake.notify_all();
+            drop(old);
         }
         Ok(response)
     }
@@ -371,8 +377,10 @@ impl LiveRules {
         let mut store = self.shared.lock();
         let (deleted, added) = store.change(delete, add)?;
         if deleted.deleted > 0 || added.created() > 0 {
-            self.shared.publish(&mut store);
+            let old = self.shared.publish(&mut store);
+            drop(store);
             self.shared.wake.notify_all();
+            drop(old);
         }
         Ok((deleted, added))
     }
@@ -380,18 +388,18 @@ impl LiveRules {
     /// Deletes the rules with these exact values (case-sensitive), atomically. Each value
     /// that is no rule is reported as "Rule does not exist".
     pub fn delete_values(&self, values: &[&str]) -> DeleteResponse {
-        let mut store = self.shared.lock();
+        let store = self.shared.lock();
         let targets = values
             .iter()
             .map(|v| (store.id_of_value(v), RuleEntry::new(*v, None)))
             .collect();
-        self.finish_delete(&mut store, targets)
+        self.finish_delete(store, targets)
     }
 
     /// Deletes the rules with these ids, atomically. Each id that is no rule is reported as
     /// "Rule does not exist".
     pub fn delete_ids(&self, ids: &[u64]) -> DeleteResponse {
-        let mut store = self.shared.lock();
+        let store = self.shared.lock();
         let targets = ids
             .iter()
             .map(|&id| {
@@ -405,7 +413,7 @@ impl LiveRules {
                 )
             })
             .collect();
-        self.finish_delete(&mut store, targets)
+        self.finish_delete(store, targets)
     }
 
     /// Deletes what a delete request's body names: `{"rules":[{"value":…},…]}` by value (the
@@ -413,7 +421,7 @@ impl LiveRules {
     pub fn delete(&self, body: &Body) -> DeleteResponse {
         match body {
             Body::Rules(rules) => {
-                let mut store = self.shared.lock();
+                let store = self.shared.lock();
                 let targets = rules
                     .iter()
                     .map(|r| {
@@ -427,7 +435,7 @@ impl LiveRules {
                         )
                     })
                     .collect();
-                self.finish_delete(&mut store, targets)
+                self.finish_delete(store, targets)
             }
             Body::RuleIds(ids) => self.delete_ids(ids),
         }
@@ -435,13 +443,15 @@ impl LiveRules {
 
     fn finish_delete(
         &self,
-        store: &mut Store,
+        mut store: MutexGuard<'_, Store>,
         targets: Vec<(Option<u64>, RuleEntry)>,
     ) -> DeleteResponse {
         let response = store.delete(targets);
         if response.deleted > 0 {
-            self.shared.publish(store);
+            let old = self.shared.publish(&mut store);
+            drop(store);
             self.shared.wake.notify_all();
+            drop(old);
         }
         response
     }

@@ -112,20 +112,17 @@ pub(crate) fn build(mut sources: Vec<Source>) -> Built {
     sources.sort_unstable_by_key(|s| s.seq);
     let order: Arc<[u64]> = sources.iter().map(|s| s.seq).collect();
     let from = sources.iter().map(|s| s.from).collect();
-    let inputs = sources
-        .into_iter()
-        .map(|s| RuleInput {
-            id: s.id,
-            tag: s.tag.as_deref().map(Into::into),
-            expr: lower(
-                Rule::parse(&s.value)
-                    .expect("stored rules were validated by the same parser when added")
-                    .expr(),
-            ),
-        })
-        .collect();
+    let inputs = sources.into_iter().map(|s| RuleInput {
+        id: s.id,
+        tag: s.tag.as_deref().map(Into::into),
+        expr: lower(
+            Rule::parse(&s.value)
+                .expect("stored rules were validated by the same parser when added")
+                .expr(),
+        ),
+    });
     Built {
-        segment: Arc::new(Segment::build(inputs)),
+        segment: Arc::new(Segment::build_from(inputs)),
         order,
         from,
     }
