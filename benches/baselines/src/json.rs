@@ -5,7 +5,7 @@
 use mokaccino::prelude::Document;
 use serde_json::Value;
 
-use crate::{DocBuilder, Flags, url_strings};
+use crate::{DocBuilder, Flags, Schema, url_strings};
 
 fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str)
@@ -48,12 +48,12 @@ fn pair(v: Option<&Value>) -> Option<(f64, f64)> {
 }
 
 /// The document of one line, or `None` when it is not a v1.1 post (a delete or limit message,
-/// malformed JSON, another format).
-pub fn doc_from_json(line: &[u8]) -> Option<Document> {
+/// malformed JSON, another format). Text fields carry the n-grams of `schema`.
+pub fn doc_from_json(line: &[u8], schema: &Schema) -> Option<Document> {
     let root: Value = serde_json::from_slice(line).ok()?;
     let root = status(Some(&root))?;
     root.get("user").filter(|u| u.is_object())?;
-    let mut b = DocBuilder::new();
+    let mut b = DocBuilder::new(schema);
     let retweeted = status(root.get("retweeted_status"));
     let quoted = status(root.get("quoted_status"))
         .or_else(|| retweeted.and_then(|rt| status(rt.get("quoted_status"))));

@@ -34,7 +34,7 @@
 //! also tests the place's box). Rules whose CNF — mokaccino compiles every query to
 //! conjunctive normal form — would exceed [`MAX_CNF_CLAUSES`] clauses are dropped too.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use mokaccino::prelude::{CNFQueryable, Document, Query};
@@ -158,11 +158,110 @@ impl Node {
 ///
 /// The first [`Skip`] reason met.
 pub fn translate(rule: &Rule) -> Result<Query, Skip> {
+    translate_node(rule).map(|n| n.to_query())
+}
+
+fn translate_node(rule: &Rule) -> Result<Node, Skip> {
     let node = expr(rule.expr())?;
     if node.cnf_clauses() > MAX_CNF_CLAUSES {
         return Err(Skip::CnfTooLarge);
     }
-    Ok(node.to_query())
+    Ok(node)
+}
+
+/// The fields compared as integers.
+const COUNT_FIELDS: [&str; 4] = ["statuses", "followers", "friends", "listed"];
+
+/// The text fields whose values are n-grams.
+pub const TEXT_FIELDS: [&str; 9] = [
+    "tok", "url", "url_title", "url_desc", "bio", "bio_name", "bio_loc", "source", "place",
+];
+
+/// Which values documents must carry: per text field, the longest phrase (in tokens) some
+/// query tests, 0 when no query reads the field; and, for *pruned* documents, only the values
+/// some query tests. A document built to a rule set's schema matches exactly as one with every
+/// n-gram and value, and is smaller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Schema {
+    max_ngram: [usize; TEXT_FIELDS.len()],
+    /// Per field, the values the queries test.
+    vocab: HashMap<&'static str, HashSet<String>>,
+    /// Whether documents keep only those values (count fields, compared as integers, are
+    /// never pruned).
+    prune: bool,
+}
+
+impl Schema {
+    /// Every n-gram of every text field, up to [`MAX_NGRAM`] tokens.
+    pub fn full() -> Schema {
+        Schema {
+            max_ngram: [MAX_NGRAM; TEXT_FIELDS.len()],
+            vocab: HashMap::new(),
+            prune: false,
+        }
+    }
+
+    /// No text field.
+    pub fn empty() -> Schema {
+        Schema {
+            max_ngram: [0; TEXT_FIELDS.len()],
+            vocab: HashMap::new(),
+            prune: false,
+        }
+    }
+
+    /// The longest n-gram field `field` needs (0: none; [`MAX_NGRAM`] for unknown fields).
+    pub fn max_ngram(&self, field: &str) -> usize {
+        TEXT_FIELDS
+            .iter()
+            .position(|f| *f == field)
+            .map_or(MAX_NGRAM, |i| self.max_ngram[i])
+    }
+
+    /// This schema, with documents pruned to the values the queries test.
+    #[must_use]
+    pub fn pruned(&self) -> Schema {
+        Schema {
+            max_ngram: self.max_ngram,
+            vocab: self.vocab.clone(),
+            prune: true,
+        }
+    }
+
+    /// Whether a document keeps `value` of `field`.
+    fn keeps(&self, field: &str, value: &str) -> bool {
+        !self.prune || self.vocab.get(field).is_some_and(|set| set.contains(value))
+    }
+
+    fn note(&mut self, node: &Node) {
+        match node {
+            Node::Lit {
+                leaf: Leaf::Term(field, value),
+                ..
+            } => {
+                self.vocab
+                    .entry(field)
+                    .or_default()
+                    .insert(value.clone());
+                if let Some(i) = TEXT_FIELDS.iter().position(|f| f == field) {
+                    let n = if value.is_empty() {
+                        0
+                    } else {
+                        value.split(' ').count()
+                    };
+                    self.max_ngram[i] = self.max_ngram[i].max(n);
+                }
+            }
+            Node::Lit { .. } => {}
+            Node::And(items) | Node::Or(items) => items.iter().for_each(|n| self.note(n)),
+        }
+    }
+}
+
+impl Default for Schema {
+    fn default() -> Schema {
+        Schema::full()
+    }
 }
 
 fn expr(e: &Expr) -> Result<Node, Skip> {
@@ -307,6 +406,8 @@ fn clause(kind: &ClauseKind) -> Result<Node, Skip> {
 pub struct Translated {
     /// `(id, query)` of every translated rule, in input order.
     pub kept: Vec<(u64, Query)>,
+    /// The n-grams the kept queries read.
+    pub schema: Schema,
     /// Dropped rules per reason.
     pub skipped: BTreeMap<Skip, usize>,
 }
@@ -314,10 +415,17 @@ pub struct Translated {
 impl Translated {
     /// Translates every rule.
     pub fn new<'a>(rules: impl IntoIterator<Item = (u64, &'a Rule)>) -> Translated {
-        let mut t = Translated::default();
+        let mut t = Translated {
+            kept: Vec::new(),
+            schema: Schema::empty(),
+            skipped: BTreeMap::new(),
+        };
         for (id, rule) in rules {
-            match translate(rule) {
-                Ok(q) => t.kept.push((id, q)),
+            match translate_node(rule) {
+                Ok(node) => {
+                    t.schema.note(&node);
+                    t.kept.push((id, node.to_query()));
+                }
                 Err(why) => *t.skipped.entry(why).or_default() += 1,
             }
         }
@@ -343,20 +451,23 @@ impl Translated {
         )
     }
 
-    /// A mokaccino percolator of the kept rules, keyed by rule id.
+    /// A mokaccino percolator of the kept rules, keyed by rule id: indexed once, then
+    /// re-indexed by `optimized()` with the clause-matcher count its statistics recommend (as
+    /// mokaccino's documentation advises once a few hundred queries are indexed).
     pub fn percolator(&self) -> mokaccino::prelude::PercolatorUid<u64> {
         let mut p = mokaccino::prelude::PercolatorUid::<u64>::default();
         for (id, q) in &self.kept {
             p.index_query_uid(q.clone(), *id)
                 .expect("fewer than 2^32 queries and clauses");
         }
-        p
+        p.optimized()
     }
 }
 
 /// Builds a document: text fields become n-grams, keys are added folded or as they are.
 #[derive(Debug, Default)]
 pub struct DocBuilder {
+    schema: Schema,
     doc: Document,
     folded: String,
     tokens: Vec<(usize, usize)>,
@@ -364,14 +475,22 @@ pub struct DocBuilder {
 }
 
 impl DocBuilder {
-    /// An empty builder.
-    pub fn new() -> DocBuilder {
-        DocBuilder::default()
+    /// An empty builder of documents to `schema`.
+    pub fn new(schema: &Schema) -> DocBuilder {
+        DocBuilder {
+            schema: schema.clone(),
+            ..DocBuilder::default()
+        }
     }
 
     /// Adds the n-grams of `text` to every field of `fields`.
     pub fn text(&mut self, fields: &[&'static str], text: &str) {
-        if text.is_empty() {
+        let longest = fields
+            .iter()
+            .map(|f| self.schema.max_ngram(f))
+            .max()
+            .unwrap_or(0);
+        if text.is_empty() || longest == 0 {
             return;
         }
         self.folded.clear();
@@ -379,7 +498,7 @@ impl DocBuilder {
         self.tokens.clear();
         let tokens = &mut self.tokens;
         tokenize::for_each_token(&self.folded, |t| tokens.push((t.start, t.end)));
-        for n in 1..=MAX_NGRAM {
+        for n in 1..=longest {
             for w in self.tokens.windows(n) {
                 self.gram.clear();
                 for (i, &(s, e)) in w.iter().enumerate() {
@@ -389,7 +508,9 @@ impl DocBuilder {
                     self.gram.push_str(&self.folded[s..e]);
                 }
                 for f in fields {
-                    self.doc.with_value_mut(*f, self.gram.as_str());
+                    if n <= self.schema.max_ngram(f) && self.schema.keeps(f, &self.gram) {
+                        self.doc.with_value_mut(*f, self.gram.as_str());
+                    }
                 }
             }
         }
@@ -397,12 +518,18 @@ impl DocBuilder {
 
     /// Adds a key, folded.
     pub fn key(&mut self, field: &'static str, value: &str) {
-        self.doc.with_value_mut(field, tokenize::fold(value).as_ref());
+        let folded = tokenize::fold(value);
+        if self.schema.keeps(field, &folded) {
+            self.doc.with_value_mut(field, folded.as_ref());
+        }
     }
 
-    /// Adds a number.
+    /// Adds a number (counts are always kept: queries compare them as integers).
     pub fn number(&mut self, field: &'static str, n: u64) {
-        self.doc.with_value_mut(field, n.to_string());
+        let n = n.to_string();
+        if COUNT_FIELDS.contains(&field) || self.schema.keeps(field, &n) {
+            self.doc.with_value_mut(field, n);
+        }
     }
 
     /// The document.
@@ -451,7 +578,7 @@ impl Flags {
             (self.nullcast, "is:nullcast"),
         ];
         for (on, name) in all {
-            if on {
+            if on && b.schema.keeps("flag", name) {
                 b.doc.with_value_mut("flag", name);
             }
         }
@@ -467,9 +594,10 @@ fn url_strings<'a>(strings: [Option<&'a str>; 4]) -> impl Iterator<Item = &'a st
 }
 
 /// The document of a parsed post: what a mokaccino user would extract from powertrack's view
-/// (the fields of the module docs, as powertrack's matcher sees them).
-pub fn doc_from_post(post: &Post<'_>) -> Document {
-    let mut b = DocBuilder::new();
+/// (the fields of the module docs, as powertrack's matcher sees them), with the n-grams of
+/// `schema`.
+pub fn doc_from_post(post: &Post<'_>, schema: &Schema) -> Document {
+    let mut b = DocBuilder::new(schema);
     let mut fl = Flags {
         retweet: post.retweeted().is_some(),
         quote: post.quoted().is_some(),

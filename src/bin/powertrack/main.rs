@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod generate;
 mod matching;
 mod validate;
@@ -27,6 +28,9 @@ enum Command {
     Match(matching::Args),
     /// Generate synthetic test data (rule sets).
     Gen(generate::GenArgs),
+    /// Measure build time, memory and end-to-end matching throughput on generated rules, for
+    /// sizing a deployment.
+    Bench(bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -35,5 +39,6 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(&args),
         Command::Match(args) => matching::run(&args),
         Command::Gen(args) => generate::run(args),
+        Command::Bench(args) => bench::run(&args),
     }
 }
