@@ -242,7 +242,7 @@ pub fn doc_from_json(line: &[u8], schema: &Schema) -> Option<Document> {
 }
 
 /// `<a href="URL" rel="nofollow">NAME</a>`: the name and the URL; any other string is the name.
-fn source(b: &mut DocBuilder, s: &str) {
+fn source(b: &mut DocBuilder<'_>, s: &str) {
     if !s.starts_with("<a") {
         b.text(&["source"], s);
         return;

@@ -465,21 +465,24 @@ impl Translated {
 }
 
 /// Builds a document: text fields become n-grams, keys are added folded or as they are.
-#[derive(Debug, Default)]
-pub struct DocBuilder {
-    schema: Schema,
+#[derive(Debug)]
+pub struct DocBuilder<'s> {
+    schema: &'s Schema,
     doc: Document,
     folded: String,
     tokens: Vec<(usize, usize)>,
     gram: String,
 }
 
-impl DocBuilder {
+impl<'s> DocBuilder<'s> {
     /// An empty builder of documents to `schema`.
-    pub fn new(schema: &Schema) -> DocBuilder {
+    pub fn new(schema: &'s Schema) -> DocBuilder<'s> {
         DocBuilder {
-            schema: schema.clone(),
-            ..DocBuilder::default()
+            schema,
+            doc: Document::new(),
+            folded: String::new(),
+            tokens: Vec::new(),
+            gram: String::new(),
         }
     }
 
@@ -559,7 +562,7 @@ struct Flags {
 }
 
 impl Flags {
-    fn add_to(&self, b: &mut DocBuilder) {
+    fn add_to(&self, b: &mut DocBuilder<'_>) {
         let all = [
             (self.links, "has:links"),
             (self.mentions, "has:mentions"),
