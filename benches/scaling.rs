@@ -58,10 +58,7 @@ fn build(n: usize) -> RuleSet {
 /// Matches every line on the pool, chunked as `powertrack match` splits a batch; returns the
 /// number of matches.
 fn match_all(pool: &rayon::ThreadPool, rules: &RuleSet, lines: &[Vec<u8>]) -> usize {
-    let chunk = lines
-        .len()
-        .div_ceil(pool.current_num_threads() * 4)
-        .max(16);
+    let chunk = lines.len().div_ceil(pool.current_num_threads() * 4).max(16);
     pool.install(|| {
         lines
             .par_chunks(chunk)

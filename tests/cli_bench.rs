@@ -94,8 +94,22 @@ fn report_shape_and_sanity() {
 
 #[test]
 fn figures_other_than_timings_do_not_depend_on_threads() {
-    let one = figures(&bench(&["--rules", "400", "--posts", "300", "--threads", "1"]));
-    let two = figures(&bench(&["--rules", "400", "--posts", "300", "--threads", "2"]));
+    let one = figures(&bench(&[
+        "--rules",
+        "400",
+        "--posts",
+        "300",
+        "--threads",
+        "1",
+    ]));
+    let two = figures(&bench(&[
+        "--rules",
+        "400",
+        "--posts",
+        "300",
+        "--threads",
+        "2",
+    ]));
     assert_eq!(two["threads"], "2");
     for key in [
         "rules",
@@ -120,7 +134,8 @@ fn seeds_give_other_rule_sets() {
     assert_eq!(a["candidates_per_post"], b["candidates_per_post"]);
     assert_eq!(a["bytes_per_rule"], b["bytes_per_rule"]);
     assert!(
-        a["candidates_per_post"] != c["candidates_per_post"] || a["bytes_per_rule"] != c["bytes_per_rule"],
+        a["candidates_per_post"] != c["candidates_per_post"]
+            || a["bytes_per_rule"] != c["bytes_per_rule"],
         "{a:?} {c:?}"
     );
 }

@@ -143,10 +143,9 @@ fn main() {
         // Pruned documents: only the values some query tests (mokaccino's best case: the
         // extraction then does part of the matching).
         let pruned = schema.pruned();
-        let pruned_docs: Vec<Document> =
-            posts.iter().map(|p| doc_from_post(p, &pruned)).collect();
-        let pruned_fvs = pruned_docs.iter().map(Document::fv_count).sum::<usize>() as f64
-            / docs.len() as f64;
+        let pruned_docs: Vec<Document> = posts.iter().map(|p| doc_from_post(p, &pruned)).collect();
+        let pruned_fvs =
+            pruned_docs.iter().map(Document::fv_count).sum::<usize>() as f64 / docs.len() as f64;
         let kept_ids: std::collections::HashSet<u64> =
             translated.kept.iter().map(|(id, _)| *id).collect();
         let subset_rules: Vec<(u64, Rule)> = rules

@@ -174,7 +174,15 @@ const COUNT_FIELDS: [&str; 4] = ["statuses", "followers", "friends", "listed"];
 
 /// The text fields whose values are n-grams.
 pub const TEXT_FIELDS: [&str; 9] = [
-    "tok", "url", "url_title", "url_desc", "bio", "bio_name", "bio_loc", "source", "place",
+    "tok",
+    "url",
+    "url_title",
+    "url_desc",
+    "bio",
+    "bio_name",
+    "bio_loc",
+    "source",
+    "place",
 ];
 
 /// Which values documents must carry: per text field, the longest phrase (in tokens) some
@@ -239,10 +247,7 @@ impl Schema {
                 leaf: Leaf::Term(field, value),
                 ..
             } => {
-                self.vocab
-                    .entry(field)
-                    .or_default()
-                    .insert(value.clone());
+                self.vocab.entry(field).or_default().insert(value.clone());
                 if let Some(i) = TEXT_FIELDS.iter().position(|f| f == field) {
                     let n = if value.is_empty() {
                         0
@@ -606,9 +611,10 @@ pub fn doc_from_post(post: &Post<'_>, schema: &Schema) -> Document {
         quote: post.quoted().is_some(),
         ..Flags::default()
     };
-    for part in post.parts().filter(|p| {
-        matches!(p.role(), Role::Root | Role::Retweeted | Role::Quoted)
-    }) {
+    for part in post
+        .parts()
+        .filter(|p| matches!(p.role(), Role::Root | Role::Retweeted | Role::Quoted))
+    {
         b.text(&["tok"], part.text());
         for url in part.urls() {
             fl.links = true;

@@ -78,7 +78,12 @@ struct Counts {
     candidates: u64,
 }
 
-fn match_chunk(rules: &RuleSet, lines: &[Vec<u8>], scratch: &mut Scratch, m: &mut Matches) -> Counts {
+fn match_chunk(
+    rules: &RuleSet,
+    lines: &[Vec<u8>],
+    scratch: &mut Scratch,
+    m: &mut Matches,
+) -> Counts {
     let mut c = Counts::default();
     for line in lines {
         match rules.match_line(line, scratch, m) {
@@ -136,7 +141,10 @@ pub(crate) fn run(args: &Args) -> ExitCode {
     {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("powertrack bench: cannot start {} threads: {e}", args.threads);
+            eprintln!(
+                "powertrack bench: cannot start {} threads: {e}",
+                args.threads
+            );
             return ExitCode::from(2);
         }
     };
@@ -198,10 +206,8 @@ pub(crate) fn run(args: &Args) -> ExitCode {
     let mpp = ratio(c.matches, c.posts);
     let stats = rules.stats();
 
-    let rss_text = rss_per_rule.map_or_else(
-        || "unknown".to_string(),
-        |r| format!("{r:.0} bytes/rule"),
-    );
+    let rss_text =
+        rss_per_rule.map_or_else(|| "unknown".to_string(), |r| format!("{r:.0} bytes/rule"));
     let report = format!(
         "\
 powertrack bench: {n} rules (generator seed {seed}), {lines} lines ({POSTS_SOURCE}), {threads} thread(s)
