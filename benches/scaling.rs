@@ -82,7 +82,7 @@ fn scaling(c: &mut Criterion) {
     let (lines, source) = corpus();
     let bytes: usize = lines.iter().map(Vec::len).sum();
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let mut threads: Vec<usize> = (0..)
+    let mut threads: Vec<usize> = (0..usize::BITS)
         .map(|i| 1usize << i)
         .take_while(|&t| t < cores)
         .collect();

@@ -595,7 +595,7 @@ impl Flags {
 
 /// The URL strings of one URL entity that text operators see: the distinct ones of `url`,
 /// `expanded_url`, `display_url` and the unwound URL.
-fn url_strings<'a>(strings: [Option<&'a str>; 4]) -> impl Iterator<Item = &'a str> {
+fn url_strings(strings: [Option<&str>; 4]) -> impl Iterator<Item = &str> {
     (0..4).filter_map(move |i| {
         (!strings[..i].contains(&strings[i])).then_some(strings[i].unwrap_or(""))
     })
