@@ -27,7 +27,7 @@ COLUMNS = [
     "date", "commit", "cpu", "rustc", "features", "rustflags", "command", "group", "bench",
     "workload_rules", "workload_posts", "workload_bytes", "matches_per_post", "workload_note",
     "median_ns", "lower_ns", "upper_ns", "elements_per_iter", "bytes_per_iter",
-    "elements_per_s", "mb_per_s", "extra",
+    "elements_per_s", "mb_per_s", "load_avg", "extra",
 ]
 
 
@@ -72,7 +72,9 @@ def main(argv):
         sys.exit(__doc__)
     name, cmd = argv[0], argv[2:]
     start = time.time()
+    load_start = os.getloadavg()
     status = subprocess.call(cmd, cwd=ROOT)
+    load_end = os.getloadavg()
     if status != 0:
         sys.exit(f"record.py: the command failed with status {status}; nothing recorded")
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -85,6 +87,8 @@ def main(argv):
         "features": features_of(cmd),
         "rustflags": os.environ.get("RUSTFLAGS", ""),
         "command": " ".join(cmd),
+        # The machine is shared: its load average (1, 5, 15 min) when the run started and ended.
+        "load_avg": "{:.2}/{:.2}/{:.2} -> {:.2}/{:.2}/{:.2}".format(*load_start, *load_end),
     }
     rows = []
     for est in sorted(CRITERION.glob("**/new/estimates.json")):

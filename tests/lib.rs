@@ -1,5 +1,6 @@
 //! The integration test binary: one binary, one module per area.
 
+mod cli_bench;
 mod cli_match;
 mod cli_watch;
 mod common;

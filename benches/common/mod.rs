@@ -94,3 +94,11 @@ impl TapeParse {
         acc
     }
 }
+
+/// The process's resident set size in bytes (Linux `/proc/self/status`), if known.
+pub fn rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod generate;
 mod lines;
 mod matching;
@@ -30,6 +31,9 @@ enum Command {
     Match(matching::Args),
     /// Generate synthetic test data (rule sets, a firehose) and measure a stream.
     Gen(generate::GenArgs),
+    /// Measure build time, memory and end-to-end matching throughput on generated rules, for
+    /// sizing a deployment.
+    Bench(bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,5 +42,6 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(&args),
         Command::Match(args) => matching::run(&args),
         Command::Gen(args) => generate::run(args),
+        Command::Bench(args) => bench::run(&args),
     }
 }

@@ -1,0 +1,240 @@
+//! `powertrack bench [--rules N] [--posts N] [--threads T] [--seed S]`: end-to-end figures for
+//! sizing a deployment, without criterion.
+//!
+//! Generates N rules with the seeded rule generator, builds the rule set, then matches posts
+//! end to end (bytes in → rule ids out) on T worker threads, the way `powertrack match` does
+//! (batches split across a rayon pool, one [`Scratch`] per thread), and prints the build time,
+//! the memory per rule, posts/s (in all and per thread), MB/s, and candidates and matches per
+//! post. The last line repeats the figures as `key=value` pairs for scripts.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use powertrack::generate::rules::RuleSetGenerator;
+use powertrack::matcher::{Matches, RuleSet, RuleSetBuilder, Scratch};
+use powertrack::syntax::Rule;
+use rayon::prelude::*;
+
+/// Arguments of `powertrack bench`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Rules to generate (`powertrack gen rules`'s generator).
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    rules: usize,
+    /// Posts to match.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    posts: usize,
+    /// Worker threads.
+    #[arg(long, value_name = "T", default_value_t = 1)]
+    threads: usize,
+    /// Seed of the rule generator (and of the posts' order).
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    seed: u64,
+}
+
+/// The bundled sample firehose (190 real posts of every format, two stream messages and a
+/// keep-alive line).
+const SAMPLE: &[u8] = include_bytes!("../../../examples/firehose.ndjson");
+
+/// Where the posts come from, for the report.
+const POSTS_SOURCE: &str = "examples/firehose.ndjson, cycled";
+
+/// `count` lines of posts to match, deterministic for `seed`.
+///
+/// For now the bundled sample firehose, cycled from a line chosen by the seed (it holds a few
+/// lines that are not posts, as a stream does); to become the synthetic firehose generator.
+fn bench_posts(count: usize, seed: u64) -> Vec<Vec<u8>> {
+    let lines: Vec<&[u8]> = SAMPLE
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let start = usize::try_from(seed % lines.len() as u64).unwrap_or(0);
+    lines
+        .iter()
+        .cycle()
+        .skip(start)
+        .take(count)
+        .map(|l| l.to_vec())
+        .collect()
+}
+
+/// The process's resident set size in bytes (Linux `/proc/self/status`), if known.
+fn rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Counts of one chunk of posts.
+#[derive(Default)]
+struct Counts {
+    posts: u64,
+    other: u64,
+    matched_posts: u64,
+    matches: u64,
+    candidates: u64,
+}
+
+fn match_chunk(
+    rules: &RuleSet,
+    lines: &[Vec<u8>],
+    scratch: &mut Scratch,
+    m: &mut Matches,
+) -> Counts {
+    let mut c = Counts::default();
+    for line in lines {
+        match rules.match_line(line, scratch, m) {
+            Ok(None) => {
+                c.posts += 1;
+                c.matches += m.len() as u64;
+                c.candidates += m.candidates() as u64;
+                c.matched_posts += u64::from(!m.is_empty());
+            }
+            Ok(Some(_)) | Err(_) => c.other += 1,
+        }
+    }
+    c
+}
+
+/// Matches every line on the pool, in chunks as `powertrack match` splits a batch.
+fn match_all(pool: &rayon::ThreadPool, rules: &RuleSet, lines: &[Vec<u8>]) -> Counts {
+    let chunk = lines
+        .len()
+        .div_ceil(pool.current_num_threads() * 4)
+        .clamp(16, 4096);
+    let parts: Vec<Counts> = pool.install(|| {
+        lines
+            .par_chunks(chunk)
+            .map_init(
+                || (Scratch::new(), Matches::new()),
+                |(scratch, m), chunk| match_chunk(rules, chunk, scratch, m),
+            )
+            .collect()
+    });
+    parts.into_iter().fold(Counts::default(), |a, c| Counts {
+        posts: a.posts + c.posts,
+        other: a.other + c.other,
+        matched_posts: a.matched_posts + c.matched_posts,
+        matches: a.matches + c.matches,
+        candidates: a.candidates + c.candidates,
+    })
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+/// Runs `powertrack bench`.
+#[allow(clippy::cast_precision_loss)]
+pub(crate) fn run(args: &Args) -> ExitCode {
+    if args.rules == 0 || args.posts == 0 || args.threads == 0 {
+        eprintln!("powertrack bench: --rules, --posts and --threads must be at least 1");
+        return ExitCode::from(2);
+    }
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads)
+        .build()
+    {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!(
+                "powertrack bench: cannot start {} threads: {e}",
+                args.threads
+            );
+            return ExitCode::from(2);
+        }
+    };
+
+    let t0 = Instant::now();
+    let mut generated = Vec::with_capacity(args.rules);
+    for g in RuleSetGenerator::new(args.seed).count(args.rules) {
+        let (id, tag, value) = g.into_parts();
+        match Rule::parse(&value) {
+            Ok(rule) => generated.push((id, tag, rule)),
+            Err(e) => {
+                eprintln!(
+                    "powertrack bench: generated rule {id} is invalid: {}",
+                    e.powertrack_message().trim_end()
+                );
+                return ExitCode::from(1);
+            }
+        }
+    }
+    let gen_s = t0.elapsed().as_secs_f64();
+
+    let rss_before = rss_bytes();
+    let t0 = Instant::now();
+    let rules = {
+        let mut builder = RuleSetBuilder::new();
+        for (id, tag, rule) in generated {
+            builder.add(id, tag.as_deref(), rule);
+        }
+        match builder.build() {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("powertrack bench: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    };
+    let build_s = t0.elapsed().as_secs_f64();
+    let rss_after = rss_bytes();
+    let n = rules.len() as u64;
+    let bytes_per_rule = ratio(rules.memory_usage() as u64, n);
+    let rss_per_rule = match (rss_before, rss_after) {
+        (Some(a), Some(b)) => Some(ratio(b.saturating_sub(a), n)),
+        _ => None,
+    };
+
+    let lines = bench_posts(args.posts, args.seed);
+    let bytes: u64 = lines.iter().map(|l| l.len() as u64).sum();
+    // Warm the caches and the per-thread scratch space on a slice first.
+    let warm = &lines[..lines.len().min(1_000)];
+    let _ = match_all(&pool, &rules, warm);
+    let t0 = Instant::now();
+    let c = match_all(&pool, &rules, &lines);
+    let match_s = t0.elapsed().as_secs_f64().max(1e-9);
+    let total = c.posts + c.other;
+    let posts_per_s = c.posts as f64 / match_s;
+    let per_core = posts_per_s / args.threads as f64;
+    let mb_per_s = bytes as f64 / match_s / 1e6;
+    let cpp = ratio(c.candidates, c.posts);
+    let mpp = ratio(c.matches, c.posts);
+    let stats = rules.stats();
+
+    let rss_text =
+        rss_per_rule.map_or_else(|| "unknown".to_string(), |r| format!("{r:.0} bytes/rule"));
+    let report = format!(
+        "\
+powertrack bench: {n} rules (generator seed {seed}), {lines} lines ({POSTS_SOURCE}), {threads} thread(s)
+rules:       generated and parsed in {gen_s:.3} s
+build:       {build_s:.3} s ({atoms} atoms, {always} rules evaluated for every post)
+memory:      {mem:.1} MB compiled, {bytes_per_rule:.0} bytes/rule; process RSS growth over the build {rss_text}
+input:       {total} lines ({posts} posts, {other} other), {mb:.1} MB
+match:       {match_s:.3} s end to end (bytes in -> rule ids out)
+throughput:  {posts_per_s:.0} posts/s, {mb_per_s:.1} MB/s; {per_core:.0} posts/s per thread (per core when threads <= cores)
+candidates:  {cpp:.2} per post
+matches:     {mpp:.2} per post; {matched_pct:.1} % of posts match at least one rule
+bench: rules={n} lines={total} posts={posts} threads={threads} build_s={build_s:.4} bytes_per_rule={bytes_per_rule:.0} rss_bytes_per_rule={rss_kv} posts_per_s={posts_per_s:.0} posts_per_s_per_thread={per_core:.0} mb_per_s={mb_per_s:.2} candidates_per_post={cpp:.4} matches_per_post={mpp:.4}
+",
+        seed = args.seed,
+        lines = lines.len(),
+        threads = args.threads,
+        atoms = stats.atoms,
+        always = stats.always_evaluated,
+        mem = rules.memory_usage() as f64 / 1e6,
+        posts = c.posts,
+        other = c.other,
+        mb = bytes as f64 / 1e6,
+        matched_pct = 100.0 * ratio(c.matched_posts, c.posts),
+        rss_kv = rss_per_rule.map_or_else(|| "unknown".to_string(), |r| format!("{r:.0}")),
+    );
+    if io::stdout().lock().write_all(report.as_bytes()).is_err() {
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}

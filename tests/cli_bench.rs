@@ -1,0 +1,158 @@
+//! `powertrack bench` on the built binary, with small sizes: the report's shape and the sanity
+//! of its numbers (never timings against a bound).
+
+use std::collections::HashMap;
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_powertrack");
+
+/// Runs `powertrack bench ARGS`; returns stdout after checking the exit status.
+fn bench(args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .arg("bench")
+        .args(args)
+        .output()
+        .expect("start powertrack");
+    assert!(
+        out.status.success(),
+        "powertrack bench {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// The `key=value` pairs of the closing `bench:` line.
+fn figures(stdout: &str) -> HashMap<String, String> {
+    let last = stdout.lines().last().expect("a report");
+    let rest = last
+        .strip_prefix("bench: ")
+        .unwrap_or_else(|| panic!("the last line is the key=value summary: {last:?}"));
+    rest.split(' ')
+        .map(|kv| {
+            let (k, v) = kv
+                .split_once('=')
+                .unwrap_or_else(|| panic!("{kv:?} is not key=value"));
+            (k.to_string(), v.to_string())
+        })
+        .collect()
+}
+
+fn num(f: &HashMap<String, String>, key: &str) -> f64 {
+    f.get(key)
+        .unwrap_or_else(|| panic!("no {key} in {f:?}"))
+        .parse()
+        .unwrap_or_else(|_| panic!("{key}={} is not a number", f[key]))
+}
+
+#[test]
+fn report_shape_and_sanity() {
+    let out = bench(&["--rules", "300", "--posts", "500", "--seed", "3"]);
+    let labels: Vec<&str> = out
+        .lines()
+        .map(|l| l.split(':').next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "powertrack bench",
+            "rules",
+            "build",
+            "memory",
+            "input",
+            "match",
+            "throughput",
+            "candidates",
+            "matches",
+            "bench"
+        ],
+        "{out}"
+    );
+    assert!(
+        out.starts_with("powertrack bench: 300 rules (generator seed 3), 500 lines"),
+        "{out}"
+    );
+    let f = figures(&out);
+    assert_eq!(f["rules"], "300");
+    assert_eq!(f["lines"], "500");
+    assert_eq!(f["threads"], "1");
+    // The bundled sample holds 190 posts in 193 lines: a few lines of 500 are not posts.
+    let posts = num(&f, "posts");
+    assert!((490.0..500.0).contains(&posts), "{posts}");
+    assert!(num(&f, "build_s") > 0.0);
+    let per_rule = num(&f, "bytes_per_rule");
+    assert!(
+        (100.0..100_000.0).contains(&per_rule),
+        "bytes per rule {per_rule}"
+    );
+    assert!(num(&f, "posts_per_s") > 0.0);
+    // One thread: the per-thread figure is the whole figure (the same printed text).
+    assert_eq!(f["posts_per_s"], f["posts_per_s_per_thread"]);
+    assert!(num(&f, "mb_per_s") > 0.0);
+    let (cpp, mpp) = (num(&f, "candidates_per_post"), num(&f, "matches_per_post"));
+    assert!(mpp >= 0.0 && cpp >= mpp, "candidates {cpp} < matches {mpp}");
+    assert!(cpp <= 300.0, "at most every rule is a candidate: {cpp}");
+}
+
+#[test]
+fn figures_other_than_timings_do_not_depend_on_threads() {
+    let one = figures(&bench(&[
+        "--rules",
+        "400",
+        "--posts",
+        "300",
+        "--threads",
+        "1",
+    ]));
+    let two = figures(&bench(&[
+        "--rules",
+        "400",
+        "--posts",
+        "300",
+        "--threads",
+        "2",
+    ]));
+    assert_eq!(two["threads"], "2");
+    for key in [
+        "rules",
+        "lines",
+        "posts",
+        "bytes_per_rule",
+        "candidates_per_post",
+        "matches_per_post",
+    ] {
+        assert_eq!(one[key], two[key], "{key}");
+    }
+    // Some rules of 400 match some of the bundled posts (the generator's broad rules use the
+    // corpus's most frequent terms).
+    assert!(num(&one, "matches_per_post") > 0.0, "{one:?}");
+}
+
+#[test]
+fn seeds_give_other_rule_sets() {
+    let a = figures(&bench(&["--rules", "200", "--posts", "200", "--seed", "1"]));
+    let b = figures(&bench(&["--rules", "200", "--posts", "200", "--seed", "1"]));
+    let c = figures(&bench(&["--rules", "200", "--posts", "200", "--seed", "2"]));
+    assert_eq!(a["candidates_per_post"], b["candidates_per_post"]);
+    assert_eq!(a["bytes_per_rule"], b["bytes_per_rule"]);
+    assert!(
+        a["candidates_per_post"] != c["candidates_per_post"]
+            || a["bytes_per_rule"] != c["bytes_per_rule"],
+        "{a:?} {c:?}"
+    );
+}
+
+#[test]
+fn zero_sizes_are_usage_errors() {
+    for args in [["--rules", "0"], ["--posts", "0"], ["--threads", "0"]] {
+        let out = Command::new(BIN)
+            .arg("bench")
+            .args(args)
+            .output()
+            .expect("start powertrack");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("must be at least 1"),
+            "{args:?}"
+        );
+    }
+}
