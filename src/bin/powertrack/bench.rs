@@ -11,6 +11,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use powertrack::generate::firehose::FirehoseGenerator;
 use powertrack::generate::rules::RuleSetGenerator;
 use powertrack::matcher::{Matches, RuleSet, RuleSetBuilder, Scratch};
 use powertrack::syntax::Rule;
@@ -28,36 +29,44 @@ pub(crate) struct Args {
     /// Worker threads.
     #[arg(long, value_name = "T", default_value_t = 1)]
     threads: usize,
-    /// Seed of the rule generator (and of the posts' order).
+    /// Seed of the rule generator and of the synthetic firehose.
     #[arg(long, value_name = "S", default_value_t = 1)]
     seed: u64,
+    /// Match the bundled sample of real posts (examples/firehose.ndjson, cycled) instead of
+    /// the synthetic firehose.
+    #[arg(long)]
+    sample: bool,
 }
 
 /// The bundled sample firehose (190 real posts of every format, two stream messages and a
 /// keep-alive line).
 const SAMPLE: &[u8] = include_bytes!("../../../examples/firehose.ndjson");
 
-/// Where the posts come from, for the report.
-const POSTS_SOURCE: &str = "examples/firehose.ndjson, cycled";
-
-/// `count` lines of posts to match, deterministic for `seed`.
-///
-/// For now the bundled sample firehose, cycled from a line chosen by the seed (it holds a few
-/// lines that are not posts, as a stream does); to become the synthetic firehose generator.
-fn bench_posts(count: usize, seed: u64) -> Vec<Vec<u8>> {
+/// `count` lines to match, deterministic for `seed`: the synthetic firehose (v1.1 native,
+/// with its stream noise), or the bundled sample of real posts cycled from a line chosen by
+/// the seed (it holds a few lines that are not posts, as a stream does).
+fn bench_posts(count: usize, seed: u64, sample: bool) -> (Vec<Vec<u8>>, &'static str) {
+    if !sample {
+        let mut firehose = FirehoseGenerator::new(seed).noise(true);
+        let lines = (0..count)
+            .map(|_| firehose.next_line().line().to_vec())
+            .collect();
+        return (lines, "synthetic firehose, native, with stream noise");
+    }
     let lines: Vec<&[u8]> = SAMPLE
         .split(|&b| b == b'\n')
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
         .filter(|l| !l.is_empty())
         .collect();
     let start = usize::try_from(seed % lines.len() as u64).unwrap_or(0);
-    lines
+    let lines = lines
         .iter()
         .cycle()
         .skip(start)
         .take(count)
         .map(|l| l.to_vec())
-        .collect()
+        .collect();
+    (lines, "examples/firehose.ndjson, cycled")
 }
 
 /// The process's resident set size in bytes (Linux `/proc/self/status`), if known.
@@ -190,7 +199,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         _ => None,
     };
 
-    let lines = bench_posts(args.posts, args.seed);
+    let (lines, posts_source) = bench_posts(args.posts, args.seed, args.sample);
     let bytes: u64 = lines.iter().map(|l| l.len() as u64).sum();
     // Warm the caches and the per-thread scratch space on a slice first.
     let warm = &lines[..lines.len().min(1_000)];
@@ -210,7 +219,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         rss_per_rule.map_or_else(|| "unknown".to_string(), |r| format!("{r:.0} bytes/rule"));
     let report = format!(
         "\
-powertrack bench: {n} rules (generator seed {seed}), {lines} lines ({POSTS_SOURCE}), {threads} thread(s)
+powertrack bench: {n} rules (generator seed {seed}), {lines} lines ({posts_source}), {threads} thread(s)
 rules:       generated and parsed in {gen_s:.3} s
 build:       {build_s:.3} s ({atoms} atoms, {always} rules evaluated for every post)
 memory:      {mem:.1} MB compiled, {bytes_per_rule:.0} bytes/rule; process RSS growth over the build {rss_text}
