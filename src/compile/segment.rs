@@ -552,18 +552,24 @@ impl Segment {
                 .build(b.patterns.iter().map(|(p, _)| p.as_bytes()))
                 .expect("substring patterns within the automaton's limits")
         });
-        // About 16 bits per token atom, at least 4 Ki bits: a false positive rate near 6 %.
-        let token_atoms = (0..b.atoms.len())
-            .filter(|&a| {
-                b.atoms.key(u32::try_from(a).unwrap_or(u32::MAX))[0] == KeyKind::Token as u8
-            })
+        // A bit filter over the atoms a post's tokens and exact keys are looked up as (not the
+        // substring, count and pair atoms, found otherwise): about 16 bits per atom, at least
+        // 4 Ki bits, a false positive rate near 6 %. Most of a post's tokens and keys (user
+        // ids, entities, places) are no atom of a segment and cost one bit test.
+        let is_key = |kind: u8| {
+            kind != KeyKind::Substring as u8
+                && kind != KeyKind::Count as u8
+                && kind != KeyKind::Pair as u8
+        };
+        let key_atoms = (0..b.atoms.len())
+            .filter(|&a| is_key(b.atoms.key(u32::try_from(a).unwrap_or(u32::MAX))[0]))
             .count();
-        let bits = (token_atoms * 16).next_power_of_two().max(1 << 12);
+        let bits = (key_atoms * 16).next_power_of_two().max(1 << 12);
         let token_filter_shift = 64 - bits.trailing_zeros();
         let mut token_filter = vec![0u64; bits / 64];
         for a in 0..b.atoms.len() {
             let key = b.atoms.key(u32::try_from(a).unwrap_or(u32::MAX));
-            if key[0] == KeyKind::Token as u8 {
+            if is_key(key[0]) {
                 let bit = filter_bit(hash_key(key[0], &key[1..]), token_filter_shift);
                 token_filter[bit / 64] |= 1 << (bit % 64);
             }
@@ -602,9 +608,10 @@ impl Segment {
         }
     }
 
-    /// Whether a token whose key hash is `hash` may be an atom (no false negatives).
+    /// Whether a token or exact key whose key hash is `hash` may be an atom (no false
+    /// negatives).
     #[inline]
-    pub(crate) fn may_be_token(&self, hash: u64) -> bool {
+    pub(crate) fn may_be_key(&self, hash: u64) -> bool {
         let bit = filter_bit(hash, self.token_filter_shift);
         self.token_filter[bit / 64] >> (bit % 64) & 1 == 1
     }

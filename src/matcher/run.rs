@@ -146,7 +146,7 @@ fn find_atoms(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch) {
         let first = field.tokens.start as usize;
         for (k, tok) in facts.field_tokens(field).iter().enumerate() {
             let text = facts.token_text(tok).as_bytes();
-            let atom = if seg.may_be_token(tok.hash) {
+            let atom = if seg.may_be_key(tok.hash) {
                 seg.atoms.get(tok.hash, KeyKind::Token as u8, text)
             } else {
                 None
@@ -165,8 +165,11 @@ fn find_atoms(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch) {
             prev = atom;
         }
     }
-    // Exact keys.
+    // Exact keys, past the same bit filter.
     for key in &facts.keys {
+        if !seg.may_be_key(key.hash) {
+            continue;
+        }
         if let Some(atom) = seg
             .atoms
             .get(key.hash, key.kind as u8, facts.key_value(key))
