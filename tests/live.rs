@@ -86,6 +86,7 @@ fn matchers_and_a_writer_agree_with_the_reference_at_every_generation() {
     let live = LiveRules::with_config(
         Config::default()
             .partitions(3)
+            .rules_per_partition(8)
             .max_segments(6)
             .fold_at(8, 64),
     );

@@ -129,6 +129,7 @@ fn run(data: &[u8]) -> Result<()> {
         Config::default()
             .background(false)
             .partitions(partitions)
+            .rules_per_partition(1)
             .max_segments(max_segments)
             .rule_limit(u.int_in_range(4..=30)?)
             .fold_at(u.int_in_range(1..=6)?, 64),

@@ -76,7 +76,12 @@ pub struct Config {
     /// An add past it is refused with PowerTrack's "Request exceeds account's Rule Limit…".
     pub rule_limit: usize,
     /// K: base partitions, compacted one at a time (peak memory about (1 + 1/K) × steady).
+    /// Each partition costs every post one more lookup, so a small initial load uses fewer:
+    /// one per [`rules_per_partition`](Config::rules_per_partition) rules, at most K. The
+    /// number is fixed by the initial load (an add to an empty store).
     pub partitions: usize,
+    /// Rules per base partition below which fewer partitions are used (50,000).
+    pub rules_per_partition: usize,
     /// The most segments live at once (base partitions plus deltas); at least K + 2.
     pub max_segments: usize,
     /// Fold the deltas into the base once they hold this many rules…
@@ -92,6 +97,7 @@ impl Default for Config {
         Config {
             rule_limit: 250_000,
             partitions: 4,
+            rules_per_partition: 50_000,
             max_segments: 8,
             fold_min: 256,
             fold_divisor: 64,
@@ -112,6 +118,14 @@ impl Config {
     #[must_use]
     pub fn partitions(mut self, partitions: usize) -> Config {
         self.partitions = partitions;
+        self
+    }
+
+    /// The configuration with one base partition per `rules` rules of the initial load (at
+    /// most [`partitions`](Config::partitions)).
+    #[must_use]
+    pub fn rules_per_partition(mut self, rules: usize) -> Config {
+        self.rules_per_partition = rules.max(1);
         self
     }
 

@@ -5,8 +5,8 @@
 //! - every rule record's location names an existing slot and a rule index of it that is not
 //!   tombstoned, and holds that rule's id;
 //! - every index of a slot that is not tombstoned is the location of exactly one record;
-//! - at most `max_segments` slots hold live rules: `partitions` base partitions and at most
-//!   `max_segments - partitions` deltas.
+//! - at most `max_segments` slots hold live rules: K base partitions and at most
+//!   `max_segments - K` deltas.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -160,6 +160,8 @@ pub(crate) struct Store {
     next_seq: u64,
     pub(crate) generation: u64,
     ids: IdGenerator,
+    /// K: the base partitions, fixed by the initial load.
+    partitions: usize,
     /// The delta being folded into the partitions, and the next partition to fold it into.
     frozen: Option<(u64, usize)>,
     /// Compaction steps installed.
@@ -171,7 +173,6 @@ pub(crate) struct Store {
 impl Store {
     pub(crate) fn new(config: Config) -> Store {
         Store {
-            config,
             records: FastMap::default(),
             by_value: HashMap::new(),
             slots: Vec::new(),
@@ -182,6 +183,8 @@ impl Store {
             frozen: None,
             compactions: 0,
             compacting: false,
+            partitions: config.partitions,
+            config,
         }
     }
 
@@ -233,7 +236,7 @@ impl Store {
     }
 
     fn delta_budget(&self) -> usize {
-        self.config.max_segments - self.config.partitions
+        self.config.max_segments - self.partitions
     }
 
     fn slot_index(&self, id: u64) -> Option<usize> {
@@ -248,7 +251,7 @@ impl Store {
             if slot.is_dead(index) {
                 continue;
             }
-            if only_partition.is_some_and(|k| partition_of(entry.id, self.config.partitions) != k) {
+            if only_partition.is_some_and(|k| partition_of(entry.id, self.partitions) != k) {
                 continue;
             }
             if let Some(r) = self.records.get(&entry.id) {
@@ -516,8 +519,17 @@ impl Store {
     /// empty (an initial load), else into a delta, merged with the smallest unfrozen delta
     /// when the delta budget is spent.
     fn place(&mut self, mut sources: Vec<Source>) {
-        let k = self.config.partitions;
         if self.slots.is_empty() && !self.compacting {
+            // K is set by the initial load: the configured number, fewer for a small set
+            // (partitioning costs every post a lookup per partition; it pays where a whole
+            // rebuild's transient memory would be large).
+            let per = self.config.rules_per_partition.max(1);
+            let k = self
+                .config
+                .partitions
+                .min(sources.len().div_ceil(per))
+                .max(1);
+            self.partitions = k;
             let mut parts: Vec<Vec<Source>> = vec![Vec::new(); k];
             for s in sources {
                 parts[partition_of(s.id, k)].push(s);
@@ -629,7 +641,7 @@ impl Store {
     }
 
     fn plan_step(&mut self, force: bool) -> Option<Task> {
-        let k = self.config.partitions;
+        let k = self.partitions;
         let frozen = self.frozen.map(|(f, _)| f);
         let mut deltas: Vec<&Slot> = self
             .slots
@@ -717,7 +729,7 @@ impl Store {
             "{} deltas",
             self.deltas()
         );
-        for p in 0..self.config.partitions {
+        for p in 0..self.partitions {
             assert!(
                 self.slots
                     .iter()

@@ -42,6 +42,7 @@ fn quiet(partitions: usize, max_segments: usize) -> LiveRules {
         Config::default()
             .background(false)
             .partitions(partitions)
+            .rules_per_partition(1)
             .max_segments(max_segments)
             .fold_at(3, 64),
     )
