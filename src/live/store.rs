@@ -649,15 +649,36 @@ impl Store {
             .filter(|s| s.role == Role::Delta && Some(s.id) != frozen)
             .collect();
         deltas.sort_by_key(|s| s.live());
-        // Merge the two smallest deltas first when a fold is under way and the writers are
-        // about to spend the delta budget, or whenever no fold is under way.
-        if deltas.len() >= 2 && (frozen.is_none() || deltas.len() + 2 > self.delta_budget()) {
-            let mut sources = self.sources_of(deltas[0], None);
-            sources.extend(self.sources_of(deltas[1], None));
-            return Some(Task {
-                role: Role::Delta,
-                sources,
-            });
+        let threshold = self
+            .config
+            .fold_min
+            .max(self.records.len() / self.config.fold_divisor.max(1));
+        let total: usize = deltas.iter().map(|d| d.live()).sum();
+        let fold_due = frozen.is_none() && (force || total >= threshold);
+        // Deltas merge size-tiered: the two smallest when they are of a size (within 4×), or
+        // when writers are about to spend the delta budget; every one of them when a fold is
+        // due, so that one delta is frozen and folded. A small delta is never merged into a
+        // large one again and again.
+        let pressure = deltas.len() + usize::from(frozen.is_some()) + 1 >= self.delta_budget();
+        if deltas.len() >= 2 {
+            let similar = deltas[1].live() <= 4 * deltas[0].live().max(1);
+            let merge = if fold_due {
+                deltas.len()
+            } else if similar || pressure {
+                2
+            } else {
+                0
+            };
+            if merge > 0 {
+                let mut sources = Vec::new();
+                for d in &deltas[..merge] {
+                    sources.extend(self.sources_of(d, None));
+                }
+                return Some(Task {
+                    role: Role::Delta,
+                    sources,
+                });
+            }
         }
         if let Some((f, next)) = self.frozen {
             let Some(fi) = self.slot_index(f) else {
@@ -679,13 +700,7 @@ impl Store {
                 sources,
             });
         }
-        let threshold = self
-            .config
-            .fold_min
-            .max(self.records.len() / self.config.fold_divisor.max(1));
-        if let Some(d) = deltas.first()
-            && (force || d.live() >= threshold)
-        {
+        if fold_due && let [d] = deltas.as_slice() {
             self.frozen = Some((d.id, 0));
             return self.plan_step(force);
         }
