@@ -18,6 +18,7 @@ options() {
         ingest) echo "-dict=fuzz/ingest.dict -max_len=20000" ;;
         match_vs_reference) echo "-dict=fuzz/ingest.dict -max_len=16000" ;;
         output) echo "-dict=fuzz/ingest.dict" ;;
+        live) echo "-max_len=2048" ;;
         *) echo "" ;;
     esac
 }
