@@ -12,30 +12,8 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use powertrack::generate::rules::RuleSetGenerator;
-use powertrack::matcher::{RuleSet, RuleSetBuilder};
-use powertrack::syntax::Rule;
 
 use common::{Workload, quick_mode, record_workload};
-
-fn generated(n: usize) -> Vec<(u64, Option<String>, Rule)> {
-    RuleSetGenerator::new(1)
-        .count(n)
-        .map(|g| {
-            let (id, tag, value) = g.into_parts();
-            let rule = Rule::parse(&value).expect("generated rules are valid");
-            (id, tag, rule)
-        })
-        .collect()
-}
-
-fn build(rules: &[(u64, Option<String>, Rule)]) -> RuleSet {
-    let mut b = RuleSetBuilder::new();
-    for (id, tag, rule) in rules {
-        b.add(*id, tag.as_deref(), rule.clone());
-    }
-    b.build().expect("unique ids")
-}
 
 fn build_bench(c: &mut Criterion) {
     let sizes: &[usize] = if quick_mode() {
@@ -44,11 +22,11 @@ fn build_bench(c: &mut Criterion) {
         &[10_000, 100_000, 250_000]
     };
     for &n in sizes {
-        let rules = generated(n);
+        let rules = common::generated(n);
         let value_bytes: usize = rules.iter().map(|(_, _, r)| r.source().len()).sum();
         let rss0 = common::rss_bytes();
         let t0 = Instant::now();
-        let set = build(&rules);
+        let set = common::build(&rules);
         let first_s = t0.elapsed().as_secs_f64();
         let rss1 = common::rss_bytes();
         let rss_per_rule = match (rss0, rss1) {
@@ -90,7 +68,9 @@ fn build_bench(c: &mut Criterion) {
             bytes: value_bytes as u64,
         });
         group.sample_size(10);
-        group.bench_function("compile", |b| b.iter(|| black_box(build(&rules)).len()));
+        group.bench_function("compile", |b| {
+            b.iter(|| black_box(common::build(&rules)).len());
+        });
         group.finish();
     }
 }

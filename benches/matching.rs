@@ -16,61 +16,12 @@ use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use powertrack::generate::firehose::FirehoseGenerator;
-use powertrack::generate::rules::RuleSetGenerator;
-use powertrack::matcher::{Matches, RuleSet, RuleSetBuilder, Scratch};
+use powertrack::matcher::{Matches, Scratch};
 use powertrack::post::{Line, Parser};
 use powertrack::reference::RuleBook;
 use powertrack::syntax::Rule;
 
 use common::{Workload, quick_mode, record_workload};
-
-/// The real corpus's lines, or the bundled sample firehose when the corpus is absent.
-fn corpus() -> (Vec<Vec<u8>>, String) {
-    let from = |path: std::path::PathBuf, name: &str| -> Option<(Vec<Vec<u8>>, String)> {
-        let bytes = std::fs::read(path).ok()?;
-        let mut lines: Vec<Vec<u8>> = bytes
-            .split(|&b| b == b'\n')
-            .filter(|l| !l.is_empty())
-            .map(<[u8]>::to_vec)
-            .collect();
-        if quick_mode() {
-            lines.truncate(50);
-        }
-        Some((lines, name.to_string()))
-    };
-    common::shared_dir()
-        .and_then(|d| {
-            from(
-                d.join("data/tweets/combined/all_v11_native.ndjson"),
-                "combined/all_v11_native.ndjson",
-            )
-        })
-        .or_else(|| {
-            let p =
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/firehose.ndjson");
-            from(p, "examples/firehose.ndjson")
-        })
-        .expect("a corpus: ../shared or examples/firehose.ndjson")
-}
-
-fn generated(n: usize) -> Vec<(u64, Option<String>, Rule)> {
-    RuleSetGenerator::new(1)
-        .count(n)
-        .map(|g| {
-            let (id, tag, value) = g.into_parts();
-            let rule = Rule::parse(&value).expect("generated rules are valid");
-            (id, tag, rule)
-        })
-        .collect()
-}
-
-fn build(rules: &[(u64, Option<String>, Rule)]) -> RuleSet {
-    let mut b = RuleSetBuilder::new();
-    for (id, tag, rule) in rules {
-        b.add(*id, tag.as_deref(), rule.clone());
-    }
-    b.build().expect("unique ids")
-}
 
 /// Posts of the synthetic firehose (v1.1 native, seed 1, no stream noise): 5,000, or 50 in
 /// `--test` mode.
@@ -90,9 +41,9 @@ fn end_to_end(c: &mut Criterion) {
     } else {
         &[10_000, 100_000, 250_000]
     };
-    let inputs = [("end_to_end", corpus()), ("firehose", firehose())];
+    let inputs = [("end_to_end", common::corpus()), ("firehose", firehose())];
     for &n in sizes {
-        let rules = generated(n);
+        let rules = common::generated(n);
         for (prefix, (lines, source)) in &inputs {
             run_size(c, prefix, lines, source, n, &rules);
         }
@@ -110,7 +61,7 @@ fn run_size(
     let bytes: usize = lines.iter().map(Vec::len).sum();
     {
         let t0 = Instant::now();
-        let set = build(rules);
+        let set = common::build(rules);
         let build_s = t0.elapsed().as_secs_f64();
 
         // One pass for the workload's figures.

@@ -17,34 +17,6 @@ use rayon::prelude::*;
 
 use common::{Workload, quick_mode, record_workload};
 
-fn corpus() -> (Vec<Vec<u8>>, String) {
-    let read = |path: std::path::PathBuf, name: &str| -> Option<(Vec<Vec<u8>>, String)> {
-        let bytes = std::fs::read(path).ok()?;
-        let mut lines: Vec<Vec<u8>> = bytes
-            .split(|&b| b == b'\n')
-            .filter(|l| !l.is_empty())
-            .map(<[u8]>::to_vec)
-            .collect();
-        if quick_mode() {
-            lines.truncate(50);
-        }
-        Some((lines, name.to_string()))
-    };
-    common::shared_dir()
-        .and_then(|d| {
-            read(
-                d.join("data/tweets/combined/all_v11_native.ndjson"),
-                "combined/all_v11_native.ndjson",
-            )
-        })
-        .or_else(|| {
-            let p =
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/firehose.ndjson");
-            read(p, "examples/firehose.ndjson")
-        })
-        .expect("a corpus: ../shared or examples/firehose.ndjson")
-}
-
 fn build(n: usize) -> RuleSet {
     let mut b = RuleSetBuilder::new();
     for g in RuleSetGenerator::new(1).count(n) {
@@ -79,7 +51,7 @@ fn match_all(pool: &rayon::ThreadPool, rules: &RuleSet, lines: &[Vec<u8>]) -> us
 }
 
 fn scaling(c: &mut Criterion) {
-    let (lines, source) = corpus();
+    let (lines, source) = common::corpus();
     let bytes: usize = lines.iter().map(Vec::len).sum();
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let mut threads: Vec<usize> = (0..usize::BITS)

@@ -4,6 +4,10 @@
 
 use std::path::PathBuf;
 
+use powertrack::generate::rules::RuleSetGenerator;
+use powertrack::matcher::{RuleSet, RuleSetBuilder};
+use powertrack::syntax::Rule;
+
 /// What a bench group measures, written beside criterion's output so that
 /// `benches/record.py` can put it in the record (see `benches/record/README.md`).
 #[derive(Debug, Default)]
@@ -101,4 +105,52 @@ pub fn rss_bytes() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+/// The real corpus's lines, or the bundled sample firehose when the corpus is absent.
+pub fn corpus() -> (Vec<Vec<u8>>, String) {
+    let from = |path: std::path::PathBuf, name: &str| -> Option<(Vec<Vec<u8>>, String)> {
+        let bytes = std::fs::read(path).ok()?;
+        let mut lines: Vec<Vec<u8>> = bytes
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(<[u8]>::to_vec)
+            .collect();
+        if quick_mode() {
+            lines.truncate(50);
+        }
+        Some((lines, name.to_string()))
+    };
+    shared_dir()
+        .and_then(|d| {
+            from(
+                d.join("data/tweets/combined/all_v11_native.ndjson"),
+                "combined/all_v11_native.ndjson",
+            )
+        })
+        .or_else(|| {
+            let p =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/firehose.ndjson");
+            from(p, "examples/firehose.ndjson")
+        })
+        .expect("a corpus: ../shared or examples/firehose.ndjson")
+}
+
+pub fn generated(n: usize) -> Vec<(u64, Option<String>, Rule)> {
+    RuleSetGenerator::new(1)
+        .count(n)
+        .map(|g| {
+            let (id, tag, value) = g.into_parts();
+            let rule = Rule::parse(&value).expect("generated rules are valid");
+            (id, tag, rule)
+        })
+        .collect()
+}
+
+pub fn build(rules: &[(u64, Option<String>, Rule)]) -> RuleSet {
+    let mut b = RuleSetBuilder::new();
+    for (id, tag, rule) in rules {
+        b.add(*id, tag.as_deref(), rule.clone());
+    }
+    b.build().expect("unique ids")
 }
