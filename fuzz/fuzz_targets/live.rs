@@ -88,12 +88,28 @@ fn id(u: &mut Unstructured<'_>, ids: &[u64]) -> Result<u64> {
 
 fn op(u: &mut Unstructured<'_>, ids: &[u64]) -> Result<Op> {
     Ok(match u.int_in_range(0..=9)? {
-        0..=3 => Op::Add((0..u.int_in_range(1..=3)?).map(|_| entry(u)).collect::<Result<_>>()?),
-        4 => Op::DeleteValues((0..u.int_in_range(1..=2)?).map(|_| value(u)).collect::<Result<_>>()?),
-        5 => Op::DeleteIds((0..u.int_in_range(1..=2)?).map(|_| id(u, ids)).collect::<Result<_>>()?),
+        0..=3 => Op::Add(
+            (0..u.int_in_range(1..=3)?)
+                .map(|_| entry(u))
+                .collect::<Result<_>>()?,
+        ),
+        4 => Op::DeleteValues(
+            (0..u.int_in_range(1..=2)?)
+                .map(|_| value(u))
+                .collect::<Result<_>>()?,
+        ),
+        5 => Op::DeleteIds(
+            (0..u.int_in_range(1..=2)?)
+                .map(|_| id(u, ids))
+                .collect::<Result<_>>()?,
+        ),
         6 => Op::Apply(
-            (0..u.int_in_range(0..=2)?).map(|_| id(u, ids)).collect::<Result<_>>()?,
-            (0..u.int_in_range(0..=2)?).map(|_| entry(u)).collect::<Result<_>>()?,
+            (0..u.int_in_range(0..=2)?)
+                .map(|_| id(u, ids))
+                .collect::<Result<_>>()?,
+            (0..u.int_in_range(0..=2)?)
+                .map(|_| entry(u))
+                .collect::<Result<_>>()?,
         ),
         7 | 8 => Op::Step,
         _ => Op::Compact,
@@ -114,9 +130,17 @@ fn check(live: &LiveRules, scratch: &mut Scratch) {
     let (mut a, mut b) = (Matches::new(), Matches::new());
     let mut fresh = Scratch::new();
     for line in POSTS {
-        snapshot.match_line(line.as_bytes(), scratch, &mut a).unwrap();
-        rebuilt.match_line(line.as_bytes(), &mut fresh, &mut b).unwrap();
-        assert_eq!(a.ids().collect::<Vec<_>>(), b.ids().collect::<Vec<_>>(), "{line}");
+        snapshot
+            .match_line(line.as_bytes(), scratch, &mut a)
+            .unwrap();
+        rebuilt
+            .match_line(line.as_bytes(), &mut fresh, &mut b)
+            .unwrap();
+        assert_eq!(
+            a.ids().collect::<Vec<_>>(),
+            b.ids().collect::<Vec<_>>(),
+            "{line}"
+        );
         assert_eq!(a.generation(), listing.generation);
     }
 }

@@ -149,6 +149,11 @@ fn coord(u: &mut Unstructured<'_>, lim: f64) -> Result<f64> {
     })
 }
 
+/// (country code, region, locality, sub region, point)
+type ProfileGeoSpec = (String, String, String, String, Option<(f64, f64)>);
+/// (id, name, full name, country code, bbox)
+type PlaceSpec = (String, String, String, String, Option<[f64; 4]>);
+
 #[derive(Debug, Default, Clone)]
 struct UserSpec {
     id: u64,
@@ -158,8 +163,7 @@ struct UserSpec {
     location: String,
     verified: bool,
     counts: [Option<u64>; 4],
-    /// (country code, region, locality, sub region, point)
-    profile: Vec<(String, String, String, String, Option<(f64, f64)>)>,
+    profile: Vec<ProfileGeoSpec>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -190,8 +194,7 @@ struct PostSpec {
     root: PartSpec,
     lang: Option<String>,
     source: Option<(String, String)>,
-    /// (id, name, full name, country code, bbox)
-    place: Option<(String, String, String, String, Option<[f64; 4]>)>,
+    place: Option<PlaceSpec>,
     coordinates: Option<(f64, f64)>,
     nullcast: bool,
     matching_rules: bool,

@@ -424,7 +424,7 @@ fuzz_target!(|data: &[u8]| {
     };
     if head & 1 == 0 {
         // Raw bytes, with a few fixed awkward rules.
-        let rules = vec![
+        let rules = [
             (u64::MAX, Some("a\"b\\c\u{1}".to_string())),
             (0, None),
             (1_128_017_341_835_464_704, Some("🍕".to_string())),
