@@ -6,6 +6,7 @@ mod cli_watch;
 mod common;
 mod differential;
 mod firehose;
+mod fuzz_regressions;
 mod generate;
 mod live;
 mod matching;

@@ -54,12 +54,14 @@ fn flag(name: &str) -> Expr {
 }
 
 /// A keyword or phrase over `fields`: its folded tokens in sequence.
+///
+/// Tokens come from the text as written and are folded one by one, as in the reference
+/// evaluator and the post side (`Facts::add_field`): folding can change a code point's script.
 fn text(fields: Fields, text: &str) -> Expr {
-    let folded = tokenize::fold(text);
     let mut terms = Vec::new();
-    tokenize::for_each_token(&folded, |t| {
+    tokenize::for_each_token(text, |t| {
         terms.push(Term {
-            text: t.text(&folded).into(),
+            text: tokenize::fold(t.text(text)).as_ref().into(),
             spaceless: t.kind == TokenKind::Spaceless,
         });
     });
@@ -81,12 +83,11 @@ fn text(fields: Fields, text: &str) -> Expr {
 
 /// `"a b c"~n`: the word terms of the phrase (punctuation does not count as a term).
 fn proximity(phrase: &str, n: u8) -> Expr {
-    let folded = tokenize::fold(phrase);
     let mut terms = Vec::new();
-    tokenize::for_each_token(&folded, |t| {
+    tokenize::for_each_token(phrase, |t| {
         if t.kind != TokenKind::Punct {
             terms.push(Term {
-                text: t.text(&folded).into(),
+                text: tokenize::fold(t.text(phrase)).as_ref().into(),
                 spaceless: t.kind == TokenKind::Spaceless,
             });
         }

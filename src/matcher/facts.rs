@@ -156,10 +156,12 @@ impl Facts {
         });
     }
 
-    /// Folds one field instance and tokenizes the folded text.
+    /// Tokenizes one field instance and folds it token by token.
     ///
-    /// Simple case folding maps code points one to one within their general category and
-    /// script, so the tokens of the folded text are the folded tokens of the text.
+    /// Tokens come from the text as written, as in the reference evaluator: folding can move a
+    /// code point to another script (U+00B5 MICRO SIGN, script Common, folds to Greek `μ`), so
+    /// the tokens of the folded text are not always the folded tokens of the text. The folded
+    /// pieces and the gaps between them, appended in order, are the folded text.
     pub(crate) fn add_field(&mut self, field: Field, text: &str) {
         if text.is_empty() {
             return;
@@ -168,19 +170,23 @@ impl Facts {
             sources.push(text.to_string());
         }
         let start = self.arena.len();
-        crate::tokenize::fold_into(text, &mut self.arena);
-        let end = self.arena.len();
         let tok_start = self.tokens.len();
         let Facts { arena, tokens, .. } = self;
-        let folded = &arena[start..end];
-        crate::tokenize::for_each_token(folded, |tok| {
-            let text = &folded.as_bytes()[tok.start..tok.end];
+        let mut done = 0;
+        crate::tokenize::for_each_token(text, |tok| {
+            crate::tokenize::fold_into(&text[done..tok.start], arena);
+            let from = arena.len();
+            crate::tokenize::fold_into(&text[tok.start..tok.end], arena);
+            let to = arena.len();
+            done = tok.end;
             tokens.push(TokenFact {
-                text: to_u32(start + tok.start)..to_u32(start + tok.end),
-                hash: hash_key(KeyKind::Token as u8, text),
+                text: to_u32(from)..to_u32(to),
+                hash: hash_key(KeyKind::Token as u8, &arena.as_bytes()[from..to]),
                 spaceless: tok.kind == crate::tokenize::TokenKind::Spaceless,
             });
         });
+        crate::tokenize::fold_into(&text[done..], arena);
+        let end = self.arena.len();
         self.fields.push(FieldFact {
             field,
             text: to_u32(start)..to_u32(end),
