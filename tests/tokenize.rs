@@ -5,7 +5,7 @@
 use std::io::BufRead;
 
 use powertrack::tokenize::{
-    Token, TokenKind, fold, fold_char, fold_into, for_each_token, reference, tokens,
+    Token, TokenKind, fold, fold_char, fold_into, fold_tokens, for_each_token, reference, tokens,
 };
 use proptest::prelude::*;
 
@@ -560,6 +560,11 @@ const ALPHABET: &[char] = &[
     '\u{2028}',
     'ǅ',
     '\u{212A}',
+    // Fold into another script or class: MICRO SIGN (Common) to Greek mu, YPOGEGRAMMENI (a
+    // mark) to the letter iota.
+    'µ',
+    '\u{345}',
+    'Μ',
 ];
 
 fn alphabet_string() -> impl Strategy<Value = String> {
@@ -617,6 +622,22 @@ proptest! {
             let expected = fold(t.text(&s));
             prop_assert_eq!(t.folded(&s, &mut buf), expected.as_ref());
         }
+    }
+
+    /// `fold_tokens` folds the whole text and gives the tokens of the text as written, folded:
+    /// the reference tokens, each folded.
+    #[test]
+    fn fold_tokens_are_the_folded_reference_tokens(s in alphabet_string()) {
+        let mut out = String::from("prefix ");
+        let mut got = Vec::new();
+        fold_tokens(&s, &mut out, |out, t| got.push((t.text(out).to_string(), t.position, t.kind)));
+        let whole = fold(&s);
+        prop_assert_eq!(&out["prefix ".len()..], whole.as_ref());
+        let want: Vec<_> = reference::tokenize(&s)
+            .into_iter()
+            .map(|t| (fold(t.text(&s)).into_owned(), t.position, t.kind))
+            .collect();
+        prop_assert_eq!(got, want);
     }
 }
 

@@ -54,17 +54,8 @@ fn flag(name: &str) -> Expr {
 }
 
 /// A keyword or phrase over `fields`: its folded tokens in sequence.
-///
-/// Tokens come from the text as written and are folded one by one, as in the reference
-/// evaluator and the post side (`Facts::add_field`): folding can change a code point's script.
 fn text(fields: Fields, text: &str) -> Expr {
-    let mut terms = Vec::new();
-    tokenize::for_each_token(text, |t| {
-        terms.push(Term {
-            text: tokenize::fold(t.text(text)).as_ref().into(),
-            spaceless: t.kind == TokenKind::Spaceless,
-        });
-    });
+    let mut terms = folded_terms(text, |_| true);
     Expr::Pred(match terms.len() {
         0 => Pred::Never,
         // Decision 10: a spaceless-script term matches inside a run, which only a sequence
@@ -83,15 +74,7 @@ fn text(fields: Fields, text: &str) -> Expr {
 
 /// `"a b c"~n`: the word terms of the phrase (punctuation does not count as a term).
 fn proximity(phrase: &str, n: u8) -> Expr {
-    let mut terms = Vec::new();
-    tokenize::for_each_token(phrase, |t| {
-        if t.kind != TokenKind::Punct {
-            terms.push(Term {
-                text: tokenize::fold(t.text(phrase)).as_ref().into(),
-                spaceless: t.kind == TokenKind::Spaceless,
-            });
-        }
-    });
+    let terms = folded_terms(phrase, |kind| kind != TokenKind::Punct);
     if terms.len() < 2 {
         return text(TEXT_AND_URLS, phrase);
     }
@@ -100,6 +83,22 @@ fn proximity(phrase: &str, n: u8) -> Expr {
         terms,
         proximity: Some(n),
     })
+}
+
+/// The folded tokens of `text` as written (as the post side sees them, `Facts::add_field`)
+/// whose kind `keep` accepts.
+fn folded_terms(text: &str, keep: impl Fn(TokenKind) -> bool) -> Vec<Term> {
+    let mut folded = String::new();
+    let mut terms = Vec::new();
+    tokenize::fold_tokens(text, &mut folded, |folded, t| {
+        if keep(t.kind) {
+            terms.push(Term {
+                text: t.text(folded).into(),
+                spaceless: t.kind == TokenKind::Spaceless,
+            });
+        }
+    });
+    terms
 }
 
 fn substring(fields: Fields, arg: &TextArg) -> Expr {

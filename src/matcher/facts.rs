@@ -156,12 +156,7 @@ impl Facts {
         });
     }
 
-    /// Tokenizes one field instance and folds it token by token.
-    ///
-    /// Tokens come from the text as written, as in the reference evaluator: folding can move a
-    /// code point to another script (U+00B5 MICRO SIGN, script Common, folds to Greek `μ`), so
-    /// the tokens of the folded text are not always the folded tokens of the text. The folded
-    /// pieces and the gaps between them, appended in order, are the folded text.
+    /// Folds one field instance and tokenizes it as written ([`crate::tokenize::fold_tokens`]).
     pub(crate) fn add_field(&mut self, field: Field, text: &str) {
         if text.is_empty() {
             return;
@@ -172,20 +167,13 @@ impl Facts {
         let start = self.arena.len();
         let tok_start = self.tokens.len();
         let Facts { arena, tokens, .. } = self;
-        let mut done = 0;
-        crate::tokenize::for_each_token(text, |tok| {
-            crate::tokenize::fold_into(&text[done..tok.start], arena);
-            let from = arena.len();
-            crate::tokenize::fold_into(&text[tok.start..tok.end], arena);
-            let to = arena.len();
-            done = tok.end;
+        crate::tokenize::fold_tokens(text, arena, |folded, tok| {
             tokens.push(TokenFact {
-                text: to_u32(from)..to_u32(to),
-                hash: hash_key(KeyKind::Token as u8, &arena.as_bytes()[from..to]),
+                text: to_u32(tok.start)..to_u32(tok.end),
+                hash: hash_key(KeyKind::Token as u8, tok.text(folded).as_bytes()),
                 spaceless: tok.kind == crate::tokenize::TokenKind::Spaceless,
             });
         });
-        crate::tokenize::fold_into(&text[done..], arena);
         let end = self.arena.len();
         self.fields.push(FieldFact {
             field,

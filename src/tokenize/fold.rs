@@ -2,7 +2,8 @@
 
 use std::borrow::Cow;
 
-use super::fast::packed;
+use super::Token;
+use super::fast::{for_each_token, packed};
 use super::tables::SIMPLE_FOLD;
 
 /// Bit of the packed class set when simple case folding changes the code point.
@@ -116,4 +117,44 @@ pub fn fold(s: &str) -> Cow<'_, str> {
             Cow::Owned(out)
         }
     }
+}
+
+/// Appends the simple case folding of `text` to `out` and calls `f` with each token of `text`
+/// as written, its span moved onto `out`: `f(out, token)` with `token.text(out)` the folded
+/// token.
+///
+/// Tokens come from the text as written, not from its folding, because folding can move a code
+/// point to another script or class (U+00B5 MICRO SIGN, script Common, folds to Greek `μ`;
+/// U+0345, a combining mark, to the letter `ι`), and a change of script is a token boundary.
+/// The folded tokens and the folded gaps between them, appended in order, are the folding of
+/// `text`.
+///
+/// ```
+/// use powertrack::tokenize::{fold_tokens, tokens};
+///
+/// // Latin P + MICRO SIGN is one token as written, Latin P + Greek mu two.
+/// let mut out = String::new();
+/// let mut folded = Vec::new();
+/// fold_tokens("Pµ PΜ", &mut out, |out, t| folded.push(t.text(out).to_string()));
+/// assert_eq!(out, "pμ pμ");
+/// assert_eq!(folded, ["pμ", "p", "μ"]);
+/// assert_eq!(tokens("pμ pμ").count(), 4);
+/// ```
+pub fn fold_tokens(text: &str, out: &mut String, mut f: impl FnMut(&str, Token)) {
+    let mut done = 0;
+    for_each_token(text, |t| {
+        fold_into(&text[done..t.start], out);
+        let start = out.len();
+        fold_into(t.text(text), out);
+        done = t.end;
+        f(
+            out,
+            Token {
+                start,
+                end: out.len(),
+                ..t
+            },
+        );
+    });
+    fold_into(&text[done..], out);
 }

@@ -82,7 +82,7 @@ mod tables;
 use std::ops::Range;
 
 pub use fast::{Tokens, for_each_token, tokens};
-pub use fold::{fold, fold_char, fold_into};
+pub use fold::{fold, fold_char, fold_into, fold_tokens};
 
 /// The version of the Unicode Character Database the tables were generated from.
 pub const UNICODE_VERSION: &str = tables::UNICODE_VERSION;
