@@ -56,6 +56,10 @@ fn folding_does_not_move_token_boundaries() {
         // U+0345 COMBINING YPOGEGRAMMENI (Inherited, a mark) folds to Greek iota (a letter).
         ("a\u{345}", "aι", false),
         ("a\u{345}", "a\u{345}", true),
+        // KELVIN SIGN folds to one byte: the spans of the folded text move.
+        ("\u{212A}µ x", "kµ", true),
+        ("\u{212A}µ x", "kμ", false),
+        ("\u{212A}µ x", "\"kµ x\"", true),
     ] {
         let (compiled, reference) = compiled_and_reference(&[rule], &post(text));
         assert_eq!(compiled, reference, "rule {rule:?}, text {text:?}");

@@ -40,7 +40,15 @@ pub(crate) fn fold_lookup(c: char) -> char {
 ///
 /// ASCII runs are copied and lower-cased in place; other characters go through the table.
 pub fn fold_into(s: &str, out: &mut String) {
+    fold_into_same_lengths(s, out);
+}
+
+/// [`fold_into`], telling whether every character's folding has its UTF-8 length, so that byte
+/// offsets into `s` are offsets into its folding (false only for the few, like U+212A KELVIN
+/// SIGN → `k`, whose folding is shorter or longer).
+fn fold_into_same_lengths(s: &str, out: &mut String) -> bool {
     let bytes = s.as_bytes();
+    let mut same = true;
     let mut i = 0;
     while i < bytes.len() {
         // The longest ASCII run from i.
@@ -61,9 +69,12 @@ pub fn fold_into(s: &str, out: &mut String) {
         let Some(c) = s[i..].chars().next() else {
             break;
         };
-        out.push(fold_char(c));
+        let folded = fold_char(c);
+        same &= folded.len_utf8() == c.len_utf8();
+        out.push(folded);
         i += c.len_utf8();
     }
+    same
 }
 
 /// Bytes that stop the ASCII scan of [`first_change`]: upper-case ASCII letters and every
@@ -141,6 +152,23 @@ pub fn fold(s: &str) -> Cow<'_, str> {
 /// assert_eq!(tokens("pμ pμ").count(), 4);
 /// ```
 pub fn fold_tokens(text: &str, out: &mut String, mut f: impl FnMut(&str, Token)) {
+    let base = out.len();
+    if fold_into_same_lengths(text, out) {
+        // The common case: one pass folds the whole text, and the spans of its tokens as
+        // written carry over to the folding unchanged.
+        for_each_token(text, |t| {
+            f(
+                out,
+                Token {
+                    start: base + t.start,
+                    end: base + t.end,
+                    ..t
+                },
+            );
+        });
+        return;
+    }
+    out.truncate(base);
     let mut done = 0;
     for_each_token(text, |t| {
         fold_into(&text[done..t.start], out);
