@@ -170,7 +170,7 @@ impl Facts {
         crate::tokenize::fold_tokens(text, arena, |folded, tok| {
             tokens.push(TokenFact {
                 text: to_u32(tok.start)..to_u32(tok.end),
-                hash: hash_key(KeyKind::Token as u8, tok.text(folded).as_bytes()),
+                hash: hash_key(KeyKind::Token as u8, &folded.as_bytes()[tok.span()]),
                 spaceless: tok.kind == crate::tokenize::TokenKind::Spaceless,
             });
         });
