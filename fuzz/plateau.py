@@ -18,12 +18,14 @@ unix time, as made by
     cargo fuzz run -s none <target> fuzz/corpus/<target> -- -max_total_time=3600 <options> 2>&1 |
         awk '{ print strftime("%s"), $0; fflush() }' > run.log
 
-Needs the `llvm-tools` rustup component (`rustup component add llvm-tools`). The coverage build
-is made once (`cargo fuzz coverage -s none <target> <empty dir>`) unless `--bin` names it.
+Needs the `llvm-tools` rustup component (`rustup component add llvm-tools`). Unless `--bin` names
+it, the coverage build is made first (`cargo fuzz coverage -s none <target>` on a one-input
+corpus).
 Inputs longer than `--max-len` (default 1 MB) are truncated, as libFuzzer does.
 """
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -38,12 +40,17 @@ ROOT = os.path.dirname(FUZZ)
 SRC = os.path.join(ROOT, "src")
 
 
+@functools.cache
+def host():
+    vv = subprocess.run(["rustc", "-vV"], capture_output=True, text=True, check=True).stdout
+    return re.search(r"^host: (\S+)$", vv, re.M)[1]
+
+
+@functools.cache
 def llvm_tool(name):
     sysroot = subprocess.run(["rustc", "--print", "sysroot"], capture_output=True, text=True,
                              check=True).stdout.strip()
-    host = re.search(r"^host: (\S+)$", subprocess.run(["rustc", "-vV"], capture_output=True,
-                                                       text=True, check=True).stdout, re.M)[1]
-    path = os.path.join(sysroot, "lib", "rustlib", host, "bin", name)
+    path = os.path.join(sysroot, "lib", "rustlib", host(), "bin", name)
     if not os.path.exists(path):
         sys.exit(f"{path} missing: run `rustup component add llvm-tools`")
     return path
@@ -62,12 +69,13 @@ def run_times(log):
 
 
 def build(target):
-    empty = tempfile.mkdtemp()
-    subprocess.run(["cargo", "fuzz", "coverage", "-s", "none", target, empty], cwd=FUZZ,
+    # cargo fuzz coverage builds, then runs a corpus: give it one trivial input.
+    seed = tempfile.mkdtemp()
+    with open(os.path.join(seed, "one"), "w") as f:
+        f.write("x")
+    subprocess.run(["cargo", "fuzz", "coverage", "-s", "none", target, seed], cwd=FUZZ,
                    check=True)
-    host = re.search(r"^host: (\S+)$", subprocess.run(["rustc", "-vV"], capture_output=True,
-                                                       text=True, check=True).stdout, re.M)[1]
-    return os.path.join(FUZZ, "target", host, "coverage", host, "release", target)
+    return os.path.join(FUZZ, "target", host(), "coverage", host(), "release", target)
 
 
 def coverage(binary, files, max_len, work):
