@@ -1,0 +1,1 @@
+//! `powertrack serve`: the PowerTrack service over the engine's public API.
