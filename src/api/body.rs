@@ -113,11 +113,37 @@ pub struct BodyError {
 }
 
 impl BodyError {
-    /// A request that would take the rule set past its limit of `limit` rules.
-    pub(crate) fn rule_limit(rules: usize, limit: usize) -> BodyError {
+    /// A request that would take the rule set past its limit of `limit` rules: PowerTrack's
+    /// "Request exceeds account's Rule Limit…" (422). For services that keep several rule
+    /// sets over one store and enforce each one's limit themselves.
+    ///
+    /// ```
+    /// let e = powertrack::api::BodyError::rule_limit(250_001, 250_000);
+    /// assert_eq!(e.status(), 422);
+    /// assert!(e.powertrack_message().starts_with("Request exceeds account's Rule Limit."));
+    /// ```
+    pub fn rule_limit(rules: usize, limit: usize) -> BodyError {
         BodyError::new(
             BodyErrorKind::TooManyRules,
             format!("the request would make {rules} rules; the limit is {limit}"),
+        )
+    }
+
+    /// A body refused for its size, by a reader that stopped after `read` bytes (413): for
+    /// servers that do not buffer a body past the limit.
+    ///
+    /// ```
+    /// let e = powertrack::api::BodyError::too_large(5_000_001);
+    /// assert_eq!(e.status(), 413);
+    /// assert_eq!(
+    ///     e.powertrack_message(),
+    ///     "Request body exceeds the maximum size of 5000000 bytes (the body has more than 5000000 bytes)"
+    /// );
+    /// ```
+    pub fn too_large(read: usize) -> BodyError {
+        BodyError::new(
+            BodyErrorKind::TooLarge,
+            format!("the body has more than {} bytes", read.saturating_sub(1)),
         )
     }
 

@@ -8,15 +8,32 @@ const EPOCH_MS: u64 = 1_288_834_974_657;
 /// Generates ids `(milliseconds since the snowflake epoch) << 22 | counter`: increasing in
 /// creation order, so sorting by id sorts by creation time, and in the range of the ids real
 /// PowerTrack rules have (e.g. 734938587381145604 was created in May 2016).
+///
+/// ```
+/// use powertrack::live::IdGenerator;
+///
+/// let mut ids = IdGenerator::default();
+/// let a = ids.next(|_| false);
+/// let b = ids.next(|id| id == a + 1); // ids already in use are skipped
+/// assert!(b > a + 1);
+/// assert!(a > 734_938_587_381_145_604); // later than PowerTrack's own 2016 ids
+/// ```
 #[derive(Debug, Default)]
-pub(crate) struct IdGenerator {
+pub struct IdGenerator {
     last: u64,
+}
+
+impl IdGenerator {
+    /// A generator whose ids are all above `last` (a restart resumes past every id it issued).
+    pub fn after(last: u64) -> IdGenerator {
+        IdGenerator { last }
+    }
 }
 
 impl IdGenerator {
     /// The next id above every id generated so far, skipping ids for which `taken` is true
     /// (ids callers supplied).
-    pub(crate) fn next(&mut self, taken: impl Fn(u64) -> bool) -> u64 {
+    pub fn next(&mut self, taken: impl Fn(u64) -> bool) -> u64 {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));

@@ -66,6 +66,7 @@ pub use response::{
     ALREADY_EXISTS, AddDetail, AddResponse, DOES_NOT_EXIST, DeleteDetail, DeleteResponse,
     ListResponse,
 };
+pub use ids::IdGenerator;
 use store::{Store, build};
 
 /// How a [`LiveRules`] store is laid out and maintained.

@@ -34,6 +34,26 @@ pub struct AddResponse {
 }
 
 impl AddResponse {
+    /// A response of these details: `invalid` when the request was refused because a rule is
+    /// invalid (status 422, nothing added). For services that keep several rule sets over one
+    /// store and answer each one's requests themselves.
+    ///
+    /// ```
+    /// use powertrack::api::RuleEntry;
+    /// use powertrack::live::{AddDetail, AddResponse};
+    ///
+    /// let detail = vec![AddDetail { rule: RuleEntry::new("from:jack", None), created: false, message: None }];
+    /// let refused = AddResponse::new(detail, 7, true);
+    /// assert_eq!((refused.status(), refused.created()), (422, 0));
+    /// ```
+    pub fn new(detail: Vec<AddDetail>, generation: u64, invalid: bool) -> AddResponse {
+        AddResponse {
+            detail,
+            generation,
+            invalid,
+        }
+    }
+
     /// Rules created.
     pub fn created(&self) -> usize {
         self.detail.iter().filter(|d| d.created).count()

@@ -1,1 +1,393 @@
-//! `powertrack serve`: the PowerTrack service over the engine's public API.
+//! `powertrack serve`: the PowerTrack service over the `powertrack` engine.
+//!
+//! Customers manage rules per stream over PowerTrack's Rules API and hold streaming
+//! connections that receive every matching post, once per connection, with `matching_rules`
+//! in the post's own format; rule changes reach open connections at once. Every stream of every
+//! account is a view on one shared index ([`registry`]): a post is matched once, whatever the
+//! number of streams, and fanned out to the streams whose rules matched. Accounts, their
+//! passwords (argon2), streams and limits come from a TOML file ([`config`]); Rules API calls
+//! cost credits per hour ([`limits`]); state lives in `--data-dir` (redb).
+//!
+//! The crate uses the engine's public API only. [`start`] runs a server in the background (the
+//! tests do); [`run`] is `powertrack serve`.
+//!
+//! ```no_run
+//! use powertrack_serve::{Clock, Options, start};
+//!
+//! let options = Options::new("accounts.toml".into(), "data".into());
+//! let server = start(options, Clock::system())?;
+//! println!("listening on {}", server.addr());
+//! server.stop();
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+
+pub mod clock;
+pub mod config;
+pub mod gzip;
+pub mod hub;
+pub mod limits;
+pub mod messages;
+pub mod metrics;
+pub mod persist;
+pub mod pipeline;
+pub mod registry;
+pub mod server;
+pub mod service;
+pub mod source;
+pub mod stream;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use anyhow::Context as _;
+pub use clock::Clock;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Accounts;
+use crate::hub::{Hub, StreamCounters};
+use crate::limits::{Logins, PerMinute};
+use crate::metrics::{Metrics, StreamLabel};
+use crate::persist::Persist;
+use crate::pipeline::Context;
+use crate::registry::{Registry, StreamSpec};
+use crate::service::{AccountState, App, StreamLimits};
+use crate::source::Source;
+
+/// `powertrack serve`'s options.
+#[derive(Clone, Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The accounts file (TOML).
+    #[arg(long)]
+    pub accounts: PathBuf,
+    /// Where the service keeps its state (rules, created when missing).
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// Posts from: a file (NDJSON, plain or gzip), `-` (standard input), `gen` (the synthetic
+    /// firehose) or `none` (only `POST /ingest`).
+    #[arg(long, default_value = "none")]
+    pub source: String,
+    /// Pace the source at this many posts a second (`gen` defaults to 1,000; files are read as
+    /// fast as they are matched unless given).
+    #[arg(long)]
+    pub rate: Option<u64>,
+    /// The seed of `--source gen`.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Seconds without data after which a stream gets a `\r\n` heartbeat.
+    #[arg(long, default_value_t = 10)]
+    pub heartbeat: u64,
+    /// The producer credential of `POST /ingest` (`Authorization: Bearer TOKEN`); without it,
+    /// ingest is refused. Also read from `POWERTRACK_INGEST_TOKEN`.
+    #[arg(long, env = "POWERTRACK_INGEST_TOKEN", hide_env_values = true)]
+    pub ingest_token: Option<String>,
+    /// TLS certificate chain (PEM); with `--tls-key`, the server speaks HTTPS only.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Bytes (compressed) queued for one connection before it is disconnected for not keeping up.
+    #[arg(long, default_value_t = 16 << 20)]
+    pub connection_buffer: usize,
+    /// Seconds a client has to send its request headers.
+    #[arg(long, default_value_t = 10)]
+    pub header_timeout: u64,
+}
+
+/// What [`start`] needs: [`ServeArgs`] without the command line.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Address to listen on (port 0: any free port).
+    pub listen: SocketAddr,
+    /// The accounts file.
+    pub accounts: PathBuf,
+    /// The state directory.
+    pub data_dir: PathBuf,
+    /// The source of posts.
+    pub source: Source,
+    /// Its pace (posts/s).
+    pub rate: Option<u64>,
+    /// The heartbeat interval.
+    pub heartbeat: Duration,
+    /// The ingest token.
+    pub ingest_token: Option<String>,
+    /// TLS certificate and key (PEM files).
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Per-connection buffer, bytes.
+    pub connection_buffer: usize,
+    /// Header read timeout.
+    pub header_timeout: Duration,
+}
+
+impl Options {
+    /// Defaults for everything but the accounts file and the state directory; listens on
+    /// 127.0.0.1, any free port.
+    pub fn new(accounts: PathBuf, data_dir: PathBuf) -> Options {
+        Options {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            accounts,
+            data_dir,
+            source: Source::None,
+            rate: None,
+            heartbeat: Duration::from_secs(10),
+            ingest_token: None,
+            tls: None,
+            connection_buffer: 16 << 20,
+            header_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl From<ServeArgs> for Options {
+    fn from(a: ServeArgs) -> Options {
+        let source = match Source::parse(&a.source) {
+            Source::Generated(_) => Source::Generated(a.seed),
+            s => s,
+        };
+        let rate = match (&source, a.rate) {
+            (Source::Generated(_), None) => Some(1_000),
+            (_, r) => r,
+        };
+        Options {
+            listen: a.listen,
+            accounts: a.accounts,
+            data_dir: a.data_dir,
+            source,
+            rate,
+            heartbeat: Duration::from_secs(a.heartbeat.max(1)),
+            ingest_token: a.ingest_token,
+            tls: a.tls_cert.zip(a.tls_key),
+            connection_buffer: a.connection_buffer,
+            header_timeout: Duration::from_secs(a.header_timeout.max(1)),
+        }
+    }
+}
+
+/// A server running in the background.
+#[derive(Debug)]
+pub struct Running {
+    addr: SocketAddr,
+    stop: CancellationToken,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Shuts it down gracefully (every stream ends with the operational-disconnect notice)
+    /// and waits for it.
+    pub fn stop(mut self) {
+        self.stop.cancel();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    /// Waits until it stops (after [`Running::stop_token`] is cancelled, or a signal).
+    pub fn wait(mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    /// The token that stops it.
+    pub fn stop_token(&self) -> CancellationToken {
+        self.stop.clone()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop.cancel();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Starts a server: loads the accounts and the persisted rules, binds the listener, starts
+/// the source and the matcher, and serves in a thread of its own until stopped.
+pub fn start(options: Options, clock: Clock) -> anyhow::Result<Running> {
+    let accounts = Accounts::load(&options.accounts)?;
+    let persist = Persist::open(&options.data_dir)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", options.data_dir.display()))?;
+    let streams: Vec<StreamSpec> = accounts
+        .accounts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, a)| {
+            a.streams.iter().map(move |label| StreamSpec {
+                key: format!("{}/{label}", a.name),
+                account: i,
+                label: label.clone(),
+                max_rules: a.max_rules,
+            })
+        })
+        .collect();
+    let loaded = std::time::Instant::now();
+    let registry = Arc::new(
+        Registry::open(persist, streams, clock.clone())
+            .map_err(|e| anyhow::anyhow!("loading the rules: {e}"))?,
+    );
+    tracing::info!(
+        rules = registry.total_rules(),
+        distinct = registry.distinct_values(),
+        ms = loaded.elapsed().as_millis(),
+        "rules loaded"
+    );
+    let tls = match &options.tls {
+        Some((cert, key)) => Some(server::tls_config(cert, key)?),
+        None => None,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("powertrack-io")
+        .build()
+        .context("starting the runtime")?;
+    let std_listener = std::net::TcpListener::bind(options.listen)
+        .with_context(|| format!("listening on {}", options.listen))?;
+    std_listener.set_nonblocking(true)?;
+    let addr = std_listener.local_addr()?;
+    let metrics = Arc::new(Metrics::new());
+    let counters: Vec<StreamCounters> = registry
+        .streams()
+        .iter()
+        .map(|s| {
+            let label = StreamLabel { stream: s.key.clone() };
+            StreamCounters {
+                delivered: metrics.stream_delivered.get_or_create(&label).clone(),
+                dropped: metrics.stream_dropped.get_or_create(&label).clone(),
+            }
+        })
+        .collect();
+    let (closed_tx, mut closed_rx) = tokio::sync::mpsc::unbounded_channel();
+    let hub = Arc::new(Hub::new(
+        counters,
+        options.connection_buffer,
+        Duration::from_secs(2),
+        runtime.handle().clone(),
+        closed_tx,
+    ));
+    let account_states: Vec<AccountState> =
+        accounts.accounts.into_iter().map(AccountState::new).collect();
+    let ctx = Arc::new(Context {
+        registry: registry.clone(),
+        hub: hub.clone(),
+        caps: account_states.iter().map(|a| a.cap.clone()).collect(),
+        metrics: metrics.clone(),
+        clock: clock.clone(),
+    });
+    let (ingest_tx, ingest_rx) = tokio::sync::mpsc::channel(64);
+    pipeline::spawn(ctx, ingest_rx)?;
+    source::spawn(options.source.clone(), options.rate, ingest_tx.clone())
+        .with_context(|| format!("opening the source {:?}", options.source))?;
+    let stream_limits = registry
+        .streams()
+        .iter()
+        .map(|_| StreamLimits {
+            rules: PerMinute::new(60),
+            connects: PerMinute::new(60),
+        })
+        .collect();
+    let app = Arc::new(App {
+        clock,
+        registry,
+        hub,
+        metrics,
+        accounts: account_states,
+        stream_limits,
+        logins: Logins::new(10),
+        ingest: ingest_tx,
+        ingest_token: options.ingest_token.clone(),
+        heartbeat: options.heartbeat,
+        shutting_down: AtomicBool::new(false),
+    });
+    let stop = CancellationToken::new();
+    let config = server::ListenConfig {
+        header_timeout: options.header_timeout,
+        tls,
+        drain: Duration::from_secs(5),
+    };
+    let token = stop.clone();
+    let thread = std::thread::Builder::new()
+        .name("powertrack-serve".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                tokio::spawn(async move {
+                    while let Some(c) = closed_rx.recv().await {
+                        tracing::info!(conn = c.conn.id, stream = c.conn.stream, addr = %c.conn.addr, reason = c.reason.as_str(), delivered = c.conn.delivered.load(std::sync::atomic::Ordering::Relaxed), "stream disconnected");
+                    }
+                });
+                let listener = match tokio::net::TcpListener::from_std(std_listener) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot listen");
+                        return;
+                    }
+                };
+                server::serve(app, listener, config, token).await;
+            });
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        })?;
+    Ok(Running {
+        addr,
+        stop,
+        thread: Some(thread),
+    })
+}
+
+/// `powertrack serve`: starts the server and runs it until SIGTERM or SIGINT, then shuts it
+/// down gracefully.
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    init_logging();
+    let options = Options::from(args);
+    let tls = options.tls.is_some();
+    let server = start(options, Clock::system())?;
+    let scheme = if tls { "https" } else { "http" };
+    eprintln!("powertrack serve: listening on {scheme}://{}", server.addr());
+    let stop = server.stop_token();
+    let signals = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    signals.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        Ok::<(), std::io::Error>(())
+    })?;
+    tracing::info!("shutting down");
+    stop.cancel();
+    server.wait();
+    Ok(())
+}
+
+/// `powertrack passwd`: the argon2id hash line of the password on standard input (its first
+/// line).
+pub fn passwd() -> anyhow::Result<()> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    anyhow::ensure!(!password.is_empty(), "no password on standard input");
+    println!("{}", config::hash_password(password)?);
+    Ok(())
+}
+
+/// Logs to standard error, at `info` unless `RUST_LOG` says otherwise.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,291 @@
+//! Streaming connections: who is connected to which stream, and the delivery of each stream's
+//! posts to its connections.
+//!
+//! A stream's batch of posts is compressed once ([`crate::gzip`]) and the same bytes are queued
+//! on every connection of the stream. Each connection has a bounded queue, counted in bytes:
+//! one whose client does not read fast enough overflows it, is sent PowerTrack's "unable to
+//! keep up" message and is cut off, while the stream, its other connections and the matcher
+//! go on as if it had never been there. Nothing here ever waits for a client.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use prometheus_client::metrics::counter::Counter;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::gzip::{Chunk, StreamDeflate};
+
+/// Why a connection ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The client went away.
+    ClientClosed,
+    /// The stream already had its connections.
+    TooManyConnections,
+    /// The client did not read fast enough and its buffer overflowed.
+    CouldNotKeepUp,
+    /// The server shut down.
+    Shutdown,
+}
+
+impl CloseReason {
+    /// A short name, for logs, metrics and the connection history.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::ClientClosed => "client closed",
+            CloseReason::TooManyConnections => "too many connections",
+            CloseReason::CouldNotKeepUp => "could not keep up",
+            CloseReason::Shutdown => "shutdown",
+        }
+    }
+}
+
+/// What a connection's queue carries.
+#[derive(Debug)]
+pub enum Frame {
+    /// A batch of the stream's posts.
+    Chunk(Arc<Chunk>),
+    /// A message for the client that does not end the stream (one JSON line).
+    Message(Arc<str>),
+    /// End the stream, for this reason.
+    Close(CloseReason),
+}
+
+/// One open connection.
+#[derive(Debug)]
+pub struct Conn {
+    /// Unique for the server's lifetime.
+    pub id: u64,
+    /// The stream.
+    pub stream: usize,
+    /// The client's address.
+    pub addr: String,
+    /// The client's `User-Agent`.
+    pub user_agent: String,
+    /// When it opened (Unix ms).
+    pub opened_ms: u64,
+    /// Posts sent to it so far.
+    pub delivered: AtomicU64,
+    tx: mpsc::UnboundedSender<Frame>,
+    queued: AtomicUsize,
+    limit: usize,
+    overflowed: AtomicBool,
+    cut: CancellationToken,
+    counters: Arc<StreamCounters>,
+}
+
+impl Conn {
+    /// Whether its buffer overflowed.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed.load(Ordering::Acquire)
+    }
+
+    /// Accounts for a queued chunk handed to the client's connection.
+    pub fn sent(&self, chunk: &Chunk) {
+        self.queued.fetch_sub(chunk.deflate.len(), Ordering::AcqRel);
+        self.delivered.fetch_add(chunk.posts, Ordering::Relaxed);
+        self.counters.delivered.inc_by(chunk.posts);
+    }
+
+    /// The token that, cancelled, drops the client's TCP connection.
+    pub fn cut_token(&self) -> &CancellationToken {
+        &self.cut
+    }
+}
+
+/// Counters the hub keeps per stream (shared with `/metrics`).
+#[derive(Clone, Debug, Default)]
+pub struct StreamCounters {
+    /// Posts handed to connections, summed over connections.
+    pub delivered: Counter,
+    /// Posts not sent to a connection because it had overflowed.
+    pub dropped: Counter,
+}
+
+#[derive(Debug)]
+struct StreamHub {
+    conns: Mutex<Vec<Arc<Conn>>>,
+    deflate: Mutex<StreamDeflate>,
+    counters: Arc<StreamCounters>,
+}
+
+/// A connection that has ended, for the connection history.
+#[derive(Clone, Debug)]
+pub struct Closed {
+    /// The connection.
+    pub conn: Arc<Conn>,
+    /// Why it ended.
+    pub reason: CloseReason,
+    /// When (Unix ms).
+    pub closed_ms: u64,
+}
+
+/// All streams' connections.
+#[derive(Debug)]
+pub struct Hub {
+    streams: Vec<StreamHub>,
+    next_id: AtomicU64,
+    buffer_bytes: usize,
+    grace: Duration,
+    runtime: tokio::runtime::Handle,
+    closed: mpsc::UnboundedSender<Closed>,
+}
+
+/// A connection refused because the stream has its `allowed` connections already.
+#[derive(Clone, Copy, Debug)]
+pub struct Full {
+    /// The stream's connection limit.
+    pub allowed: usize,
+}
+
+impl Hub {
+    /// A hub for streams with these counters; every connection gets a queue of at most `buffer_bytes`
+    /// (compressed) bytes, and one that overflowed is cut `grace` after its notice. Ended
+    /// connections are reported on `closed`.
+    pub fn new(
+        streams: Vec<StreamCounters>,
+        buffer_bytes: usize,
+        grace: Duration,
+        runtime: tokio::runtime::Handle,
+        closed: mpsc::UnboundedSender<Closed>,
+    ) -> Hub {
+        Hub {
+            streams: streams
+                .into_iter()
+                .map(|counters| StreamHub {
+                    conns: Mutex::new(Vec::new()),
+                    deflate: Mutex::new(StreamDeflate::default()),
+                    counters: Arc::new(counters),
+                })
+                .collect(),
+            next_id: AtomicU64::new(1),
+            buffer_bytes,
+            grace,
+            runtime,
+            closed,
+        }
+    }
+
+    /// Opens a connection on `stream`, unless it has `allowed` already.
+    pub fn open(
+        &self,
+        stream: usize,
+        allowed: usize,
+        addr: String,
+        user_agent: String,
+        now_ms: u64,
+    ) -> Result<(Arc<Conn>, mpsc::UnboundedReceiver<Frame>), (Full, Arc<Conn>)> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let conn = Arc::new(Conn {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            stream,
+            addr,
+            user_agent,
+            opened_ms: now_ms,
+            delivered: AtomicU64::new(0),
+            tx,
+            queued: AtomicUsize::new(0),
+            limit: self.buffer_bytes,
+            overflowed: AtomicBool::new(false),
+            cut: CancellationToken::new(),
+            counters: self.streams[stream].counters.clone(),
+        });
+        let mut conns = lock(&self.streams[stream].conns);
+        if conns.len() >= allowed {
+            return Err((Full { allowed }, conn));
+        }
+        conns.push(conn.clone());
+        Ok((conn, rx))
+    }
+
+    /// Forgets a connection that ended, and reports it.
+    pub fn close(&self, conn: &Arc<Conn>, reason: CloseReason, now_ms: u64) {
+        lock(&self.streams[conn.stream].conns).retain(|c| c.id != conn.id);
+        let _ = self.closed.send(Closed {
+            conn: conn.clone(),
+            reason,
+            closed_ms: now_ms,
+        });
+    }
+
+    /// Open connections of `stream`.
+    pub fn connections(&self, stream: usize) -> Vec<Arc<Conn>> {
+        lock(&self.streams[stream].conns).clone()
+    }
+
+    /// The stream's counters.
+    pub fn counters(&self, stream: usize) -> &StreamCounters {
+        &self.streams[stream].counters
+    }
+
+    /// Delivers a batch of `posts` posts (`data`: their lines, each ending in `\r\n`) to every
+    /// connection of `stream`. Compresses once; never blocks on a client.
+    pub fn publish(&self, stream: usize, data: &[u8], posts: u64) {
+        let hub = &self.streams[stream];
+        let conns = lock(&hub.conns).clone();
+        if conns.is_empty() {
+            return;
+        }
+        let chunk = Arc::new(lock(&hub.deflate).chunk(data, posts));
+        let len = chunk.deflate.len();
+        for conn in conns {
+            if conn.overflowed() {
+                hub.counters.dropped.inc_by(posts);
+                continue;
+            }
+            let queued = conn.queued.fetch_add(len, Ordering::AcqRel) + len;
+            if queued > conn.limit {
+                conn.queued.fetch_sub(len, Ordering::AcqRel);
+                hub.counters.dropped.inc_by(posts);
+                self.overflow(&conn);
+                continue;
+            }
+            if conn.tx.send(Frame::Chunk(chunk.clone())).is_err() {
+                conn.queued.fetch_sub(len, Ordering::AcqRel);
+            }
+        }
+    }
+
+    fn overflow(&self, conn: &Arc<Conn>) {
+        if conn.overflowed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        tracing::warn!(conn = conn.id, stream = conn.stream, addr = %conn.addr, "a connection could not keep up; disconnecting it");
+        let _ = conn.tx.send(Frame::Close(CloseReason::CouldNotKeepUp));
+        // The notice may never get through to a client that does not read: cut it.
+        let cut = conn.cut.clone();
+        let grace = self.grace;
+        self.runtime.spawn(async move {
+            tokio::time::sleep(grace).await;
+            cut.cancel();
+        });
+    }
+
+    /// Sends a message line (without ending the stream) to every connection of `stream`.
+    pub fn message(&self, stream: usize, line: &str) {
+        let line: Arc<str> = Arc::from(line);
+        for conn in lock(&self.streams[stream].conns).iter() {
+            let _ = conn.tx.send(Frame::Message(line.clone()));
+        }
+    }
+
+    /// Ends every connection of every stream (a shutdown).
+    pub fn close_all(&self, reason: CloseReason) {
+        for s in &self.streams {
+            for conn in lock(&s.conns).iter() {
+                let _ = conn.tx.send(Frame::Close(reason));
+            }
+        }
+    }
+
+    /// Open connections over all streams.
+    pub fn total_connections(&self) -> usize {
+        self.streams.iter().map(|s| lock(&s.conns).len()).sum()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -1,0 +1,65 @@
+//! The texts the service answers with. PowerTrack's own where its documentation gives them; ours
+//! in the same style where it gives none (each is pinned by a test).
+
+/// 406 on a stream request without `Accept-Encoding: gzip` (PowerTrack's text).
+pub const COMPRESSION_REQUIRED: &str = "This connection requires compression. To enable compression, send an 'Accept-Encoding: gzip' header in your request and be ready to uncompress the stream as it is read on the client end.";
+
+/// 429 past 60 Rules API requests a minute on one stream (PowerTrack's text).
+pub const RULES_RATE_LIMITED: &str =
+    "Your app has exceeded the limit on requests to add, delete, or list rules for this stream.";
+
+/// 429 past 60 connection requests a minute on one stream.
+pub const CONNECTIONS_RATE_LIMITED: &str =
+    "Your app has exceeded the limit of 60 connection requests per minute for this stream.";
+
+/// In-stream, to a connection over the stream's connection limit (PowerTrack's text).
+pub fn too_many_connections(allowed: usize) -> String {
+    format!("Forced Disconnect: Too many connections. (Allowed Connections = {allowed})")
+}
+
+/// In-stream, to a connection whose buffer overflowed (PowerTrack's text).
+pub const UNABLE_TO_KEEP_UP: &str =
+    "This stream has been disconnected because your client was unable to keep up with us.";
+
+/// In-stream, to every connection at a graceful shutdown (PowerTrack's text).
+pub const OPERATIONAL_DISCONNECT: &str = "This stream has been disconnected for operational reasons.";
+
+/// 401 without valid credentials.
+pub const UNAUTHORIZED: &str = "Authentication failed. Send HTTP Basic credentials of an account that owns this stream.";
+
+/// 429 after too many failed logins from one address.
+pub const LOGIN_RATE_LIMITED: &str =
+    "Too many failed authentication attempts from this address. Try again in a minute.";
+
+/// 404 for a path that is no endpoint (or a stream the account does not have).
+pub const NOT_FOUND: &str = "Not found. See the service documentation for the endpoints.";
+
+/// 405 for a known path with a method it does not take.
+pub const METHOD_NOT_ALLOWED: &str = "Method not allowed on this endpoint.";
+
+/// 404 for `GET …/rules/{id}.json` of a rule the stream does not have.
+pub const RULE_NOT_FOUND: &str = "Rule does not exist";
+
+/// 400 for a body that is not valid UTF-8.
+pub const INVALID_UTF8: &str = "Invalid request body: it is not valid UTF-8.";
+
+/// 503 while the server shuts down.
+pub const SHUTTING_DOWN: &str = "The service is shutting down. Reconnect shortly.";
+
+/// 401 on `POST /ingest` without the producer token.
+pub const INGEST_UNAUTHORIZED: &str =
+    "Ingest needs 'Authorization: Bearer TOKEN' with the server's ingest token.";
+
+/// 403 when the account has no credits left this hour.
+pub fn out_of_credits(limit: u64, reset_secs: u64) -> String {
+    format!(
+        "This account has used all of its {limit} credits for this hour. Credits renew in {reset_secs} seconds."
+    )
+}
+
+/// In-stream, once the account has been delivered its daily cap of posts.
+pub fn daily_cap_reached(cap: u64, resume: &str) -> String {
+    format!(
+        "This account has reached its limit of {cap} posts delivered per day. Delivery resumes at {resume}."
+    )
+}

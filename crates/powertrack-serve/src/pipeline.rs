@@ -1,0 +1,233 @@
+//! From input lines to connections: one thread matches each batch of posts once against the
+//! shared index and splices `matching_rules` for every stream that matched; a second compresses
+//! each stream's share once and queues it on the stream's connections.
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use bytes::Bytes;
+use powertrack::matcher::{Matches, Scratch};
+use powertrack::output::{MatchedRule, splice_matching_rules};
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::clock::Clock;
+use crate::hub::Hub;
+use crate::limits::{DailyCap, Take};
+use crate::metrics::{Metrics, StreamLabel};
+use crate::registry::Registry;
+
+/// Lines of NDJSON from one source, matched as one batch.
+#[derive(Debug)]
+pub struct Batch {
+    /// The lines (`\n`- or `\r\n`-separated).
+    pub data: Bytes,
+    /// Where they came from, for error messages (`FILE`, `ingest`, `gen`).
+    pub source: Arc<str>,
+    /// The line number of the first line.
+    pub first_line: u64,
+    /// When the batch arrived.
+    pub arrived: Instant,
+    /// Told the outcome once the batch's posts are queued on the connections.
+    pub reply: Option<oneshot::Sender<Outcome>>,
+}
+
+/// What became of a batch's lines.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    /// Posts and stream messages taken.
+    pub accepted: u64,
+    /// Malformed lines.
+    pub rejected: u64,
+}
+
+/// What the pipeline threads share.
+#[derive(Debug)]
+pub struct Context {
+    /// The rules.
+    pub registry: Arc<Registry>,
+    /// The connections.
+    pub hub: Arc<Hub>,
+    /// Each account's daily cap, by account index.
+    pub caps: Vec<Arc<DailyCap>>,
+    /// The metrics.
+    pub metrics: Arc<Metrics>,
+    /// The clock.
+    pub clock: Clock,
+}
+
+struct Delivery {
+    per_stream: Vec<(usize, Vec<u8>, u64)>,
+    arrived: Instant,
+    posts: u64,
+    reply: Option<(oneshot::Sender<Outcome>, Outcome)>,
+    notices: Vec<usize>,
+}
+
+/// Starts the matcher and delivery threads; they stop when every sender of `rx` is gone.
+pub fn spawn(ctx: Arc<Context>, mut rx: mpsc::Receiver<Batch>) -> std::io::Result<Vec<JoinHandle<()>>> {
+    let (tx, deliveries) = std::sync::mpsc::sync_channel::<Delivery>(32);
+    let matcher_ctx = ctx.clone();
+    let matcher = std::thread::Builder::new()
+        .name("powertrack-match".into())
+        .spawn(move || {
+            let mut m = Matcher::new(matcher_ctx);
+            while let Some(batch) = rx.blocking_recv() {
+                let d = m.batch(batch);
+                if tx.send(d).is_err() {
+                    break;
+                }
+            }
+        })?;
+    let deliver = std::thread::Builder::new()
+        .name("powertrack-deliver".into())
+        .spawn(move || {
+            let streams = ctx.registry.streams();
+            let labels: Vec<StreamLabel> = streams
+                .iter()
+                .map(|s| StreamLabel {
+                    stream: s.key.clone(),
+                })
+                .collect();
+            while let Ok(d) = deliveries.recv() {
+                for (stream, data, posts) in &d.per_stream {
+                    ctx.hub.publish(*stream, data, *posts);
+                    ctx.metrics
+                        .stream_matched
+                        .get_or_create(&labels[*stream])
+                        .inc_by(*posts);
+                }
+                for &account in &d.notices {
+                    let sent = ctx.clock.sent();
+                    let now = ctx.clock.now_ms();
+                    let resume = powertrack::api::rfc3339_millis(DailyCap::resets_at(now));
+                    let text = crate::messages::daily_cap_reached(ctx.caps[account].cap(), &resume);
+                    let line = crate::stream::notice_line(&text, &sent);
+                    for (i, s) in streams.iter().enumerate() {
+                        if s.account == account {
+                            ctx.hub.message(i, &line);
+                        }
+                    }
+                }
+                if d.posts > 0 {
+                    let per_post = d.arrived.elapsed().as_secs_f64();
+                    ctx.metrics.match_latency.observe(per_post);
+                }
+                if let Some((reply, outcome)) = d.reply {
+                    let _ = reply.send(outcome);
+                }
+            }
+        })?;
+    Ok(vec![matcher, deliver])
+}
+
+struct Matcher {
+    ctx: Arc<Context>,
+    scratch: Scratch,
+    matches: Matches,
+    hits: Vec<(u32, u64, Option<Arc<str>>)>,
+    out: Vec<Vec<u8>>,
+    posts: Vec<u64>,
+}
+
+impl Matcher {
+    fn new(ctx: Arc<Context>) -> Matcher {
+        let n = ctx.registry.streams().len();
+        Matcher {
+            ctx,
+            scratch: Scratch::new(),
+            matches: Matches::new(),
+            hits: Vec::new(),
+            out: vec![Vec::new(); n],
+            posts: vec![0; n],
+        }
+    }
+
+    fn batch(&mut self, batch: Batch) -> Delivery {
+        let (rules, fanout) = self.ctx.registry.view();
+        let streams = self.ctx.registry.streams();
+        let now = self.ctx.clock.now_ms();
+        let mut outcome = Outcome::default();
+        let mut notices = Vec::new();
+        let mut posts_in = 0u64;
+        for (n, line) in lines(&batch.data) {
+            match rules.match_line(line, &mut self.scratch, &mut self.matches) {
+                Ok(None) => {
+                    posts_in += 1;
+                    outcome.accepted += 1;
+                    if self.matches.is_empty() {
+                        continue;
+                    }
+                    self.hits.clear();
+                    for id in self.matches.ids() {
+                        for sub in fanout.subs(id) {
+                            self.hits.push((sub.stream, sub.id, sub.tag.clone()));
+                        }
+                    }
+                    if self.hits.is_empty() {
+                        continue;
+                    }
+                    self.ctx.metrics.posts_matched.inc();
+                    // Per stream, the rules in creation order (ids are time-ordered).
+                    self.hits.sort_unstable_by_key(|h| (h.0, h.1));
+                    let layout = self.matches.layout();
+                    let mut i = 0;
+                    while i < self.hits.len() {
+                        let stream = self.hits[i].0 as usize;
+                        let j = i + self.hits[i..].iter().take_while(|h| h.0 as usize == stream).count();
+                        let account = streams[stream].account;
+                        match self.ctx.caps[account].take(now) {
+                            Take::Deliver => {
+                                let rules = self.hits[i..j].iter().map(|h| MatchedRule {
+                                    id: h.1,
+                                    tag: h.2.as_deref(),
+                                });
+                                let out = &mut self.out[stream];
+                                if splice_matching_rules(line, layout, rules, out).is_ok() {
+                                    out.extend_from_slice(b"\r\n");
+                                    self.posts[stream] += 1;
+                                }
+                            }
+                            Take::JustReached => notices.push(account),
+                            Take::Over => {}
+                        }
+                        i = j;
+                    }
+                }
+                Ok(Some(_)) => {
+                    outcome.accepted += 1;
+                    self.ctx.metrics.lines_skipped.inc();
+                }
+                Err(e) => {
+                    outcome.rejected += 1;
+                    self.ctx.metrics.lines_malformed.inc();
+                    tracing::warn!(source = %batch.source, line = batch.first_line + n, error = %e, "malformed line skipped");
+                }
+            }
+        }
+        self.ctx.metrics.posts_in.inc_by(posts_in);
+        let mut per_stream = Vec::new();
+        for (stream, out) in self.out.iter_mut().enumerate() {
+            if !out.is_empty() {
+                per_stream.push((stream, std::mem::take(out), self.posts[stream]));
+                self.posts[stream] = 0;
+            }
+        }
+        Delivery {
+            per_stream,
+            arrived: batch.arrived,
+            posts: posts_in,
+            reply: batch.reply.map(|r| (r, outcome)),
+            notices,
+        }
+    }
+}
+
+/// The non-blank lines of `data` with their 0-based numbers, `\r\n` endings trimmed.
+pub fn lines(data: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
+    data.split(|&b| b == b'\n')
+        .enumerate()
+        .map(|(i, l)| (i as u64, l.strip_suffix(b"\r").unwrap_or(l)))
+        .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
+}

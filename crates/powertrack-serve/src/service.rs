@@ -1,0 +1,665 @@
+//! The HTTP endpoints: the Rules API, the stream, usage, ingest, health and metrics.
+
+use std::collections::HashSet;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full, Limited, StreamBody};
+use hyper::body::Incoming;
+use powertrack::api::{Body, BodyError, Limits, MAX_BODY_BYTES, validate};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::clock::Clock;
+use crate::config::{Account, verify_password};
+use crate::hub::{CloseReason, Hub};
+use crate::limits::{Credits, DailyCap, Logins, PerMinute, Quota};
+use crate::messages as msg;
+use crate::metrics::{AccountLabel, Metrics};
+use crate::pipeline::{Batch, Outcome};
+use crate::registry::{ChangeError, Registry};
+
+/// A response body: a whole one, or a stream.
+pub type ResponseBody = UnsyncBoxBody<Bytes, Infallible>;
+
+/// What each Rules API endpoint costs, in credits.
+pub mod cost {
+    /// `POST …/validation.json`.
+    pub const VALIDATE: u64 = 5;
+    /// `POST …/{label}.json`.
+    pub const ADD: u64 = 5;
+    /// `POST …/{label}.json?_method=delete`.
+    pub const DELETE: u64 = 5;
+    /// `GET …/{label}.json`.
+    pub const LIST: u64 = 1;
+    /// `POST …?_method=get` and `GET …/rules/{id}.json`.
+    pub const GET: u64 = 1;
+    /// `GET /metrics/usage/accounts/{account}.json`.
+    pub const USAGE: u64 = 25;
+}
+
+/// An account as the server holds it.
+#[derive(Debug)]
+pub struct AccountState {
+    /// Its configuration.
+    pub config: Account,
+    /// Its credits.
+    pub credits: Credits,
+    /// Its daily cap.
+    pub cap: Arc<DailyCap>,
+    /// `Authorization` header values already verified (argon2 is slow on purpose).
+    verified: Mutex<HashSet<String>>,
+}
+
+impl AccountState {
+    /// The state of a configured account.
+    pub fn new(config: Account) -> AccountState {
+        AccountState {
+            credits: Credits::new(config.credits_per_hour),
+            cap: Arc::new(DailyCap::new(config.posts_per_day)),
+            config,
+            verified: Mutex::new(HashSet::new()),
+        }
+    }
+}
+
+/// Per-stream request limits.
+#[derive(Debug)]
+pub struct StreamLimits {
+    /// Rules API requests a minute.
+    pub rules: PerMinute,
+    /// Connection requests a minute.
+    pub connects: PerMinute,
+}
+
+/// Everything the endpoints share.
+#[derive(Debug)]
+pub struct App {
+    /// The clock.
+    pub clock: Clock,
+    /// Rules.
+    pub registry: Arc<Registry>,
+    /// Connections.
+    pub hub: Arc<Hub>,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// Accounts, in file order.
+    pub accounts: Vec<AccountState>,
+    /// Per-stream limits, by stream index.
+    pub stream_limits: Vec<StreamLimits>,
+    /// Failed logins.
+    pub logins: Logins,
+    /// Into the pipeline.
+    pub ingest: mpsc::Sender<Batch>,
+    /// The producer credential of `POST /ingest` (none: ingest refused).
+    pub ingest_token: Option<String>,
+    /// The heartbeat interval of idle streams.
+    pub heartbeat: Duration,
+    /// Set once a shutdown has begun.
+    pub shutting_down: AtomicBool,
+}
+
+type Resp = Response<ResponseBody>;
+
+fn full(body: impl Into<Bytes>) -> ResponseBody {
+    Full::new(body.into()).boxed_unsync()
+}
+
+fn json(status: StatusCode, body: impl Into<Bytes>) -> Resp {
+    let mut r = Response::new(full(body));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    r
+}
+
+/// `{"error":{"message":…,"sent":…}}` with `status`.
+fn error(status: StatusCode, message: &str, sent: &str) -> Resp {
+    let body = serde_json::json!({"error": {"message": message, "sent": sent}});
+    json(status, body.to_string())
+}
+
+fn with_quota(mut r: Resp, q: &Quota) -> Resp {
+    let h = r.headers_mut();
+    for (name, v) in [
+        ("x-ratelimit-limit", q.limit),
+        ("x-ratelimit-remaining", q.remaining),
+        ("x-ratelimit-cost", q.cost),
+        ("x-ratelimit-reset", q.reset_secs),
+    ] {
+        h.insert(name, HeaderValue::from(v));
+    }
+    r
+}
+
+/// What a path names.
+#[derive(Debug, PartialEq, Eq)]
+enum Route<'a> {
+    Health,
+    Metrics,
+    Ingest,
+    Usage(&'a str),
+    Rules(&'a str, &'a str),
+    Rule(&'a str, &'a str, &'a str),
+    Validation(&'a str, &'a str),
+    Stream(&'a str, &'a str),
+    NotFound,
+}
+
+fn route(path: &str) -> Route<'_> {
+    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match segs.as_slice() {
+        ["healthz"] => Route::Health,
+        ["metrics"] => Route::Metrics,
+        ["ingest"] => Route::Ingest,
+        ["metrics", "usage", "accounts", a] => a.strip_suffix(".json").map_or(Route::NotFound, Route::Usage),
+        ["rules", "powertrack", "accounts", a, "publishers", "twitter", l] => {
+            l.strip_suffix(".json").map_or(Route::NotFound, |l| Route::Rules(a, l))
+        }
+        ["rules", "powertrack", "accounts", a, "publishers", "twitter", l, "rules", id] => {
+            id.strip_suffix(".json").map_or(Route::NotFound, |id| Route::Rule(a, l, id))
+        }
+        ["rules", "powertrack", "accounts", a, "publishers", "twitter", l, "validation.json"] => {
+            Route::Validation(a, l)
+        }
+        ["stream", "powertrack", "accounts", a, "publishers", "twitter", l] => {
+            l.strip_suffix(".json").map_or(Route::NotFound, |l| Route::Stream(a, l))
+        }
+        _ => Route::NotFound,
+    }
+}
+
+fn query_param<'a>(query: Option<&'a str>, key: &str) -> Option<&'a str> {
+    query?
+        .split('&')
+        .find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == key).map(|(_, v)| v))
+}
+
+impl App {
+    /// Answers one request.
+    pub async fn handle(self: Arc<Self>, req: Request<Incoming>, peer: SocketAddr) -> Resp {
+        let path = req.uri().path().to_owned();
+        let (endpoint, resp) = self.dispatch(req, peer, &path).await;
+        self.metrics.response(endpoint, resp.status().as_u16());
+        resp
+    }
+
+    async fn dispatch(&self, req: Request<Incoming>, peer: SocketAddr, path: &str) -> (&'static str, Resp) {
+        let sent = self.clock.sent();
+        if self.shutting_down.load(Ordering::Acquire) && path != "/healthz" {
+            return ("shutdown", error(StatusCode::SERVICE_UNAVAILABLE, msg::SHUTTING_DOWN, &sent));
+        }
+        let method = req.method().clone();
+        match route(path) {
+            Route::Health => ("healthz", match method {
+                Method::GET | Method::HEAD => json(StatusCode::OK, "{\"status\":\"ok\"}"),
+                _ => error(StatusCode::METHOD_NOT_ALLOWED, msg::METHOD_NOT_ALLOWED, &sent),
+            }),
+            Route::Metrics => ("metrics", match method {
+                Method::GET => {
+                    self.refresh_gauges();
+                    let mut r = Response::new(full(self.metrics.render()));
+                    r.headers_mut().insert(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+                    );
+                    r
+                }
+                _ => error(StatusCode::METHOD_NOT_ALLOWED, msg::METHOD_NOT_ALLOWED, &sent),
+            }),
+            Route::Ingest => ("ingest", self.ingest(req, &sent).await),
+            Route::Usage(account) => ("usage", self.usage(req, peer, account, &sent).await),
+            Route::Rules(account, label) => {
+                let op = match (&method, query_param(req.uri().query(), "_method")) {
+                    (&Method::GET, _) => Op::List,
+                    (&Method::POST, None) => Op::Add,
+                    (&Method::POST, Some("get")) => Op::Get,
+                    (&Method::POST, Some("delete")) => Op::Delete,
+                    _ => Op::BadMethod,
+                };
+                (op.endpoint(), self.rules(req, peer, account, label, op, &sent).await)
+            }
+            Route::Rule(account, label, id) => {
+                let op = if method == Method::GET { Op::GetOne(id.to_owned()) } else { Op::BadMethod };
+                ("rules_get_one", self.rules(req, peer, account, label, op, &sent).await)
+            }
+            Route::Validation(account, label) => {
+                let op = if method == Method::POST { Op::Validate } else { Op::BadMethod };
+                ("rules_validate", self.rules(req, peer, account, label, op, &sent).await)
+            }
+            Route::Stream(account, label) => ("stream", self.stream(req, peer, account, label, &sent).await),
+            Route::NotFound => ("not_found", error(StatusCode::NOT_FOUND, msg::NOT_FOUND, &sent)),
+        }
+    }
+
+    fn refresh_gauges(&self) {
+        for (i, s) in self.registry.streams().iter().enumerate() {
+            let n = self.hub.connections(i).len();
+            self.metrics
+                .connections
+                .get_or_create(&crate::metrics::StreamLabel { stream: s.key.clone() })
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
+        self.metrics
+            .rules
+            .set(i64::try_from(self.registry.total_rules()).unwrap_or(i64::MAX));
+        self.metrics
+            .index_rules
+            .set(i64::try_from(self.registry.distinct_values()).unwrap_or(i64::MAX));
+    }
+
+    /// The account whose credentials the request carries, if they are right for `account`.
+    async fn authenticate(&self, req: &Request<Incoming>, peer: SocketAddr, account: &str, sent: &str) -> Result<usize, Resp> {
+        let now = self.clock.now_ms();
+        if self.logins.blocked(peer.ip(), now) {
+            return Err(error(StatusCode::TOO_MANY_REQUESTS, msg::LOGIN_RATE_LIMITED, sent));
+        }
+        let unauthorized = || {
+            let mut r = error(StatusCode::UNAUTHORIZED, msg::UNAUTHORIZED, sent);
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"powertrack\""),
+            );
+            r
+        };
+        let header = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let Some(index) = self.accounts.iter().position(|a| a.config.name == account) else {
+            self.logins.failed(peer.ip(), now);
+            return Err(unauthorized());
+        };
+        let state = &self.accounts[index];
+        if state
+            .verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(&header)
+        {
+            return Ok(index);
+        }
+        let credentials = header
+            .strip_prefix("Basic ")
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok())
+            .and_then(|b| String::from_utf8(b).ok());
+        let ok = match credentials.as_deref().and_then(|c| c.split_once(':')) {
+            Some((user, password)) if user == account => {
+                let hash = state.config.password_hash.clone();
+                let password = password.as_bytes().to_vec();
+                tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+                    .await
+                    .unwrap_or(false)
+            }
+            _ => false,
+        };
+        if ok {
+            let mut v = state.verified.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if v.len() > 64 {
+                v.clear();
+            }
+            v.insert(header);
+            Ok(index)
+        } else {
+            self.logins.failed(peer.ip(), now);
+            Err(unauthorized())
+        }
+    }
+
+    fn charge(&self, account: usize, cost: u64, sent: &str) -> Result<Quota, Resp> {
+        let state = &self.accounts[account];
+        state.credits.charge(self.clock.now_ms(), cost).map_err(|q| {
+            self.metrics
+                .credit_refusals
+                .get_or_create(&AccountLabel { account: state.config.name.clone() })
+                .inc();
+            with_quota(
+                error(StatusCode::FORBIDDEN, &msg::out_of_credits(q.limit, q.reset_secs), sent),
+                &q,
+            )
+        })
+    }
+
+    async fn rules(&self, req: Request<Incoming>, peer: SocketAddr, account: &str, label: &str, op: Op, sent: &str) -> Resp {
+        let a = match self.authenticate(&req, peer, account, sent).await {
+            Ok(a) => a,
+            Err(r) => return r,
+        };
+        let Some(stream) = self.registry.stream_index(account, label) else {
+            return error(StatusCode::NOT_FOUND, msg::NOT_FOUND, sent);
+        };
+        if op == Op::BadMethod {
+            return error(StatusCode::METHOD_NOT_ALLOWED, msg::METHOD_NOT_ALLOWED, sent);
+        }
+        if !self.stream_limits[stream].rules.allow(self.clock.now_ms()) {
+            return with_quota(
+                error(StatusCode::TOO_MANY_REQUESTS, msg::RULES_RATE_LIMITED, sent),
+                &self.accounts[a].credits.peek(self.clock.now_ms()),
+            );
+        }
+        let quota = match self.charge(a, op.cost(), sent) {
+            Ok(q) => q,
+            Err(r) => return r,
+        };
+        let resp = self.rules_op(req, stream, op, sent).await;
+        with_quota(resp, &quota)
+    }
+
+    async fn rules_op(&self, req: Request<Incoming>, stream: usize, op: Op, sent: &str) -> Resp {
+        match op {
+            Op::List => json(StatusCode::OK, self.registry.list(stream).to_json(sent)),
+            Op::GetOne(id) => match id.parse::<u64>().ok().and_then(|id| self.registry.get_one(stream, id)) {
+                Some(rule) => {
+                    let list = powertrack::live::ListResponse { rules: vec![rule], generation: 0 };
+                    json(StatusCode::OK, list.to_json(sent))
+                }
+                None => error(StatusCode::NOT_FOUND, msg::RULE_NOT_FOUND, sent),
+            },
+            Op::Add | Op::Get | Op::Delete | Op::Validate => {
+                let body = match read_body(req).await {
+                    Ok(b) => b,
+                    Err(e) => return json(status(e.status()), e.to_json(sent)),
+                };
+                let parsed = match Body::parse(&body, &Limits::api()) {
+                    Ok(b) => b,
+                    Err(e) => return json(status(e.status()), e.to_json(sent)),
+                };
+                let registry = self.registry.clone();
+                let sent = sent.to_owned();
+                tokio::task::spawn_blocking(move || apply(&registry, stream, &op, &parsed, &sent))
+                    .await
+                    .unwrap_or_else(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "internal error", ""))
+            }
+            Op::BadMethod => error(StatusCode::METHOD_NOT_ALLOWED, msg::METHOD_NOT_ALLOWED, sent),
+        }
+    }
+
+    async fn usage(&self, req: Request<Incoming>, peer: SocketAddr, account: &str, sent: &str) -> Resp {
+        let a = match self.authenticate(&req, peer, account, sent).await {
+            Ok(a) => a,
+            Err(r) => return r,
+        };
+        if req.method() != Method::GET {
+            return error(StatusCode::METHOD_NOT_ALLOWED, msg::METHOD_NOT_ALLOWED, sent);
+        }
+        let quota = match self.charge(a, cost::USAGE, sent) {
+            Ok(q) => q,
+            Err(r) => return r,
+        };
+        let now = self.clock.now_ms();
+        let state = &self.accounts[a];
+        let streams: Vec<serde_json::Value> = self
+            .registry
+            .streams()
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.account == a)
+            .map(|(i, s)| {
+                let conns = self.hub.connections(i);
+                serde_json::json!({
+                    "label": s.label,
+                    "rules": self.registry.len(i),
+                    "connections": conns.len(),
+                    "posts_delivered": self.hub.counters(i).delivered.get(),
+                })
+            })
+            .collect();
+        let body = serde_json::json!({
+            "account": state.config.name,
+            "credits": {
+                "limit": quota.limit,
+                "used": quota.limit - quota.remaining,
+                "remaining": quota.remaining,
+                "resets_in_seconds": quota.reset_secs,
+            },
+            "posts": {
+                "limit_per_day": state.cap.cap(),
+                "delivered_today": state.cap.delivered(now),
+                "day_ends": powertrack::api::rfc3339_millis(DailyCap::resets_at(now)),
+            },
+            "streams": streams,
+            "sent": sent,
+        });
+        with_quota(json(StatusCode::OK, body.to_string()), &quota)
+    }
+
+    async fn ingest(&self, req: Request<Incoming>, sent: &str) -> Resp {
+        if req.method() != Method::POST {
+            return error(StatusCode::METHOD_NOT_ALLOWED, msg::METHOD_NOT_ALLOWED, sent);
+        }
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "));
+        match (&self.ingest_token, given) {
+            (Some(token), Some(given)) if constant_time_eq(token.as_bytes(), given.trim().as_bytes()) => {}
+            _ => return error(StatusCode::UNAUTHORIZED, msg::INGEST_UNAUTHORIZED, sent),
+        }
+        let data = match req.into_body().collect().await {
+            Ok(b) => b.to_bytes(),
+            Err(_) => return error(StatusCode::BAD_REQUEST, "The request body could not be read.", sent),
+        };
+        let (reply, outcome) = oneshot::channel();
+        let batch = Batch {
+            data,
+            source: Arc::from("ingest"),
+            first_line: 1,
+            arrived: Instant::now(),
+            reply: Some(reply),
+        };
+        if self.ingest.send(batch).await.is_err() {
+            return error(StatusCode::SERVICE_UNAVAILABLE, msg::SHUTTING_DOWN, sent);
+        }
+        match outcome.await {
+            Ok(Outcome { accepted, rejected }) => {
+                json(StatusCode::OK, serde_json::json!({"accepted": accepted, "rejected": rejected}).to_string())
+            }
+            Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, msg::SHUTTING_DOWN, sent),
+        }
+    }
+
+    async fn stream(&self, req: Request<Incoming>, peer: SocketAddr, account: &str, label: &str, sent: &str) -> Resp {
+        let a = match self.authenticate(&req, peer, account, sent).await {
+            Ok(a) => a,
+            Err(r) => return r,
+        };
+        let Some(stream) = self.registry.stream_index(account, label) else {
+            return error(StatusCode::NOT_FOUND, msg::NOT_FOUND, sent);
+        };
+        if req.method() != Method::GET {
+            return error(StatusCode::METHOD_NOT_ALLOWED, msg::METHOD_NOT_ALLOWED, sent);
+        }
+        let quota = self.accounts[a].credits.peek(self.clock.now_ms());
+        if !accepts_gzip(&req) {
+            return with_quota(error(StatusCode::NOT_ACCEPTABLE, msg::COMPRESSION_REQUIRED, sent), &quota);
+        }
+        if !self.stream_limits[stream].connects.allow(self.clock.now_ms()) {
+            return with_quota(error(StatusCode::TOO_MANY_REQUESTS, msg::CONNECTIONS_RATE_LIMITED, sent), &quota);
+        }
+        let allowed = self.accounts[a].config.max_connections;
+        let user_agent = req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let now = self.clock.now_ms();
+        let mut cut = None;
+        let body = match self.hub.open(stream, allowed, peer.to_string(), user_agent, now) {
+            Ok((conn, rx)) => {
+                tracing::info!(conn = conn.id, stream = %self.registry.streams()[stream].key, addr = %peer, "stream connected");
+                cut = Some(conn.cut_token().clone());
+                let s = crate::stream::live(self.hub.clone(), conn, rx, self.heartbeat, self.clock.clone(), allowed);
+                StreamBody::new(s).boxed_unsync()
+            }
+            Err((full, conn)) => {
+                self.hub.close(&conn, CloseReason::TooManyConnections, now);
+                full_body(crate::stream::refused(&msg::too_many_connections(full.allowed), sent))
+            }
+        };
+        let mut r = Response::new(body);
+        let h = r.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        h.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
+        if let Some(cut) = cut {
+            r.extensions_mut().insert(cut);
+        }
+        with_quota(r, &quota)
+    }
+}
+
+fn full_body(b: Bytes) -> ResponseBody {
+    full(b)
+}
+
+fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST)
+}
+
+fn accepts_gzip(req: &Request<Incoming>) -> bool {
+    req.headers().get_all(header::ACCEPT_ENCODING).iter().any(|v| {
+        v.to_str().is_ok_and(|s| {
+            s.split(',').any(|enc| {
+                let mut parts = enc.trim().split(';');
+                let name = parts.next().unwrap_or("").trim();
+                let q_zero = parts.any(|p| {
+                    p.trim().strip_prefix("q=").is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q == 0.0))
+                });
+                name.eq_ignore_ascii_case("gzip") && !q_zero
+            })
+        })
+    })
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The body, refused past the Rules API's 5 MB without reading further.
+async fn read_body(req: Request<Incoming>) -> Result<Bytes, BodyError> {
+    match Limited::new(req.into_body(), MAX_BODY_BYTES).collect().await {
+        Ok(b) => Ok(b.to_bytes()),
+        Err(_) => Err(BodyError::too_large(MAX_BODY_BYTES + 1)),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Op {
+    Add,
+    List,
+    Get,
+    GetOne(String),
+    Delete,
+    Validate,
+    BadMethod,
+}
+
+impl Op {
+    fn cost(&self) -> u64 {
+        match self {
+            Op::Add => cost::ADD,
+            Op::Delete => cost::DELETE,
+            Op::Validate => cost::VALIDATE,
+            Op::List => cost::LIST,
+            Op::Get | Op::GetOne(_) => cost::GET,
+            Op::BadMethod => 0,
+        }
+    }
+
+    fn endpoint(&self) -> &'static str {
+        match self {
+            Op::Add => "rules_add",
+            Op::List => "rules_list",
+            Op::Get => "rules_get",
+            Op::GetOne(_) => "rules_get_one",
+            Op::Delete => "rules_delete",
+            Op::Validate => "rules_validate",
+            Op::BadMethod => "rules_bad_method",
+        }
+    }
+}
+
+fn apply(registry: &Registry, stream: usize, op: &Op, body: &Body, sent: &str) -> Resp {
+    // A body of the other shape than the request takes: PowerTrack's "Invalid JSON…".
+    let shape = || match Body::parse(b"{}", &Limits::api()) {
+        Err(e) => json(status(e.status()), e.to_json(sent)),
+        Ok(_) => error(StatusCode::BAD_REQUEST, "Invalid JSON.", sent),
+    };
+    match (op, body) {
+        (Op::Add, Body::Rules(rules)) => match registry.add(stream, rules) {
+            Ok(r) => json(status(r.status()), r.to_json(sent)),
+            Err(e) => change_error(&e, sent),
+        },
+        (Op::Delete, body) => match registry.delete(stream, body) {
+            Ok(r) => json(StatusCode::OK, r.to_json(sent)),
+            Err(e) => change_error(&e, sent),
+        },
+        (Op::Get, Body::RuleIds(ids)) => json(StatusCode::OK, registry.get_ids(stream, ids).to_json(sent)),
+        (Op::Get, Body::Rules(rules)) => {
+            let values: Vec<&str> = rules.iter().map(|r| r.value.as_str()).collect();
+            json(StatusCode::OK, registry.get_values(stream, &values).to_json(sent))
+        }
+        (Op::Validate, Body::Rules(rules)) => json(StatusCode::OK, validate(rules).to_json(sent)),
+        _ => shape(),
+    }
+}
+
+fn change_error(e: &ChangeError, sent: &str) -> Resp {
+    match e {
+        ChangeError::Body(b) => json(status(b.status()), b.to_json(sent)),
+        ChangeError::Storage(why) => {
+            tracing::error!(error = %why, "a rule change could not be stored");
+            error(StatusCode::SERVICE_UNAVAILABLE, "The rules could not be stored; nothing was changed. Try again later.", sent)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_route() {
+        assert_eq!(route("/healthz"), Route::Health);
+        assert_eq!(
+            route("/rules/powertrack/accounts/acme/publishers/twitter/prod.json"),
+            Route::Rules("acme", "prod")
+        );
+        assert_eq!(
+            route("/rules/powertrack/accounts/acme/publishers/twitter/prod/rules/12.json"),
+            Route::Rule("acme", "prod", "12")
+        );
+        assert_eq!(
+            route("/rules/powertrack/accounts/acme/publishers/twitter/prod/validation.json"),
+            Route::Validation("acme", "prod")
+        );
+        assert_eq!(
+            route("/stream/powertrack/accounts/acme/publishers/twitter/prod.json"),
+            Route::Stream("acme", "prod")
+        );
+        assert_eq!(route("/metrics/usage/accounts/acme.json"), Route::Usage("acme"));
+        assert_eq!(route("/stream/powertrack/accounts/acme/publishers/twitter/prod"), Route::NotFound);
+        assert_eq!(route("/"), Route::NotFound);
+    }
+
+    #[test]
+    fn query_params() {
+        assert_eq!(query_param(Some("_method=delete"), "_method"), Some("delete"));
+        assert_eq!(query_param(Some("a=1&_method=get"), "_method"), Some("get"));
+        assert_eq!(query_param(None, "_method"), None);
+    }
+}
