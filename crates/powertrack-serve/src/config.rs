@@ -97,7 +97,10 @@ impl Accounts {
         for a in &accounts.accounts {
             check_name("account name", &a.name)?;
             if !names.insert(a.name.as_str()) {
-                return Err(ConfigError(format!("account '{}' is defined twice", a.name)));
+                return Err(ConfigError(format!(
+                    "account '{}' is defined twice",
+                    a.name
+                )));
             }
             if argon2::PasswordHash::new(&a.password_hash)
                 .ok()
@@ -163,8 +166,11 @@ pub fn hash_password(password: &str) -> Result<String, ConfigError> {
 /// Whether `password` matches the PHC `hash`.
 pub fn verify_password(password: &[u8], hash: &str) -> bool {
     use argon2::password_hash::PasswordVerifier;
-    argon2::PasswordHash::new(hash)
-        .is_ok_and(|h| argon2::Argon2::default().verify_password(password, &h).is_ok())
+    argon2::PasswordHash::new(hash).is_ok_and(|h| {
+        argon2::Argon2::default()
+            .verify_password(password, &h)
+            .is_ok()
+    })
 }
 
 #[cfg(test)]
@@ -185,7 +191,8 @@ mod tests {
 
     #[test]
     fn plain_text_passwords_are_refused() {
-        let text = "[[account]]\nname = \"acme\"\npassword_hash = \"hunter2\"\nstreams = [\"prod\"]\n";
+        let text =
+            "[[account]]\nname = \"acme\"\npassword_hash = \"hunter2\"\nstreams = [\"prod\"]\n";
         let e = Accounts::parse(text).unwrap_err().to_string();
         assert!(
             e.starts_with("account 'acme': password_hash is not an argon2 hash"),

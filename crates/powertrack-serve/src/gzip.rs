@@ -141,12 +141,15 @@ mod tests {
     fn connections_joining_at_any_chunk_decode_what_they_were_sent() {
         let mut stream = StreamDeflate::default();
         let batches: Vec<Vec<u8>> = (0..20)
-            .map(|i| format!("{{\"id\":{i},\"text\":\"post {i} {}\"}}\r\n", "x".repeat(i * 37)).into_bytes())
+            .map(|i| {
+                format!(
+                    "{{\"id\":{i},\"text\":\"post {i} {}\"}}\r\n",
+                    "x".repeat(i * 37)
+                )
+                .into_bytes()
+            })
             .collect();
-        let chunks: Vec<Chunk> = batches
-            .iter()
-            .map(|b| stream.chunk(b, 1))
-            .collect();
+        let chunks: Vec<Chunk> = batches.iter().map(|b| stream.chunk(b, 1)).collect();
         for start in [0, 1, 7, 19] {
             let mut conn = ConnectionGzip::default();
             let mut wire = HEADER.to_vec();

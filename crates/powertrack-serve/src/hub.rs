@@ -133,6 +133,9 @@ pub struct Hub {
     closed: mpsc::UnboundedSender<Closed>,
 }
 
+/// A connection opened, and the queue its body reads.
+pub type Opened = (Arc<Conn>, mpsc::UnboundedReceiver<Frame>);
+
 /// A connection refused because the stream has its `allowed` connections already.
 #[derive(Clone, Copy, Debug)]
 pub struct Full {
@@ -176,7 +179,7 @@ impl Hub {
         addr: String,
         user_agent: String,
         now_ms: u64,
-    ) -> Result<(Arc<Conn>, mpsc::UnboundedReceiver<Frame>), (Full, Arc<Conn>)> {
+    ) -> Result<Opened, (Full, Arc<Conn>)> {
         let (tx, rx) = mpsc::unbounded_channel();
         let conn = Arc::new(Conn {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),

@@ -15,7 +15,7 @@
 //! use powertrack_serve::{Clock, Options, start};
 //!
 //! let options = Options::new("accounts.toml".into(), "data".into());
-//! let server = start(options, Clock::system())?;
+//! let server = start(&options, Clock::system())?;
 //! println!("listening on {}", server.addr());
 //! server.stop();
 //! # Ok::<(), anyhow::Error>(())
@@ -174,7 +174,9 @@ impl From<ServeArgs> for Options {
 pub struct Running {
     addr: SocketAddr,
     stop: CancellationToken,
+    pipeline_stop: CancellationToken,
     thread: Option<std::thread::JoinHandle<()>>,
+    pipeline: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Running {
@@ -187,14 +189,22 @@ impl Running {
     /// and waits for it.
     pub fn stop(mut self) {
         self.stop.cancel();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.join();
     }
 
     /// Waits until it stops (after [`Running::stop_token`] is cancelled, or a signal).
     pub fn wait(mut self) {
+        self.join();
+    }
+
+    /// Waits for the server, then stops the matcher and waits for it, so that the state
+    /// (`--data-dir`) is closed when this returns.
+    fn join(&mut self) {
         if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        self.pipeline_stop.cancel();
+        for t in self.pipeline.drain(..) {
             let _ = t.join();
         }
     }
@@ -208,15 +218,13 @@ impl Running {
 impl Drop for Running {
     fn drop(&mut self) {
         self.stop.cancel();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.join();
     }
 }
 
 /// Starts a server: loads the accounts and the persisted rules, binds the listener, starts
 /// the source and the matcher, and serves in a thread of its own until stopped.
-pub fn start(options: Options, clock: Clock) -> anyhow::Result<Running> {
+pub fn start(options: &Options, clock: Clock) -> anyhow::Result<Running> {
     let accounts = Accounts::load(&options.accounts)?;
     let persist = Persist::open(&options.data_dir)
         .map_err(|e| anyhow::anyhow!("{}: {e}", options.data_dir.display()))?;
@@ -263,7 +271,9 @@ pub fn start(options: Options, clock: Clock) -> anyhow::Result<Running> {
         .streams()
         .iter()
         .map(|s| {
-            let label = StreamLabel { stream: s.key.clone() };
+            let label = StreamLabel {
+                stream: s.key.clone(),
+            };
             StreamCounters {
                 delivered: metrics.stream_delivered.get_or_create(&label).clone(),
                 dropped: metrics.stream_dropped.get_or_create(&label).clone(),
@@ -278,8 +288,11 @@ pub fn start(options: Options, clock: Clock) -> anyhow::Result<Running> {
         runtime.handle().clone(),
         closed_tx,
     ));
-    let account_states: Vec<AccountState> =
-        accounts.accounts.into_iter().map(AccountState::new).collect();
+    let account_states: Vec<AccountState> = accounts
+        .accounts
+        .into_iter()
+        .map(AccountState::new)
+        .collect();
     let ctx = Arc::new(Context {
         registry: registry.clone(),
         hub: hub.clone(),
@@ -288,7 +301,8 @@ pub fn start(options: Options, clock: Clock) -> anyhow::Result<Running> {
         clock: clock.clone(),
     });
     let (ingest_tx, ingest_rx) = tokio::sync::mpsc::channel(64);
-    pipeline::spawn(ctx, ingest_rx)?;
+    let pipeline_stop = CancellationToken::new();
+    let pipeline = pipeline::spawn(ctx, ingest_rx, pipeline_stop.clone())?;
     source::spawn(options.source.clone(), options.rate, ingest_tx.clone())
         .with_context(|| format!("opening the source {:?}", options.source))?;
     let stream_limits = registry
@@ -342,7 +356,9 @@ pub fn start(options: Options, clock: Clock) -> anyhow::Result<Running> {
     Ok(Running {
         addr,
         stop,
+        pipeline_stop,
         thread: Some(thread),
+        pipeline,
     })
 }
 
@@ -352,11 +368,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging();
     let options = Options::from(args);
     let tls = options.tls.is_some();
-    let server = start(options, Clock::system())?;
+    let server = start(&options, Clock::system())?;
     let scheme = if tls { "https" } else { "http" };
-    eprintln!("powertrack serve: listening on {scheme}://{}", server.addr());
+    eprintln!(
+        "powertrack serve: listening on {scheme}://{}",
+        server.addr()
+    );
     let stop = server.stop_token();
-    let signals = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let signals = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     signals.block_on(async {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {

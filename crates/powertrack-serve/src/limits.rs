@@ -33,7 +33,7 @@ struct Window {
     used: u64,
 }
 
-/// Credits per hour, the hour counted from the account's first call in it (DataSift's model).
+/// Credits per hour, the hour counted from the account's first call in it (`DataSift`'s model).
 #[derive(Debug)]
 pub struct Credits {
     limit: u64,
@@ -202,6 +202,7 @@ pub enum Take {
 }
 
 #[derive(Debug, Default)]
+#[allow(clippy::struct_field_names)] // `day.day`: the UTC day number of the current day
 struct Day {
     day: u64,
     delivered: u64,
@@ -264,7 +265,11 @@ impl DailyCap {
     /// Posts delivered today, at `now_ms`.
     pub fn delivered(&self, now_ms: u64) -> u64 {
         let d = lock(&self.day);
-        if d.day == now_ms / DAY_MS { d.delivered } else { 0 }
+        if d.day == now_ms / DAY_MS {
+            d.delivered
+        } else {
+            0
+        }
     }
 
     /// When today ends (Unix ms).

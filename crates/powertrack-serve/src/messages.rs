@@ -22,10 +22,12 @@ pub const UNABLE_TO_KEEP_UP: &str =
     "This stream has been disconnected because your client was unable to keep up with us.";
 
 /// In-stream, to every connection at a graceful shutdown (PowerTrack's text).
-pub const OPERATIONAL_DISCONNECT: &str = "This stream has been disconnected for operational reasons.";
+pub const OPERATIONAL_DISCONNECT: &str =
+    "This stream has been disconnected for operational reasons.";
 
 /// 401 without valid credentials.
-pub const UNAUTHORIZED: &str = "Authentication failed. Send HTTP Basic credentials of an account that owns this stream.";
+pub const UNAUTHORIZED: &str =
+    "Authentication failed. Send HTTP Basic credentials of an account that owns this stream.";
 
 /// 429 after too many failed logins from one address.
 pub const LOGIN_RATE_LIMITED: &str =

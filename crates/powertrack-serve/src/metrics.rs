@@ -88,7 +88,11 @@ impl Metrics {
             credit_refusals: Family::default(),
             requests: Family::default(),
         };
-        registry.register("posts_in", "Posts read from the sources", m.posts_in.clone());
+        registry.register(
+            "posts_in",
+            "Posts read from the sources",
+            m.posts_in.clone(),
+        );
         registry.register(
             "lines_malformed",
             "Input lines that were not valid posts",

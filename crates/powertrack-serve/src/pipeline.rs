@@ -11,6 +11,7 @@ use powertrack::matcher::{Matches, Scratch};
 use powertrack::output::{MatchedRule, splice_matching_rules};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
 use crate::hub::Hub;
@@ -65,15 +66,32 @@ struct Delivery {
     notices: Vec<usize>,
 }
 
-/// Starts the matcher and delivery threads; they stop when every sender of `rx` is gone.
-pub fn spawn(ctx: Arc<Context>, mut rx: mpsc::Receiver<Batch>) -> std::io::Result<Vec<JoinHandle<()>>> {
+/// Starts the matcher and delivery threads; they stop when `stop` is cancelled or every
+/// sender of `rx` is gone (batches not yet matched then are dropped, and their senders told
+/// so by their closed reply channel).
+pub fn spawn(
+    ctx: Arc<Context>,
+    mut rx: mpsc::Receiver<Batch>,
+    stop: CancellationToken,
+) -> std::io::Result<Vec<JoinHandle<()>>> {
     let (tx, deliveries) = std::sync::mpsc::sync_channel::<Delivery>(32);
     let matcher_ctx = ctx.clone();
+    // A runtime of its own, only to wait for a batch or the stop at once; matching itself is
+    // plain blocking work on this thread.
+    let waiter = tokio::runtime::Builder::new_current_thread().build()?;
     let matcher = std::thread::Builder::new()
         .name("powertrack-match".into())
         .spawn(move || {
             let mut m = Matcher::new(matcher_ctx);
-            while let Some(batch) = rx.blocking_recv() {
+            loop {
+                let next = waiter.block_on(async {
+                    tokio::select! {
+                        biased;
+                        () = stop.cancelled() => None,
+                        b = rx.recv() => b,
+                    }
+                });
+                let Some(batch) = next else { break };
                 let d = m.batch(batch);
                 if tx.send(d).is_err() {
                     break;
@@ -175,7 +193,10 @@ impl Matcher {
                     let mut i = 0;
                     while i < self.hits.len() {
                         let stream = self.hits[i].0 as usize;
-                        let j = i + self.hits[i..].iter().take_while(|h| h.0 as usize == stream).count();
+                        let j = i + self.hits[i..]
+                            .iter()
+                            .take_while(|h| h.0 as usize == stream)
+                            .count();
                         let account = streams[stream].account;
                         match self.ctx.caps[account].take(now) {
                             Take::Deliver => {

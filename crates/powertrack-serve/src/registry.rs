@@ -24,8 +24,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use arc_swap::ArcSwap;
 use powertrack::api::{Body, BodyError, RuleEntry, validate};
 use powertrack::live::{
-    ALREADY_EXISTS, AddDetail, AddResponse, Config, DOES_NOT_EXIST, DeleteDetail,
-    DeleteResponse, IdGenerator, ListResponse, LiveRules,
+    ALREADY_EXISTS, AddDetail, AddResponse, Config, DOES_NOT_EXIST, DeleteDetail, DeleteResponse,
+    IdGenerator, ListResponse, LiveRules,
 };
 use powertrack::matcher::RuleSet;
 
@@ -297,10 +297,7 @@ impl Registry {
                 .into_iter()
                 .map(|d| AddDetail {
                     message: d.result.err().map(|e| e.powertrack_message()),
-                    rule: RuleEntry {
-                        id: None,
-                        ..d.rule
-                    },
+                    rule: RuleEntry { id: None, ..d.rule },
                     created: false,
                 })
                 .collect();
@@ -321,7 +318,10 @@ impl Registry {
             };
             if let Some(&id) = sr.by_value.get(e.value.as_str()) {
                 detail.push(AddDetail {
-                    rule: RuleEntry { id: Some(id), ..rule },
+                    rule: RuleEntry {
+                        id: Some(id),
+                        ..rule
+                    },
                     created: false,
                     message: Some(ALREADY_EXISTS.into()),
                 });
@@ -401,22 +401,19 @@ impl Registry {
         let mut touched: HashMap<usize, Vec<(u64, Sub)>> = HashMap::new();
         for r in stored {
             let value: Arc<str> = Arc::from(r.value.as_str());
-            let engine_id = match st.values.get_mut(&value) {
-                Some(v) => {
-                    v.users += 1;
-                    v.engine_id
-                }
-                None => {
-                    let engine_id = engine_ids[&r.value];
-                    st.values.insert(
-                        value.clone(),
-                        Value {
-                            engine_id,
-                            users: 1,
-                        },
-                    );
-                    engine_id
-                }
+            let engine_id = if let Some(v) = st.values.get_mut(&value) {
+                v.users += 1;
+                v.engine_id
+            } else {
+                let engine_id = engine_ids[&r.value];
+                st.values.insert(
+                    value.clone(),
+                    Value {
+                        engine_id,
+                        users: 1,
+                    },
+                );
+                engine_id
             };
             let tag: Option<Arc<str>> = r.tag.as_deref().map(Arc::from);
             touched.entry(shard_of(engine_id)).or_default().push((

@@ -29,14 +29,18 @@ pub struct ListenConfig {
 }
 
 /// Loads a PEM certificate chain and private key into a rustls server configuration.
-pub fn tls_config(cert: &std::path::Path, key: &std::path::Path) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+pub fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> anyhow::Result<Arc<rustls::ServerConfig>> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .map_err(|e| anyhow::anyhow!("{}: {e}", cert.display()))?
         .collect::<Result<_, _>>()
         .map_err(|e| anyhow::anyhow!("{}: {e}", cert.display()))?;
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| anyhow::anyhow!("{}: {e}", key.display()))?;
+    let key =
+        PrivateKeyDer::from_pem_file(key).map_err(|e| anyhow::anyhow!("{}: {e}", key.display()))?;
     // ring rather than aws-lc-rs: it builds with a C compiler alone (no cmake, no nasm).
     #[allow(deprecated)]
     let provider = rustls::crypto::ring::default_provider();
@@ -48,7 +52,12 @@ pub fn tls_config(cert: &std::path::Path, key: &std::path::Path) -> anyhow::Resu
 }
 
 /// Serves `listener` until `stop` is cancelled, then shuts down gracefully.
-pub async fn serve(app: Arc<App>, listener: TcpListener, config: ListenConfig, stop: CancellationToken) {
+pub async fn serve(
+    app: Arc<App>,
+    listener: TcpListener,
+    config: ListenConfig,
+    stop: CancellationToken,
+) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let acceptor = config.tls.clone().map(tokio_rustls::TlsAcceptor::from);
     loop {
@@ -91,25 +100,25 @@ pub async fn serve(app: Arc<App>, listener: TcpListener, config: ListenConfig, s
                 })
             };
             let mut builder = http1::Builder::new();
-            builder.timer(TokioTimer::new()).header_read_timeout(header_timeout).keep_alive(true);
-            match acceptor {
-                Some(acceptor) => {
-                    let tls = match tokio::time::timeout(header_timeout, acceptor.accept(tcp)).await {
-                        Ok(Ok(tls)) => tls,
-                        _ => return,
-                    };
-                    let conn = watcher.watch(builder.serve_connection(TokioIo::new(tls), service));
-                    tokio::select! {
-                        _ = conn => {}
-                        () = cut.cancelled() => {}
-                    }
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .keep_alive(true);
+            if let Some(acceptor) = acceptor {
+                let Ok(Ok(tls)) = tokio::time::timeout(header_timeout, acceptor.accept(tcp)).await
+                else {
+                    return;
+                };
+                let conn = watcher.watch(builder.serve_connection(TokioIo::new(tls), service));
+                tokio::select! {
+                    _ = conn => {}
+                    () = cut.cancelled() => {}
                 }
-                None => {
-                    let conn = watcher.watch(builder.serve_connection(TokioIo::new(tcp), service));
-                    tokio::select! {
-                        _ = conn => {}
-                        () = cut.cancelled() => {}
-                    }
+            } else {
+                let conn = watcher.watch(builder.serve_connection(TokioIo::new(tcp), service));
+                tokio::select! {
+                    _ = conn => {}
+                    () = cut.cancelled() => {}
                 }
             }
         });
@@ -117,7 +126,10 @@ pub async fn serve(app: Arc<App>, listener: TcpListener, config: ListenConfig, s
     drop(listener);
     app.shutting_down.store(true, Ordering::Release);
     app.hub.close_all(CloseReason::Shutdown);
-    if tokio::time::timeout(config.drain, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(config.drain, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("connections still open after the drain period; closing them");
     }
 }

@@ -161,27 +161,64 @@ fn route(path: &str) -> Route<'_> {
         ["healthz"] => Route::Health,
         ["metrics"] => Route::Metrics,
         ["ingest"] => Route::Ingest,
-        ["metrics", "usage", "accounts", a] => a.strip_suffix(".json").map_or(Route::NotFound, Route::Usage),
-        ["rules", "powertrack", "accounts", a, "publishers", "twitter", l] => {
-            l.strip_suffix(".json").map_or(Route::NotFound, |l| Route::Rules(a, l))
-        }
-        ["rules", "powertrack", "accounts", a, "publishers", "twitter", l, "rules", id] => {
-            id.strip_suffix(".json").map_or(Route::NotFound, |id| Route::Rule(a, l, id))
-        }
-        ["rules", "powertrack", "accounts", a, "publishers", "twitter", l, "validation.json"] => {
-            Route::Validation(a, l)
-        }
-        ["stream", "powertrack", "accounts", a, "publishers", "twitter", l] => {
-            l.strip_suffix(".json").map_or(Route::NotFound, |l| Route::Stream(a, l))
-        }
+        ["metrics", "usage", "accounts", a] => a
+            .strip_suffix(".json")
+            .map_or(Route::NotFound, Route::Usage),
+        [
+            "rules",
+            "powertrack",
+            "accounts",
+            a,
+            "publishers",
+            "twitter",
+            l,
+        ] => l
+            .strip_suffix(".json")
+            .map_or(Route::NotFound, |l| Route::Rules(a, l)),
+        [
+            "rules",
+            "powertrack",
+            "accounts",
+            a,
+            "publishers",
+            "twitter",
+            l,
+            "rules",
+            id,
+        ] => id
+            .strip_suffix(".json")
+            .map_or(Route::NotFound, |id| Route::Rule(a, l, id)),
+        [
+            "rules",
+            "powertrack",
+            "accounts",
+            a,
+            "publishers",
+            "twitter",
+            l,
+            "validation.json",
+        ] => Route::Validation(a, l),
+        [
+            "stream",
+            "powertrack",
+            "accounts",
+            a,
+            "publishers",
+            "twitter",
+            l,
+        ] => l
+            .strip_suffix(".json")
+            .map_or(Route::NotFound, |l| Route::Stream(a, l)),
         _ => Route::NotFound,
     }
 }
 
 fn query_param<'a>(query: Option<&'a str>, key: &str) -> Option<&'a str> {
-    query?
-        .split('&')
-        .find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == key).map(|(_, v)| v))
+    query?.split('&').find_map(|kv| {
+        kv.split_once('=')
+            .filter(|(k, _)| *k == key)
+            .map(|(_, v)| v)
+    })
 }
 
 impl App {
@@ -193,29 +230,51 @@ impl App {
         resp
     }
 
-    async fn dispatch(&self, req: Request<Incoming>, peer: SocketAddr, path: &str) -> (&'static str, Resp) {
+    async fn dispatch(
+        &self,
+        req: Request<Incoming>,
+        peer: SocketAddr,
+        path: &str,
+    ) -> (&'static str, Resp) {
         let sent = self.clock.sent();
         if self.shutting_down.load(Ordering::Acquire) && path != "/healthz" {
-            return ("shutdown", error(StatusCode::SERVICE_UNAVAILABLE, msg::SHUTTING_DOWN, &sent));
+            return (
+                "shutdown",
+                error(StatusCode::SERVICE_UNAVAILABLE, msg::SHUTTING_DOWN, &sent),
+            );
         }
         let method = req.method().clone();
         match route(path) {
-            Route::Health => ("healthz", match method {
-                Method::GET | Method::HEAD => json(StatusCode::OK, "{\"status\":\"ok\"}"),
-                _ => error(StatusCode::METHOD_NOT_ALLOWED, msg::METHOD_NOT_ALLOWED, &sent),
-            }),
-            Route::Metrics => ("metrics", match method {
-                Method::GET => {
-                    self.refresh_gauges();
-                    let mut r = Response::new(full(self.metrics.render()));
-                    r.headers_mut().insert(
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-                    );
-                    r
-                }
-                _ => error(StatusCode::METHOD_NOT_ALLOWED, msg::METHOD_NOT_ALLOWED, &sent),
-            }),
+            Route::Health => (
+                "healthz",
+                match method {
+                    Method::GET | Method::HEAD => json(StatusCode::OK, "{\"status\":\"ok\"}"),
+                    _ => error(
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        msg::METHOD_NOT_ALLOWED,
+                        &sent,
+                    ),
+                },
+            ),
+            Route::Metrics => (
+                "metrics",
+                match method {
+                    Method::GET => {
+                        self.refresh_gauges();
+                        let mut r = Response::new(full(self.metrics.render()));
+                        r.headers_mut().insert(
+                            header::CONTENT_TYPE,
+                            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+                        );
+                        r
+                    }
+                    _ => error(
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        msg::METHOD_NOT_ALLOWED,
+                        &sent,
+                    ),
+                },
+            ),
             Route::Ingest => ("ingest", self.ingest(req, &sent).await),
             Route::Usage(account) => ("usage", self.usage(req, peer, account, &sent).await),
             Route::Rules(account, label) => {
@@ -226,18 +285,41 @@ impl App {
                     (&Method::POST, Some("delete")) => Op::Delete,
                     _ => Op::BadMethod,
                 };
-                (op.endpoint(), self.rules(req, peer, account, label, op, &sent).await)
+                (
+                    op.endpoint(),
+                    self.rules(req, peer, account, label, op, &sent).await,
+                )
             }
             Route::Rule(account, label, id) => {
-                let op = if method == Method::GET { Op::GetOne(id.to_owned()) } else { Op::BadMethod };
-                ("rules_get_one", self.rules(req, peer, account, label, op, &sent).await)
+                let op = if method == Method::GET {
+                    Op::GetOne(id.to_owned())
+                } else {
+                    Op::BadMethod
+                };
+                (
+                    "rules_get_one",
+                    self.rules(req, peer, account, label, op, &sent).await,
+                )
             }
             Route::Validation(account, label) => {
-                let op = if method == Method::POST { Op::Validate } else { Op::BadMethod };
-                ("rules_validate", self.rules(req, peer, account, label, op, &sent).await)
+                let op = if method == Method::POST {
+                    Op::Validate
+                } else {
+                    Op::BadMethod
+                };
+                (
+                    "rules_validate",
+                    self.rules(req, peer, account, label, op, &sent).await,
+                )
             }
-            Route::Stream(account, label) => ("stream", self.stream(req, peer, account, label, &sent).await),
-            Route::NotFound => ("not_found", error(StatusCode::NOT_FOUND, msg::NOT_FOUND, &sent)),
+            Route::Stream(account, label) => (
+                "stream",
+                self.stream(req, peer, account, label, &sent).await,
+            ),
+            Route::NotFound => (
+                "not_found",
+                error(StatusCode::NOT_FOUND, msg::NOT_FOUND, &sent),
+            ),
         }
     }
 
@@ -246,7 +328,9 @@ impl App {
             let n = self.hub.connections(i).len();
             self.metrics
                 .connections
-                .get_or_create(&crate::metrics::StreamLabel { stream: s.key.clone() })
+                .get_or_create(&crate::metrics::StreamLabel {
+                    stream: s.key.clone(),
+                })
                 .set(i64::try_from(n).unwrap_or(i64::MAX));
         }
         self.metrics
@@ -258,10 +342,20 @@ impl App {
     }
 
     /// The account whose credentials the request carries, if they are right for `account`.
-    async fn authenticate(&self, req: &Request<Incoming>, peer: SocketAddr, account: &str, sent: &str) -> Result<usize, Resp> {
+    async fn authenticate(
+        &self,
+        req: &Request<Incoming>,
+        peer: SocketAddr,
+        account: &str,
+        sent: &str,
+    ) -> Result<usize, Resp> {
         let now = self.clock.now_ms();
         if self.logins.blocked(peer.ip(), now) {
-            return Err(error(StatusCode::TOO_MANY_REQUESTS, msg::LOGIN_RATE_LIMITED, sent));
+            return Err(error(
+                StatusCode::TOO_MANY_REQUESTS,
+                msg::LOGIN_RATE_LIMITED,
+                sent,
+            ));
         }
         let unauthorized = || {
             let mut r = error(StatusCode::UNAUTHORIZED, msg::UNAUTHORIZED, sent);
@@ -292,7 +386,11 @@ impl App {
         }
         let credentials = header
             .strip_prefix("Basic ")
-            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok())
+            .and_then(|b| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(b.trim())
+                    .ok()
+            })
             .and_then(|b| String::from_utf8(b).ok());
         let ok = match credentials.as_deref().and_then(|c| c.split_once(':')) {
             Some((user, password)) if user == account => {
@@ -305,7 +403,10 @@ impl App {
             _ => false,
         };
         if ok {
-            let mut v = state.verified.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut v = state
+                .verified
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             if v.len() > 64 {
                 v.clear();
             }
@@ -319,19 +420,36 @@ impl App {
 
     fn charge(&self, account: usize, cost: u64, sent: &str) -> Result<Quota, Resp> {
         let state = &self.accounts[account];
-        state.credits.charge(self.clock.now_ms(), cost).map_err(|q| {
-            self.metrics
-                .credit_refusals
-                .get_or_create(&AccountLabel { account: state.config.name.clone() })
-                .inc();
-            with_quota(
-                error(StatusCode::FORBIDDEN, &msg::out_of_credits(q.limit, q.reset_secs), sent),
-                &q,
-            )
-        })
+        state
+            .credits
+            .charge(self.clock.now_ms(), cost)
+            .map_err(|q| {
+                self.metrics
+                    .credit_refusals
+                    .get_or_create(&AccountLabel {
+                        account: state.config.name.clone(),
+                    })
+                    .inc();
+                with_quota(
+                    error(
+                        StatusCode::FORBIDDEN,
+                        &msg::out_of_credits(q.limit, q.reset_secs),
+                        sent,
+                    ),
+                    &q,
+                )
+            })
     }
 
-    async fn rules(&self, req: Request<Incoming>, peer: SocketAddr, account: &str, label: &str, op: Op, sent: &str) -> Resp {
+    async fn rules(
+        &self,
+        req: Request<Incoming>,
+        peer: SocketAddr,
+        account: &str,
+        label: &str,
+        op: Op,
+        sent: &str,
+    ) -> Resp {
         let a = match self.authenticate(&req, peer, account, sent).await {
             Ok(a) => a,
             Err(r) => return r,
@@ -340,7 +458,11 @@ impl App {
             return error(StatusCode::NOT_FOUND, msg::NOT_FOUND, sent);
         };
         if op == Op::BadMethod {
-            return error(StatusCode::METHOD_NOT_ALLOWED, msg::METHOD_NOT_ALLOWED, sent);
+            return error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                msg::METHOD_NOT_ALLOWED,
+                sent,
+            );
         }
         if !self.stream_limits[stream].rules.allow(self.clock.now_ms()) {
             return with_quota(
@@ -359,9 +481,16 @@ impl App {
     async fn rules_op(&self, req: Request<Incoming>, stream: usize, op: Op, sent: &str) -> Resp {
         match op {
             Op::List => json(StatusCode::OK, self.registry.list(stream).to_json(sent)),
-            Op::GetOne(id) => match id.parse::<u64>().ok().and_then(|id| self.registry.get_one(stream, id)) {
+            Op::GetOne(id) => match id
+                .parse::<u64>()
+                .ok()
+                .and_then(|id| self.registry.get_one(stream, id))
+            {
                 Some(rule) => {
-                    let list = powertrack::live::ListResponse { rules: vec![rule], generation: 0 };
+                    let list = powertrack::live::ListResponse {
+                        rules: vec![rule],
+                        generation: 0,
+                    };
                     json(StatusCode::OK, list.to_json(sent))
                 }
                 None => error(StatusCode::NOT_FOUND, msg::RULE_NOT_FOUND, sent),
@@ -379,19 +508,35 @@ impl App {
                 let sent = sent.to_owned();
                 tokio::task::spawn_blocking(move || apply(&registry, stream, &op, &parsed, &sent))
                     .await
-                    .unwrap_or_else(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "internal error", ""))
+                    .unwrap_or_else(|_| {
+                        error(StatusCode::INTERNAL_SERVER_ERROR, "internal error", "")
+                    })
             }
-            Op::BadMethod => error(StatusCode::METHOD_NOT_ALLOWED, msg::METHOD_NOT_ALLOWED, sent),
+            Op::BadMethod => error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                msg::METHOD_NOT_ALLOWED,
+                sent,
+            ),
         }
     }
 
-    async fn usage(&self, req: Request<Incoming>, peer: SocketAddr, account: &str, sent: &str) -> Resp {
+    async fn usage(
+        &self,
+        req: Request<Incoming>,
+        peer: SocketAddr,
+        account: &str,
+        sent: &str,
+    ) -> Resp {
         let a = match self.authenticate(&req, peer, account, sent).await {
             Ok(a) => a,
             Err(r) => return r,
         };
         if req.method() != Method::GET {
-            return error(StatusCode::METHOD_NOT_ALLOWED, msg::METHOD_NOT_ALLOWED, sent);
+            return error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                msg::METHOD_NOT_ALLOWED,
+                sent,
+            );
         }
         let quota = match self.charge(a, cost::USAGE, sent) {
             Ok(q) => q,
@@ -436,7 +581,11 @@ impl App {
 
     async fn ingest(&self, req: Request<Incoming>, sent: &str) -> Resp {
         if req.method() != Method::POST {
-            return error(StatusCode::METHOD_NOT_ALLOWED, msg::METHOD_NOT_ALLOWED, sent);
+            return error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                msg::METHOD_NOT_ALLOWED,
+                sent,
+            );
         }
         let given = req
             .headers()
@@ -444,12 +593,19 @@ impl App {
             .and_then(|h| h.to_str().ok())
             .and_then(|h| h.strip_prefix("Bearer "));
         match (&self.ingest_token, given) {
-            (Some(token), Some(given)) if constant_time_eq(token.as_bytes(), given.trim().as_bytes()) => {}
+            (Some(token), Some(given))
+                if constant_time_eq(token.as_bytes(), given.trim().as_bytes()) => {}
             _ => return error(StatusCode::UNAUTHORIZED, msg::INGEST_UNAUTHORIZED, sent),
         }
         let data = match req.into_body().collect().await {
             Ok(b) => b.to_bytes(),
-            Err(_) => return error(StatusCode::BAD_REQUEST, "The request body could not be read.", sent),
+            Err(_) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "The request body could not be read.",
+                    sent,
+                );
+            }
         };
         let (reply, outcome) = oneshot::channel();
         let batch = Batch {
@@ -463,14 +619,22 @@ impl App {
             return error(StatusCode::SERVICE_UNAVAILABLE, msg::SHUTTING_DOWN, sent);
         }
         match outcome.await {
-            Ok(Outcome { accepted, rejected }) => {
-                json(StatusCode::OK, serde_json::json!({"accepted": accepted, "rejected": rejected}).to_string())
-            }
+            Ok(Outcome { accepted, rejected }) => json(
+                StatusCode::OK,
+                serde_json::json!({"accepted": accepted, "rejected": rejected}).to_string(),
+            ),
             Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, msg::SHUTTING_DOWN, sent),
         }
     }
 
-    async fn stream(&self, req: Request<Incoming>, peer: SocketAddr, account: &str, label: &str, sent: &str) -> Resp {
+    async fn stream(
+        &self,
+        req: Request<Incoming>,
+        peer: SocketAddr,
+        account: &str,
+        label: &str,
+        sent: &str,
+    ) -> Resp {
         let a = match self.authenticate(&req, peer, account, sent).await {
             Ok(a) => a,
             Err(r) => return r,
@@ -479,14 +643,31 @@ impl App {
             return error(StatusCode::NOT_FOUND, msg::NOT_FOUND, sent);
         };
         if req.method() != Method::GET {
-            return error(StatusCode::METHOD_NOT_ALLOWED, msg::METHOD_NOT_ALLOWED, sent);
+            return error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                msg::METHOD_NOT_ALLOWED,
+                sent,
+            );
         }
         let quota = self.accounts[a].credits.peek(self.clock.now_ms());
         if !accepts_gzip(&req) {
-            return with_quota(error(StatusCode::NOT_ACCEPTABLE, msg::COMPRESSION_REQUIRED, sent), &quota);
+            return with_quota(
+                error(StatusCode::NOT_ACCEPTABLE, msg::COMPRESSION_REQUIRED, sent),
+                &quota,
+            );
         }
-        if !self.stream_limits[stream].connects.allow(self.clock.now_ms()) {
-            return with_quota(error(StatusCode::TOO_MANY_REQUESTS, msg::CONNECTIONS_RATE_LIMITED, sent), &quota);
+        if !self.stream_limits[stream]
+            .connects
+            .allow(self.clock.now_ms())
+        {
+            return with_quota(
+                error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    msg::CONNECTIONS_RATE_LIMITED,
+                    sent,
+                ),
+                &quota,
+            );
         }
         let allowed = self.accounts[a].config.max_connections;
         let user_agent = req
@@ -497,21 +678,37 @@ impl App {
             .to_owned();
         let now = self.clock.now_ms();
         let mut cut = None;
-        let body = match self.hub.open(stream, allowed, peer.to_string(), user_agent, now) {
+        let body = match self
+            .hub
+            .open(stream, allowed, peer.to_string(), user_agent, now)
+        {
             Ok((conn, rx)) => {
                 tracing::info!(conn = conn.id, stream = %self.registry.streams()[stream].key, addr = %peer, "stream connected");
                 cut = Some(conn.cut_token().clone());
-                let s = crate::stream::live(self.hub.clone(), conn, rx, self.heartbeat, self.clock.clone(), allowed);
+                let s = crate::stream::live(
+                    self.hub.clone(),
+                    conn,
+                    rx,
+                    self.heartbeat,
+                    self.clock.clone(),
+                    allowed,
+                );
                 StreamBody::new(s).boxed_unsync()
             }
             Err((full, conn)) => {
                 self.hub.close(&conn, CloseReason::TooManyConnections, now);
-                full_body(crate::stream::refused(&msg::too_many_connections(full.allowed), sent))
+                full_body(crate::stream::refused(
+                    &msg::too_many_connections(full.allowed),
+                    sent,
+                ))
             }
         };
         let mut r = Response::new(body);
         let h = r.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
         h.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
@@ -531,18 +728,23 @@ fn status(code: u16) -> StatusCode {
 }
 
 fn accepts_gzip(req: &Request<Incoming>) -> bool {
-    req.headers().get_all(header::ACCEPT_ENCODING).iter().any(|v| {
-        v.to_str().is_ok_and(|s| {
-            s.split(',').any(|enc| {
-                let mut parts = enc.trim().split(';');
-                let name = parts.next().unwrap_or("").trim();
-                let q_zero = parts.any(|p| {
-                    p.trim().strip_prefix("q=").is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q == 0.0))
-                });
-                name.eq_ignore_ascii_case("gzip") && !q_zero
+    req.headers()
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .any(|v| {
+            v.to_str().is_ok_and(|s| {
+                s.split(',').any(|enc| {
+                    let mut parts = enc.trim().split(';');
+                    let name = parts.next().unwrap_or("").trim();
+                    let q_zero = parts.any(|p| {
+                        p.trim()
+                            .strip_prefix("q=")
+                            .is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q == 0.0))
+                    });
+                    name.eq_ignore_ascii_case("gzip") && !q_zero
+                })
             })
         })
-    })
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -551,7 +753,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// The body, refused past the Rules API's 5 MB without reading further.
 async fn read_body(req: Request<Incoming>) -> Result<Bytes, BodyError> {
-    match Limited::new(req.into_body(), MAX_BODY_BYTES).collect().await {
+    match Limited::new(req.into_body(), MAX_BODY_BYTES)
+        .collect()
+        .await
+    {
         Ok(b) => Ok(b.to_bytes()),
         Err(_) => Err(BodyError::too_large(MAX_BODY_BYTES + 1)),
     }
@@ -608,10 +813,15 @@ fn apply(registry: &Registry, stream: usize, op: &Op, body: &Body, sent: &str) -
             Ok(r) => json(StatusCode::OK, r.to_json(sent)),
             Err(e) => change_error(&e, sent),
         },
-        (Op::Get, Body::RuleIds(ids)) => json(StatusCode::OK, registry.get_ids(stream, ids).to_json(sent)),
+        (Op::Get, Body::RuleIds(ids)) => {
+            json(StatusCode::OK, registry.get_ids(stream, ids).to_json(sent))
+        }
         (Op::Get, Body::Rules(rules)) => {
             let values: Vec<&str> = rules.iter().map(|r| r.value.as_str()).collect();
-            json(StatusCode::OK, registry.get_values(stream, &values).to_json(sent))
+            json(
+                StatusCode::OK,
+                registry.get_values(stream, &values).to_json(sent),
+            )
         }
         (Op::Validate, Body::Rules(rules)) => json(StatusCode::OK, validate(rules).to_json(sent)),
         _ => shape(),
@@ -623,7 +833,11 @@ fn change_error(e: &ChangeError, sent: &str) -> Resp {
         ChangeError::Body(b) => json(status(b.status()), b.to_json(sent)),
         ChangeError::Storage(why) => {
             tracing::error!(error = %why, "a rule change could not be stored");
-            error(StatusCode::SERVICE_UNAVAILABLE, "The rules could not be stored; nothing was changed. Try again later.", sent)
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The rules could not be stored; nothing was changed. Try again later.",
+                sent,
+            )
         }
     }
 }
@@ -651,14 +865,23 @@ mod tests {
             route("/stream/powertrack/accounts/acme/publishers/twitter/prod.json"),
             Route::Stream("acme", "prod")
         );
-        assert_eq!(route("/metrics/usage/accounts/acme.json"), Route::Usage("acme"));
-        assert_eq!(route("/stream/powertrack/accounts/acme/publishers/twitter/prod"), Route::NotFound);
+        assert_eq!(
+            route("/metrics/usage/accounts/acme.json"),
+            Route::Usage("acme")
+        );
+        assert_eq!(
+            route("/stream/powertrack/accounts/acme/publishers/twitter/prod"),
+            Route::NotFound
+        );
         assert_eq!(route("/"), Route::NotFound);
     }
 
     #[test]
     fn query_params() {
-        assert_eq!(query_param(Some("_method=delete"), "_method"), Some("delete"));
+        assert_eq!(
+            query_param(Some("_method=delete"), "_method"),
+            Some("delete")
+        );
         assert_eq!(query_param(Some("a=1&_method=get"), "_method"), Some("get"));
         assert_eq!(query_param(None, "_method"), None);
     }

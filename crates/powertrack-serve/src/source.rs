@@ -54,7 +54,9 @@ impl Pacer {
     fn allowance(&self) -> usize {
         match self.rate {
             None => BATCH_LINES,
-            Some(r) => usize::try_from((r / 100).max(1)).unwrap_or(BATCH_LINES).min(BATCH_LINES * 16),
+            Some(r) => usize::try_from((r / 100).max(1))
+                .unwrap_or(BATCH_LINES)
+                .min(BATCH_LINES * 16),
         }
     }
 
@@ -62,10 +64,9 @@ impl Pacer {
     fn wait(&mut self, lines: u64) {
         self.sent += lines;
         if let Some(r) = self.rate {
-            let due = Duration::from_secs_f64(self.sent as f64 / r.max(1) as f64);
-            let elapsed = self.start.elapsed();
-            if due > elapsed {
-                std::thread::sleep(due - elapsed);
+            let due = Duration::from_micros(self.sent.saturating_mul(1_000_000) / r.max(1));
+            if let Some(ahead) = due.checked_sub(self.start.elapsed()) {
+                std::thread::sleep(ahead);
             }
         }
     }
@@ -105,7 +106,12 @@ pub fn spawn(
     Ok(Some(handle))
 }
 
-fn read_lines(reader: Box<dyn Read + Send>, name: &Arc<str>, mut pacer: Pacer, tx: &mpsc::Sender<Batch>) {
+fn read_lines(
+    reader: Box<dyn Read + Send>,
+    name: &Arc<str>,
+    mut pacer: Pacer,
+    tx: &mpsc::Sender<Batch>,
+) {
     let mut raw = BufReader::with_capacity(1 << 16, reader);
     let gzip = raw.fill_buf().is_ok_and(|b| b.starts_with(&[0x1f, 0x8b]));
     let mut input: Box<dyn BufRead> = if gzip {
