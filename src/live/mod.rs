@@ -62,11 +62,11 @@ use arc_swap::{ArcSwap, Guard};
 use crate::api::{Body, BodyError, Limits, RuleEntry, ValidationResponse, validate};
 use crate::matcher::RuleSet;
 
+pub use ids::IdGenerator;
 pub use response::{
     ALREADY_EXISTS, AddDetail, AddResponse, DOES_NOT_EXIST, DeleteDetail, DeleteResponse,
     ListResponse,
 };
-pub use ids::IdGenerator;
 use store::{Store, build};
 
 /// How a [`LiveRules`] store is laid out and maintained.
