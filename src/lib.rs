@@ -46,8 +46,11 @@
 //!
 //! # Crate features
 //!
-//! * `cli` (default): builds the `powertrack` command-line tool (pulls in `clap` and
-//!   `indicatif`). Library users can turn it off with `default-features = false`.
+//! * `arbitrary`: `arbitrary::Arbitrary` for the rule syntax tree (structure-aware fuzzing).
+//!
+//! The library has no other dependency behind a feature: the `powertrack` command-line tool
+//! (`crates/powertrack-cli`) and the service (`crates/powertrack-serve`) are crates of their own
+//! over this one's public API.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 

@@ -34,6 +34,11 @@ enum Command {
     /// Measure build time, memory and end-to-end matching throughput on generated rules, for
     /// sizing a deployment.
     Bench(bench::Args),
+    /// Run the PowerTrack service: the Rules API, streaming connections, accounts and credits,
+    /// over posts from a file, standard input, the synthetic firehose or `POST /ingest`.
+    Serve(powertrack_serve::ServeArgs),
+    /// Read a password on standard input and print its argon2id hash, for the accounts file.
+    Passwd,
 }
 
 fn main() -> ExitCode {
@@ -43,5 +48,18 @@ fn main() -> ExitCode {
         Command::Match(args) => matching::run(&args),
         Command::Gen(args) => generate::run(args),
         Command::Bench(args) => bench::run(&args),
+        Command::Serve(args) => service(powertrack_serve::run(args)),
+        Command::Passwd => service(powertrack_serve::passwd()),
+    }
+}
+
+/// Exit status 1 with the error (and its causes) on stderr.
+fn service(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("powertrack: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 const BIN: &str = env!("CARGO_BIN_EXE_powertrack");
 
 fn manifest(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+    crate::common::root().join(rel)
 }
 
 /// A fresh scratch directory for one test.

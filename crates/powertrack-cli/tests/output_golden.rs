@@ -12,9 +12,7 @@ use powertrack::matcher::{Matches, RuleSet, RuleSetBuilder, Scratch};
 use powertrack::output::{Layout, splice_matching_rules};
 
 fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/output")
-        .join(name)
+    crate::common::root().join("tests/data/output").join(name)
 }
 
 fn rules() -> RuleSet {
