@@ -89,6 +89,11 @@ impl Conn {
         self.counters.delivered.inc_by(chunk.posts);
     }
 
+    /// Sends this connection a message line (without ending its stream).
+    pub fn notify(&self, line: &str) {
+        let _ = self.tx.send(Frame::Message(Arc::from(line)));
+    }
+
     /// The token that, cancelled, drops the client's TCP connection.
     pub fn cut_token(&self) -> &CancellationToken {
         &self.cut
@@ -107,6 +112,8 @@ pub struct StreamCounters {
 #[derive(Debug)]
 struct StreamHub {
     conns: Mutex<Vec<Arc<Conn>>>,
+    /// `conns.len()`, readable without the lock by the matcher.
+    open: AtomicUsize,
     deflate: Mutex<StreamDeflate>,
     counters: Arc<StreamCounters>,
 }
@@ -159,6 +166,7 @@ impl Hub {
                 .into_iter()
                 .map(|counters| StreamHub {
                     conns: Mutex::new(Vec::new()),
+                    open: AtomicUsize::new(0),
                     deflate: Mutex::new(StreamDeflate::default()),
                     counters: Arc::new(counters),
                 })
@@ -200,17 +208,30 @@ impl Hub {
             return Err((Full { allowed }, conn));
         }
         conns.push(conn.clone());
+        self.streams[stream]
+            .open
+            .store(conns.len(), Ordering::Release);
         Ok((conn, rx))
     }
 
     /// Forgets a connection that ended, and reports it.
     pub fn close(&self, conn: &Arc<Conn>, reason: CloseReason, now_ms: u64) {
-        lock(&self.streams[conn.stream].conns).retain(|c| c.id != conn.id);
+        let hub = &self.streams[conn.stream];
+        let mut conns = lock(&hub.conns);
+        conns.retain(|c| c.id != conn.id);
+        hub.open.store(conns.len(), Ordering::Release);
+        drop(conns);
         let _ = self.closed.send(Closed {
             conn: conn.clone(),
             reason,
             closed_ms: now_ms,
         });
+    }
+
+    /// Whether `stream` has a connection open (a hint for the matcher: a post matched for a
+    /// stream without connections is neither spliced nor counted against the daily cap).
+    pub fn is_open(&self, stream: usize) -> bool {
+        self.streams[stream].open.load(Ordering::Acquire) > 0
     }
 
     /// Open connections of `stream`.

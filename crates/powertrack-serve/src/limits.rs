@@ -262,6 +262,12 @@ impl DailyCap {
         }
     }
 
+    /// Whether today's cap has been reached, at `now_ms`.
+    pub fn reached(&self, now_ms: u64) -> bool {
+        let d = lock(&self.day);
+        d.day == now_ms / DAY_MS && d.delivered >= self.cap
+    }
+
     /// Posts delivered today, at `now_ms`.
     pub fn delivered(&self, now_ms: u64) -> u64 {
         let d = lock(&self.day);

@@ -42,8 +42,19 @@ pub const METHOD_NOT_ALLOWED: &str = "Method not allowed on this endpoint.";
 /// 404 for `GET …/rules/{id}.json` of a rule the stream does not have.
 pub const RULE_NOT_FOUND: &str = "Rule does not exist";
 
-/// 400 for a body that is not valid UTF-8.
-pub const INVALID_UTF8: &str = "Invalid request body: it is not valid UTF-8.";
+/// 400 for a request body that broke off before its end.
+pub const BODY_UNREADABLE: &str = "The request body could not be read.";
+
+/// 503 when a rule change could not be made durable.
+pub const NOT_STORED: &str = "The rules could not be stored; nothing was changed. Try again later.";
+
+/// 500 when a request failed inside the server (a bug: it is logged).
+pub const INTERNAL: &str = "Internal error; the request may not have been carried out. Try again.";
+
+/// 413 for a `POST /ingest` body over the limit.
+pub fn ingest_too_large(limit: usize) -> String {
+    format!("The ingest body exceeds {limit} bytes; send the posts in smaller pieces.")
+}
 
 /// 503 while the server shuts down.
 pub const SHUTTING_DOWN: &str = "The service is shutting down. Reconnect shortly.";

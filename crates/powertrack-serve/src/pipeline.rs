@@ -102,19 +102,9 @@ pub fn spawn(
         .name("powertrack-deliver".into())
         .spawn(move || {
             let streams = ctx.registry.streams();
-            let labels: Vec<StreamLabel> = streams
-                .iter()
-                .map(|s| StreamLabel {
-                    stream: s.key.clone(),
-                })
-                .collect();
             while let Ok(d) = deliveries.recv() {
                 for (stream, data, posts) in &d.per_stream {
                     ctx.hub.publish(*stream, data, *posts);
-                    ctx.metrics
-                        .stream_matched
-                        .get_or_create(&labels[*stream])
-                        .inc_by(*posts);
                 }
                 for &account in &d.notices {
                     let sent = ctx.clock.sent();
@@ -147,12 +137,31 @@ struct Matcher {
     hits: Vec<(u32, u64, Option<Arc<str>>)>,
     out: Vec<Vec<u8>>,
     posts: Vec<u64>,
+    /// Posts matched per stream in the batch, connected or not.
+    matched: Vec<u64>,
+    /// The `stream_posts_matched` counter of each stream.
+    matched_counters: Vec<prometheus_client::metrics::counter::Counter>,
 }
 
 impl Matcher {
     fn new(ctx: Arc<Context>) -> Matcher {
         let n = ctx.registry.streams().len();
+        let matched_counters = ctx
+            .registry
+            .streams()
+            .iter()
+            .map(|s| {
+                ctx.metrics
+                    .stream_matched
+                    .get_or_create(&StreamLabel {
+                        stream: s.key.clone(),
+                    })
+                    .clone()
+            })
+            .collect();
         Matcher {
+            matched: vec![0; n],
+            matched_counters,
             ctx,
             scratch: Scratch::new(),
             matches: Matches::new(),
@@ -198,6 +207,12 @@ impl Matcher {
                             .take_while(|h| h.0 as usize == stream)
                             .count();
                         let account = streams[stream].account;
+                        self.matched[stream] += 1;
+                        if !self.ctx.hub.is_open(stream) {
+                            // Nobody to deliver to: nothing to splice, nothing billed.
+                            i = j;
+                            continue;
+                        }
                         match self.ctx.caps[account].take(now) {
                             Take::Deliver => {
                                 let rules = self.hits[i..j].iter().map(|h| MatchedRule {
@@ -228,6 +243,11 @@ impl Matcher {
             }
         }
         self.ctx.metrics.posts_in.inc_by(posts_in);
+        for (counter, n) in self.matched_counters.iter().zip(&mut self.matched) {
+            if *n > 0 {
+                counter.inc_by(std::mem::take(n));
+            }
+        }
         let mut per_stream = Vec::new();
         for (stream, out) in self.out.iter_mut().enumerate() {
             if !out.is_empty() {

@@ -12,11 +12,11 @@
 //! - a delete withdraws the fan-out entries first, then deletes from the engine the values no
 //!   stream still has.
 //!
-//! A post takes the engine snapshot, then the fan-out snapshot. Whatever it sees of a change in
-//! flight, a rule is delivered only when both have it, so a rule is in effect from the moment
-//! its add returns until its delete starts, on every stream, and a post never sees half of one
-//! change. Changes are serial (one lock), and durable (committed to `--data-dir`) before they
-//! return.
+//! A post takes the engine snapshot, then the fan-out snapshot, and a rule is delivered only
+//! when both have it. So a rule is in effect, on every stream, for every post matched after its
+//! add returned and before its delete began; a post matched while a change is in flight may see
+//! some of that change's rules and not others (PowerTrack promises no more). Changes are serial
+//! (one lock), and durable (committed to `--data-dir`) before they take effect in memory.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};

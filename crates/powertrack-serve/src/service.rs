@@ -29,6 +29,9 @@ use crate::registry::{ChangeError, Registry};
 /// A response body: a whole one, or a stream.
 pub type ResponseBody = UnsyncBoxBody<Bytes, Infallible>;
 
+/// The largest `POST /ingest` body: a producer sends the firehose in pieces of at most this.
+pub const MAX_INGEST_BYTES: usize = 64 << 20;
+
 /// What each Rules API endpoint costs, in credits.
 pub mod cost {
     /// `POST …/validation.json`.
@@ -264,7 +267,9 @@ impl App {
                         let mut r = Response::new(full(self.metrics.render()));
                         r.headers_mut().insert(
                             header::CONTENT_TYPE,
-                            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+                            HeaderValue::from_static(
+                                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                            ),
                         );
                         r
                     }
@@ -282,7 +287,7 @@ impl App {
                     (&Method::GET, _) => Op::List,
                     (&Method::POST, None) => Op::Add,
                     (&Method::POST, Some("get")) => Op::Get,
-                    (&Method::POST, Some("delete")) => Op::Delete,
+                    (&Method::POST, Some("delete")) | (&Method::DELETE, None) => Op::Delete,
                     _ => Op::BadMethod,
                 };
                 (
@@ -505,11 +510,12 @@ impl App {
                     Err(e) => return json(status(e.status()), e.to_json(sent)),
                 };
                 let registry = self.registry.clone();
-                let sent = sent.to_owned();
-                tokio::task::spawn_blocking(move || apply(&registry, stream, &op, &parsed, &sent))
+                let owned = sent.to_owned();
+                tokio::task::spawn_blocking(move || apply(&registry, stream, &op, &parsed, &owned))
                     .await
-                    .unwrap_or_else(|_| {
-                        error(StatusCode::INTERNAL_SERVER_ERROR, "internal error", "")
+                    .unwrap_or_else(|e| {
+                        tracing::error!(error = %e, "a Rules API request failed inside the server");
+                        error(StatusCode::INTERNAL_SERVER_ERROR, msg::INTERNAL, sent)
                     })
             }
             Op::BadMethod => error(
@@ -597,15 +603,19 @@ impl App {
                 if constant_time_eq(token.as_bytes(), given.trim().as_bytes()) => {}
             _ => return error(StatusCode::UNAUTHORIZED, msg::INGEST_UNAUTHORIZED, sent),
         }
-        let data = match req.into_body().collect().await {
+        let data = match Limited::new(req.into_body(), MAX_INGEST_BYTES)
+            .collect()
+            .await
+        {
             Ok(b) => b.to_bytes(),
-            Err(_) => {
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
                 return error(
-                    StatusCode::BAD_REQUEST,
-                    "The request body could not be read.",
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    &msg::ingest_too_large(MAX_INGEST_BYTES),
                     sent,
                 );
             }
+            Err(_) => return error(StatusCode::BAD_REQUEST, msg::BODY_UNREADABLE, sent),
         };
         let (reply, outcome) = oneshot::channel();
         let batch = Batch {
@@ -684,6 +694,13 @@ impl App {
         {
             Ok((conn, rx)) => {
                 tracing::info!(conn = conn.id, stream = %self.registry.streams()[stream].key, addr = %peer, "stream connected");
+                let cap = &self.accounts[a].cap;
+                if cap.reached(now) {
+                    // Connected after the day's cap was reached: say why nothing comes.
+                    let resume = powertrack::api::rfc3339_millis(DailyCap::resets_at(now));
+                    let text = msg::daily_cap_reached(cap.cap(), &resume);
+                    conn.notify(&crate::stream::notice_line(&text, sent));
+                }
                 cut = Some(conn.cut_token().clone());
                 let s = crate::stream::live(
                     self.hub.clone(),
@@ -833,11 +850,7 @@ fn change_error(e: &ChangeError, sent: &str) -> Resp {
         ChangeError::Body(b) => json(status(b.status()), b.to_json(sent)),
         ChangeError::Storage(why) => {
             tracing::error!(error = %why, "a rule change could not be stored");
-            error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The rules could not be stored; nothing was changed. Try again later.",
-                sent,
-            )
+            error(StatusCode::SERVICE_UNAVAILABLE, msg::NOT_STORED, sent)
         }
     }
 }

@@ -181,6 +181,28 @@ async fn add_list_get_delete_validate() {
         .json_value()
         .await;
     assert_eq!(v["rules"].as_array().unwrap().len(), 1);
+    // HTTP DELETE with the same body, as API v2 clients send it.
+    let r = client()
+        .delete(&url)
+        .basic_auth("acme", Some(PASSWORD))
+        .body(r#"{"rules":[{"value":"from:jack"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json_value().await["summary"],
+        json!({"deleted": 1, "not_deleted": 0})
+    );
+    let v = client()
+        .get(&url)
+        .basic_auth("acme", Some(PASSWORD))
+        .send()
+        .await
+        .unwrap()
+        .json_value()
+        .await;
+    assert_eq!(v["rules"], json!([]));
 
     // Streams are separate: dev has none of prod's rules; the same value there gets its own id.
     let dev = s.rules_url("acme", "dev");
@@ -249,7 +271,7 @@ async fn bad_requests_get_their_status_and_message() {
         json!("Not found. See the service documentation for the endpoints.")
     );
     let r = client()
-        .delete(&url)
+        .put(&url)
         .basic_auth("acme", Some(PASSWORD))
         .send()
         .await
@@ -631,4 +653,17 @@ async fn ingest_needs_its_token_and_counts_lines() {
     assert!(m.contains("powertrack_posts_in_total 2"), "{m}");
     assert!(m.contains("powertrack_lines_malformed_total 1"), "{m}");
     assert!(m.contains("powertrack_lines_skipped_total 1"), "{m}");
+    // An ingest body over 64 MiB is refused without being read whole.
+    let r = client()
+        .post(format!("{}/ingest", s.base))
+        .bearer_auth(common::TOKEN)
+        .body(vec![b'\n'; (64 << 20) + 1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(
+        r.json_value().await["error"]["message"],
+        json!("The ingest body exceeds 67108864 bytes; send the posts in smaller pieces.")
+    );
 }
