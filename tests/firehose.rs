@@ -2,7 +2,6 @@
 //! entity indices, the corpus statistics, planted matches and the `gen firehose`/`gen stats`
 //! commands.
 
-
 use powertrack::generate::firehose::stats::{Check, Stats, check, report};
 use powertrack::generate::firehose::{Config, FirehoseGenerator, Format, LineKind};
 use powertrack::generate::rules::{GeneratedRule, RuleSetGenerator};
