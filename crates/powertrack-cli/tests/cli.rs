@@ -4,6 +4,7 @@
 mod cli_bench;
 mod cli_gen;
 mod cli_match;
+mod cli_serve;
 mod cli_validate;
 mod cli_watch;
 mod common;
