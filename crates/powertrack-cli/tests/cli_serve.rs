@@ -90,10 +90,9 @@ async fn wait_healthy(base: &str) {
             .get(format!("{base}/healthz"))
             .send()
             .await
+            && r.status() == 200
         {
-            if r.status() == 200 {
-                return;
-            }
+            return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -23,17 +23,17 @@ fn error_message(line: &str) -> String {
 async fn rule_changes_reach_every_open_connection() {
     let s = Server::start();
     let url = s.stream_url("acme", "prod");
-    let mut a = open_stream(&url, "acme", PASSWORD).await;
-    let mut b = open_stream(&url, "acme", PASSWORD).await;
-    assert_eq!((a.status, b.status), (200, 200));
-    assert_eq!(a.headers["content-encoding"], "gzip");
+    let mut first = open_stream(&url, "acme", PASSWORD).await;
+    let mut second = open_stream(&url, "acme", PASSWORD).await;
+    assert_eq!((first.status, second.status), (200, 200));
+    assert_eq!(first.headers["content-encoding"], "gzip");
 
     // Added while both are connected: both get the next matching post, with the rule's id and tag.
     let v = s.add("prod", &[("snow", Some("weather"))]).await;
     let snow = v["detail"][0]["rule"]["id"].as_u64().unwrap();
     s.ingest(&format!("{}\n{}\n", post(1, "snow day"), post(2, "sunny")))
         .await;
-    for st in [&mut a, &mut b] {
+    for st in [&mut first, &mut second] {
         let line = st
             .next_post(10)
             .await
@@ -68,7 +68,7 @@ async fn rule_changes_reach_every_open_connection() {
         post(4, "rain and snow")
     ))
     .await;
-    for st in [&mut a, &mut b] {
+    for st in [&mut first, &mut second] {
         let line = st
             .next_post(10)
             .await
@@ -83,7 +83,7 @@ async fn rule_changes_reach_every_open_connection() {
     // Another stream of the same account sees none of prod's posts.
     let mut dev = open_stream(&s.stream_url("acme", "dev"), "acme", PASSWORD).await;
     s.ingest(&format!("{}\n", post(5, "rain"))).await;
-    assert_eq!(ids_of(&a.next_post(10).await.unwrap()).0, 5);
+    assert_eq!(ids_of(&first.next_post(10).await.unwrap()).0, 5);
     assert_eq!(dev.next_post(1).await, None);
 }
 
@@ -342,7 +342,7 @@ async fn the_daily_cap_stops_delivery_with_a_message() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    let lines: String = (1..=4).map(|i| format!("{}\n", post(i, "snow"))).collect();
+    let lines: String = (1..=4).fold(String::new(), |acc, i| acc + &post(i, "snow") + "\n");
     s.ingest(&lines).await;
     assert_eq!(ids_of(&st.next_post(10).await.unwrap()).0, 1);
     assert_eq!(ids_of(&st.next_post(10).await.unwrap()).0, 2);
