@@ -57,7 +57,7 @@ impl Drop for Serve {
     }
 }
 
-fn serve(dir: &Path, accounts: &str) -> Serve {
+fn serve(dir: &Path, accounts: &str, extra: &[&str]) -> Serve {
     let file = dir.join("accounts.toml");
     std::fs::write(&file, accounts).unwrap();
     let port = free_port();
@@ -73,6 +73,7 @@ fn serve(dir: &Path, accounts: &str) -> Serve {
         .arg(&file)
         .arg("--data-dir")
         .arg(dir.join("data"))
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -123,6 +124,7 @@ fn serve_refuses_a_plain_text_password_naming_the_account() {
     let mut s = serve(
         &dir,
         "[[account]]\nname = \"acme\"\npassword_hash = \"hunter2\"\nstreams = [\"prod\"]\n",
+        &[],
     );
     let status = s.child.wait().unwrap();
     assert_eq!(status.code(), Some(1));
@@ -144,6 +146,7 @@ async fn sigterm_ends_every_stream_cleanly() {
             "[[account]]\nname = \"acme\"\npassword_hash = \"{}\"\nstreams = [\"prod\"]\n",
             hash.trim()
         ),
+        &[],
     );
     wait_healthy(&s.base).await;
     let url = format!(
@@ -207,4 +210,85 @@ async fn sigterm_ends_every_stream_cleanly() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(status.code(), Some(0));
+}
+
+/// `--tls-cert`/`--tls-key`: HTTPS only, checked with curl against a throwaway self-signed
+/// certificate (openssl); skipped, saying why, where either tool is missing.
+#[test]
+fn tls_when_given_a_certificate() {
+    let dir = scratch_dir("tls");
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+        ])
+        .args([
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status();
+    if !made.is_ok_and(|s| s.success()) || Command::new("curl").arg("--version").output().is_err() {
+        eprintln!("skipping tls_when_given_a_certificate: openssl or curl is not installed");
+        return;
+    }
+    let hash = String::from_utf8(passwd("pw\n").stdout).unwrap();
+    let accounts = format!(
+        "[[account]]\nname = \"acme\"\npassword_hash = \"{}\"\nstreams = [\"prod\"]\n",
+        hash.trim()
+    );
+    let (cert_arg, key_arg) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let s = serve(
+        &dir,
+        &accounts,
+        &["--tls-cert", cert_arg, "--tls-key", key_arg],
+    );
+    let https = s.base.replace("http://", "https://");
+    let curl = |url: &str, extra: &[&str]| {
+        Command::new("curl")
+            .args(["-s", "--max-time", "5", "--cacert", cert_arg])
+            .args(extra)
+            .arg(url)
+            .output()
+            .unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let health = loop {
+        let out = curl(&format!("{https}/healthz"), &[]);
+        if out.status.success() || Instant::now() > deadline {
+            break out;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(
+        String::from_utf8_lossy(&health.stdout),
+        "{\"status\":\"ok\"}"
+    );
+    let rules = curl(
+        &format!("{https}/rules/powertrack/accounts/acme/publishers/twitter/prod.json"),
+        &["-u", "acme:pw"],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&rules.stdout)
+            .split(",\"sent\"")
+            .next(),
+        Some("{\"rules\":[]")
+    );
+    // Plain HTTP on the TLS port gets nothing.
+    let plain = curl(&format!("{}/healthz", s.base), &[]);
+    assert!(!plain.status.success() || plain.stdout.is_empty());
 }

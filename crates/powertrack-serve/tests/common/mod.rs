@@ -40,6 +40,8 @@ pub struct Setup {
     pub buffer: usize,
     pub heartbeat: Duration,
     pub header_timeout: Duration,
+    pub source: powertrack_serve::source::Source,
+    pub rate: Option<u64>,
 }
 
 impl Default for Setup {
@@ -51,6 +53,8 @@ impl Default for Setup {
             buffer: 16 << 20,
             heartbeat: Duration::from_secs(1),
             header_timeout: Duration::from_secs(10),
+            source: powertrack_serve::source::Source::None,
+            rate: None,
         }
     }
 }
@@ -79,6 +83,8 @@ impl Server {
         options.heartbeat = setup.heartbeat;
         options.connection_buffer = setup.buffer;
         options.header_timeout = setup.header_timeout;
+        options.source = setup.source.clone();
+        options.rate = setup.rate;
         let clock = Clock::system();
         let running = start(&options, clock.clone()).unwrap();
         let base = format!("http://{}", running.addr());
