@@ -14,7 +14,15 @@
 //! Bounded: it stops after `--seconds` (60) of load plus setup and checking, and sends traffic
 //! to 127.0.0.1 only.
 
+// Figures for a report: counts far below 2^52, times far below hours.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -109,6 +117,15 @@ struct Batch {
     acked: Us,
 }
 
+/// Ingest requests in flight at once, as a producer that does not wait for each answer.
+const IN_FLIGHT: usize = 4;
+
+/// An ingest request on its way.
+type Pending = tokio::task::JoinHandle<anyhow::Result<Batch>>;
+
+/// Per stream, per post id: the rules certainly in effect, and those that may have been.
+type Expected = Vec<HashMap<u64, (Vec<u64>, Vec<u64>)>>;
+
 /// What one connection received.
 #[derive(Default)]
 struct Received {
@@ -163,12 +180,13 @@ fn start_server(args: &Args, dir: &Path) -> anyhow::Result<Server> {
     let mut accounts = String::new();
     for a in 0..args.accounts {
         let streams: Vec<String> = (0..args.streams).map(|s| format!("\"s{s}\"")).collect();
-        accounts.push_str(&format!(
+        let _ = write!(
+            accounts,
             "[[account]]\nname = \"a{a}\"\npassword_hash = \"{hash}\"\nstreams = [{}]\n\
              max_connections = {}\ncredits_per_hour = 1000000\nposts_per_day = 1000000000\n\n",
             streams.join(", "),
             args.connections
-        ));
+        );
     }
     let file = dir.join("accounts.toml");
     std::fs::write(&file, accounts)?;
@@ -470,8 +488,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
             stop.clone(),
             changes_refused.clone(),
         );
-        let mut extra =
-            RuleSetGenerator::new(args.seed + 1_000 + s as u64).count(args.seconds as usize);
+        let mut extra = RuleSetGenerator::new(args.seed + 1_000 + s as u64)
+            .count(usize::try_from(args.seconds).unwrap_or(usize::MAX));
         let seconds = args.seconds;
         changers.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -525,10 +543,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let mut batches: Vec<Batch> = Vec::new();
     let mut sent_posts = 0u64;
     let mut body = Vec::with_capacity(per_batch * 6_000);
-    // Requests in flight at once, as a producer that does not wait for each answer.
-    const IN_FLIGHT: usize = 4;
-    let mut in_flight: std::collections::VecDeque<tokio::task::JoinHandle<anyhow::Result<Batch>>> =
-        std::collections::VecDeque::new();
+    let mut in_flight: std::collections::VecDeque<Pending> = std::collections::VecDeque::new();
     let ingest = client();
     let mut behind_max = Duration::ZERO;
     while sent_posts < total {
@@ -537,7 +552,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         if let Some(wait) = due.checked_sub(elapsed) {
             tokio::time::sleep(wait).await;
         } else {
-            behind_max = behind_max.max(elapsed - due);
+            behind_max = behind_max.max(elapsed.saturating_sub(due));
         }
         body.clear();
         let mut ids = Vec::with_capacity(per_batch);
@@ -566,10 +581,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 acked: now_us(),
             })
         }));
-        if in_flight.len() >= IN_FLIGHT {
-            if let Some(oldest) = in_flight.pop_front() {
-                batches.push(oldest.await??);
-            }
+        if in_flight.len() >= IN_FLIGHT
+            && let Some(oldest) = in_flight.pop_front()
+        {
+            batches.push(oldest.await??);
         }
     }
     for pending in in_flight {
@@ -602,7 +617,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let mut generator = FirehoseGenerator::new(args.seed).format(Format::Native);
     let (mut scratch, mut matches) = (Scratch::new(), Matches::new());
     // Per stream, per post id: the rules certainly in effect, and those that may have been.
-    let mut expected: Vec<HashMap<u64, (Vec<u64>, Vec<u64>)>> = vec![HashMap::new(); streams.len()];
+    let mut expected: Expected = vec![HashMap::new(); streams.len()];
     let mut send_time: HashMap<u64, Us> = HashMap::new();
     for b in &batches {
         for &id in &b.ids {
@@ -694,7 +709,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     };
     let load_secs = (load_end - load_start) as f64 / 1e6;
     let server_cores = (cpu_after - cpu_before) / load_secs;
-    let changes: usize = rules.len() - base_rules;
+    let rules_added: usize = rules.len() - base_rules;
     let report = serde_json::json!({
         "command": std::env::args().collect::<Vec<_>>().join(" "),
         "commit": git_commit(),
@@ -708,7 +723,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         "posts_sent": sent_posts,
         "posts_per_s": (sent_posts as f64 / load_secs).round(),
         "producer_max_behind_ms": behind_max.as_millis(),
-        "rules_added_during_run": changes,
+        "rules_added_during_run": rules_added,
         "rules_deleted_during_run": rules.iter().filter(|r| r.deleted.is_some()).count(),
         "rule_changes_refused": changes_refused.load(std::sync::atomic::Ordering::Relaxed),
         "deliveries": delivered,

@@ -149,7 +149,9 @@ impl Registry {
         streams: Vec<StreamSpec>,
         clock: Clock,
     ) -> Result<Registry, crate::persist::Error> {
+        let reading = std::time::Instant::now();
         let stored = persist.rules()?;
+        let read_ms = reading.elapsed().as_millis();
         let by_key: HashMap<&str, usize> = streams
             .iter()
             .enumerate()
@@ -182,6 +184,7 @@ impl Registry {
             );
         }
         let index = LiveRules::with_config(Config::default().rule_limit(usize::MAX));
+        let compiling = std::time::Instant::now();
         if !distinct.is_empty() {
             let added = index
                 .add(&distinct)
@@ -200,6 +203,13 @@ impl Registry {
                 }
             }
         }
+        tracing::info!(
+            rules = stored.len(),
+            distinct = distinct.len(),
+            read_ms,
+            compile_ms = compiling.elapsed().as_millis(),
+            "persisted rules read and compiled"
+        );
         let mut shards: Vec<Shard> = (0..SHARDS).map(|_| Shard::new()).collect();
         let mut subs: HashMap<u64, Vec<Sub>> = HashMap::new();
         for r in stored {
