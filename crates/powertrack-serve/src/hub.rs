@@ -94,6 +94,12 @@ impl Conn {
         let _ = self.tx.send(Frame::Message(Arc::from(line)));
     }
 
+    /// Accounts for posts of its backfill handed to the client.
+    pub fn delivered_replay(&self, posts: u64) {
+        self.delivered.fetch_add(posts, Ordering::Relaxed);
+        self.counters.delivered.inc_by(posts);
+    }
+
     /// The token that, cancelled, drops the client's TCP connection.
     pub fn cut_token(&self) -> &CancellationToken {
         &self.cut
@@ -114,6 +120,8 @@ struct StreamHub {
     conns: Mutex<Vec<Arc<Conn>>>,
     /// `conns.len()`, readable without the lock by the matcher.
     open: AtomicUsize,
+    /// When a connection of the stream was last cut for not keeping up.
+    overflowed_at: Mutex<Option<std::time::Instant>>,
     deflate: Mutex<StreamDeflate>,
     counters: Arc<StreamCounters>,
 }
@@ -167,6 +175,7 @@ impl Hub {
                 .map(|counters| StreamHub {
                     conns: Mutex::new(Vec::new()),
                     open: AtomicUsize::new(0),
+                    overflowed_at: Mutex::new(None),
                     deflate: Mutex::new(StreamDeflate::default()),
                     counters: Arc::new(counters),
                 })
@@ -234,6 +243,12 @@ impl Hub {
         self.streams[stream].open.load(Ordering::Acquire) > 0
     }
 
+    /// Whether a connection of `stream` was cut for not keeping up within `window`: a backfill
+    /// over that time is refused, as PowerTrack refuses it after a full buffer.
+    pub fn overflowed_within(&self, stream: usize, window: Duration) -> bool {
+        lock(&self.streams[stream].overflowed_at).is_some_and(|at| at.elapsed() < window)
+    }
+
     /// Open connections of `stream`.
     pub fn connections(&self, stream: usize) -> Vec<Arc<Conn>> {
         lock(&self.streams[stream].conns).clone()
@@ -277,6 +292,7 @@ impl Hub {
             return;
         }
         tracing::warn!(conn = conn.id, stream = conn.stream, addr = %conn.addr, "a connection could not keep up; disconnecting it");
+        *lock(&self.streams[conn.stream].overflowed_at) = Some(std::time::Instant::now());
         let _ = conn.tx.send(Frame::Close(CloseReason::CouldNotKeepUp));
         // The notice may never get through to a client that does not read: cut it.
         let cut = conn.cut.clone();

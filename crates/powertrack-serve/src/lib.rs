@@ -26,11 +26,13 @@ pub mod config;
 pub mod gzip;
 pub mod hub;
 pub mod limits;
+pub mod log;
 pub mod messages;
 pub mod metrics;
 pub mod persist;
 pub mod pipeline;
 pub mod registry;
+pub mod replay;
 pub mod server;
 pub mod service;
 pub mod source;
@@ -98,6 +100,19 @@ pub struct ServeArgs {
     /// Seconds a client has to send its request headers.
     #[arg(long, default_value_t = 10)]
     pub header_timeout: u64,
+    /// When the firehose log's appends are forced to disk: `always` (each append), or `batch`
+    /// (together every 5 ms: group commit). An ingest is acknowledged only once durable.
+    #[arg(long, value_enum, default_value = "batch")]
+    pub fsync: log::Fsync,
+    /// The firehose log's size budget in bytes; the oldest posts are dropped past it.
+    #[arg(long, default_value_t = 10_000_000_000)]
+    pub log_max_bytes: u64,
+    /// Hours the firehose log keeps posts (backfill and recovery reach this far back).
+    #[arg(long, default_value_t = 24)]
+    pub log_retention_hours: u64,
+    /// Posts per second a recovery sends at most.
+    #[arg(long, default_value_t = 1_000)]
+    pub recovery_rate: u64,
 }
 
 /// What [`start`] needs: [`ServeArgs`] without the command line.
@@ -123,6 +138,10 @@ pub struct Options {
     pub connection_buffer: usize,
     /// Header read timeout.
     pub header_timeout: Duration,
+    /// How the firehose log is kept (in `data_dir/log`).
+    pub log: log::LogConfig,
+    /// Posts per second a recovery sends at most.
+    pub recovery_rate: u64,
 }
 
 impl Options {
@@ -140,6 +159,8 @@ impl Options {
             tls: None,
             connection_buffer: 16 << 20,
             header_timeout: Duration::from_secs(10),
+            log: log::LogConfig::default(),
+            recovery_rate: 1_000,
         }
     }
 }
@@ -165,6 +186,12 @@ impl From<ServeArgs> for Options {
             tls: a.tls_cert.zip(a.tls_key),
             connection_buffer: a.connection_buffer,
             header_timeout: Duration::from_secs(a.header_timeout.max(1)),
+            log: log::LogConfig {
+                retention: Duration::from_secs(a.log_retention_hours.max(1) * 3600),
+                max_bytes: a.log_max_bytes,
+                fsync: a.fsync,
+            },
+            recovery_rate: a.recovery_rate.max(1),
         }
     }
 }
@@ -241,6 +268,10 @@ pub fn start(options: &Options, clock: Clock) -> anyhow::Result<Running> {
             })
         })
         .collect();
+    let post_log: Arc<dyn log::PostLog> =
+        log::EmbeddedLog::open(&options.data_dir.join("log"), options.log.clone())
+            .and_then(log::EmbeddedLog::start)
+            .map_err(|e| anyhow::anyhow!("opening the firehose log: {e}"))?;
     let loaded = std::time::Instant::now();
     let registry = Arc::new(
         Registry::open(persist, streams, clock.clone())
@@ -299,6 +330,7 @@ pub fn start(options: &Options, clock: Clock) -> anyhow::Result<Running> {
         caps: account_states.iter().map(|a| a.cap.clone()).collect(),
         metrics: metrics.clone(),
         clock: clock.clone(),
+        log: post_log.clone(),
     });
     let (ingest_tx, ingest_rx) = tokio::sync::mpsc::channel(64);
     let pipeline_stop = CancellationToken::new();
@@ -311,6 +343,7 @@ pub fn start(options: &Options, clock: Clock) -> anyhow::Result<Running> {
         .map(|_| StreamLimits {
             rules: PerMinute::new(60),
             connects: PerMinute::new(60),
+            recoveries: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
         })
         .collect();
     let app = Arc::new(App {
@@ -325,6 +358,9 @@ pub fn start(options: &Options, clock: Clock) -> anyhow::Result<Running> {
         ingest_token: options.ingest_token.clone(),
         heartbeat: options.heartbeat,
         shutting_down: AtomicBool::new(false),
+        log: post_log,
+        recovery_rate: options.recovery_rate,
+        log_retention: options.log.retention,
     });
     let stop = CancellationToken::new();
     let config = server::ListenConfig {

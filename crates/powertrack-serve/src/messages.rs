@@ -76,3 +76,51 @@ pub fn daily_cap_reached(cap: u64, resume: &str) -> String {
         "This account has reached its limit of {cap} posts delivered per day. Delivery resumes at {resume}."
     )
 }
+
+/// 400 for a `backfillMinutes` that is not a whole number from 1 to 5.
+pub const BACKFILL_INVALID: &str = "Invalid value for query parameter 'backfillMinutes'. It must be a whole number of minutes from 1 to 5.";
+
+/// 400 for a recovery time that is not `YYYY-MM-DDTHH:mm:ssZ`.
+pub fn recovery_bad_format(param: &str) -> String {
+    format!(
+        "Invalid date format for query parameter '{param}'. Expected format is 'YYYY-MM-DDTHH:mm:ssZ'. For example, '2017-01-01T23:15:00Z' for January 1st, 11:15 pm 2017 UTC."
+    )
+}
+
+/// 400 for a recovery with only one of its two times.
+pub const RECOVERY_NEEDS_BOTH: &str = "A recovery needs both 'startTime' and 'endTime'.";
+
+/// 400 for a recovery that starts before the log's reach.
+pub fn recovery_too_old(hours: u64) -> String {
+    format!(
+        "Invalid date for query parameter 'startTime'. Recovery reaches back {hours} hours at most."
+    )
+}
+
+/// 400 for a recovery that ends in the future.
+pub const RECOVERY_IN_FUTURE: &str =
+    "Invalid date for query parameter 'endTime'. It cannot be in the future.";
+
+/// 400 for a recovery whose start is not before its end.
+pub const RECOVERY_ORDER: &str = "Invalid dates: 'startTime' must be before 'endTime'.";
+
+/// 400 for a recovery asked with a backfill.
+pub const RECOVERY_WITH_BACKFILL: &str =
+    "'backfillMinutes' cannot be combined with a recovery ('startTime' and 'endTime').";
+
+/// 429 for a third recovery on a stream.
+pub const RECOVERIES_RUNNING: &str =
+    "This stream already has 2 recoveries running. Wait for one to complete.";
+
+/// 503 for an ingest the log could not take (nothing of it was taken).
+pub const INGEST_NOT_LOGGED: &str =
+    "The posts could not be written to the log, so none of them was taken. Try again later.";
+
+/// In-stream, when a replay could not read the log.
+pub const REPLAY_FAILED: &str = "The log could not be read; the recovery stops here.";
+
+/// The last line of a recovery (PowerTrack's form).
+pub fn recovery_completed(sent: &str, activity_count: u64) -> String {
+    let body = serde_json::json!({"info": {"message": "Recovery Request Completed", "sent": sent, "activity_count": activity_count}});
+    format!("{body}\r\n")
+}

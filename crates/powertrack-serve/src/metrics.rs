@@ -60,6 +60,14 @@ pub struct Metrics {
     pub credit_refusals: Family<AccountLabel, Counter>,
     /// HTTP responses by endpoint and status.
     pub requests: Family<RequestLabel, Counter>,
+    /// Batches the log refused (a full disk, an I/O error): not matched, ingest answered 503.
+    pub log_errors: Counter,
+    /// The log's last sequence number.
+    pub log_last_seq: Gauge,
+    /// The log's size on disk.
+    pub log_bytes: Gauge,
+    /// Posts sent by backfills and recoveries, per stream (summed over connections).
+    pub replayed: Family<StreamLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -87,6 +95,10 @@ impl Metrics {
             match_latency: Histogram::new(exponential_buckets(0.000_05, 2.0, 18)),
             credit_refusals: Family::default(),
             requests: Family::default(),
+            log_errors: Counter::default(),
+            log_last_seq: Gauge::default(),
+            log_bytes: Gauge::default(),
+            replayed: Family::default(),
         };
         registry.register(
             "posts_in",
@@ -148,6 +160,26 @@ impl Metrics {
             "http_responses",
             "HTTP responses by endpoint and status",
             m.requests.clone(),
+        );
+        registry.register(
+            "log_errors",
+            "Input batches the log refused (not matched; ingest answered 503)",
+            m.log_errors.clone(),
+        );
+        registry.register(
+            "log_last_seq",
+            "The firehose log's last sequence number",
+            m.log_last_seq.clone(),
+        );
+        registry.register(
+            "log_bytes",
+            "The firehose log's size on disk",
+            m.log_bytes.clone(),
+        );
+        registry.register(
+            "stream_posts_replayed",
+            "Posts sent by backfills and recoveries, per stream, summed over connections",
+            m.replayed.clone(),
         );
         Metrics { registry, ..m }
     }

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::Clock;
 use crate::hub::Hub;
 use crate::limits::{DailyCap, Take};
+use crate::log::PostLog;
 use crate::metrics::{Metrics, StreamLabel};
 use crate::registry::Registry;
 
@@ -30,8 +31,9 @@ pub struct Batch {
     pub first_line: u64,
     /// When the batch arrived.
     pub arrived: Instant,
-    /// Told the outcome once the batch's posts are queued on the connections.
-    pub reply: Option<oneshot::Sender<Outcome>>,
+    /// Told the outcome once the batch is in the log and its posts are queued on the
+    /// connections.
+    pub reply: Option<oneshot::Sender<Reply>>,
 }
 
 /// What became of a batch's lines.
@@ -41,7 +43,14 @@ pub struct Outcome {
     pub accepted: u64,
     /// Malformed lines.
     pub rejected: u64,
+    /// The sequence number of the batch's last line in the log (0: none); the batch is
+    /// durable once the log's durable sequence number reaches it.
+    #[serde(skip)]
+    pub last_seq: u64,
 }
+
+/// A batch's outcome, or why the log could not take it (nothing of it was matched then).
+pub type Reply = Result<Outcome, String>;
 
 /// What the pipeline threads share.
 #[derive(Debug)]
@@ -56,13 +65,15 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     /// The clock.
     pub clock: Clock,
+    /// The firehose log, every input line appended before it is matched.
+    pub log: Arc<dyn PostLog>,
 }
 
 struct Delivery {
     per_stream: Vec<(usize, Vec<u8>, u64)>,
     arrived: Instant,
     posts: u64,
-    reply: Option<(oneshot::Sender<Outcome>, Outcome)>,
+    reply: Option<(oneshot::Sender<Reply>, Reply)>,
     notices: Vec<usize>,
 }
 
@@ -178,7 +189,26 @@ impl Matcher {
         let mut outcome = Outcome::default();
         let mut notices = Vec::new();
         let mut posts_in = 0u64;
-        for (n, line) in lines(&batch.data) {
+        // Into the log first: a line is matched (and so delivered) only once it is there, so a
+        // connection's backfill up to the log's end at its start meets the live stream without a
+        // gap.
+        let input: Vec<(u64, &[u8])> = lines(&batch.data).collect();
+        let raw: Vec<&[u8]> = input.iter().map(|l| l.1).collect();
+        match self.ctx.log.append(now, &raw) {
+            Ok(seqs) => outcome.last_seq = seqs.end.saturating_sub(1),
+            Err(e) => {
+                tracing::error!(source = %batch.source, line = batch.first_line, error = %e, "the log refused a batch; it is not matched");
+                self.ctx.metrics.log_errors.inc();
+                return Delivery {
+                    per_stream: Vec::new(),
+                    arrived: batch.arrived,
+                    posts: 0,
+                    reply: batch.reply.map(|r| (r, Err(e.to_string()))),
+                    notices,
+                };
+            }
+        }
+        for &(n, line) in &input {
             match rules.match_line(line, &mut self.scratch, &mut self.matches) {
                 Ok(None) => {
                     posts_in += 1;
@@ -259,7 +289,7 @@ impl Matcher {
             per_stream,
             arrived: batch.arrived,
             posts: posts_in,
-            reply: batch.reply.map(|r| (r, outcome)),
+            reply: batch.reply.map(|r| (r, Ok(outcome))),
             notices,
         }
     }

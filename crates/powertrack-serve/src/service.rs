@@ -21,10 +21,12 @@ use crate::clock::Clock;
 use crate::config::{Account, verify_password};
 use crate::hub::{CloseReason, Hub};
 use crate::limits::{Credits, DailyCap, Logins, PerMinute, Quota};
+use crate::log::PostLog;
 use crate::messages as msg;
 use crate::metrics::{AccountLabel, Metrics};
 use crate::pipeline::{Batch, Outcome};
 use crate::registry::{ChangeError, Registry};
+use crate::replay::{self, Window};
 
 /// A response body: a whole one, or a stream.
 pub type ResponseBody = UnsyncBoxBody<Bytes, Infallible>;
@@ -80,6 +82,8 @@ pub struct StreamLimits {
     pub rules: PerMinute,
     /// Connection requests a minute.
     pub connects: PerMinute,
+    /// Recoveries running.
+    pub recoveries: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// Everything the endpoints share.
@@ -107,6 +111,12 @@ pub struct App {
     pub heartbeat: Duration,
     /// Set once a shutdown has begun.
     pub shutting_down: AtomicBool,
+    /// The firehose log (backfill, recovery, ingest durability).
+    pub log: Arc<dyn PostLog>,
+    /// Posts per second a recovery sends at most.
+    pub recovery_rate: u64,
+    /// How long the log keeps posts (a recovery reaches this far back).
+    pub log_retention: Duration,
 }
 
 type Resp = Response<ResponseBody>;
@@ -344,6 +354,13 @@ impl App {
         self.metrics
             .index_rules
             .set(i64::try_from(self.registry.distinct_values()).unwrap_or(i64::MAX));
+        let log = self.log.stats();
+        self.metrics
+            .log_last_seq
+            .set(i64::try_from(log.last_seq).unwrap_or(i64::MAX));
+        self.metrics
+            .log_bytes
+            .set(i64::try_from(log.disk_bytes).unwrap_or(i64::MAX));
     }
 
     /// The account whose credentials the request carries, if they are right for `account`.
@@ -628,13 +645,43 @@ impl App {
         if self.ingest.send(batch).await.is_err() {
             return error(StatusCode::SERVICE_UNAVAILABLE, msg::SHUTTING_DOWN, sent);
         }
-        match outcome.await {
-            Ok(Outcome { accepted, rejected }) => json(
-                StatusCode::OK,
-                serde_json::json!({"accepted": accepted, "rejected": rejected}).to_string(),
-            ),
-            Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, msg::SHUTTING_DOWN, sent),
+        let Outcome {
+            accepted,
+            rejected,
+            last_seq,
+        } = match outcome.await {
+            Ok(Ok(o)) => o,
+            Ok(Err(_)) => {
+                return error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    msg::INGEST_NOT_LOGGED,
+                    sent,
+                );
+            }
+            Err(_) => return error(StatusCode::SERVICE_UNAVAILABLE, msg::SHUTTING_DOWN, sent),
+        };
+        // Acknowledged only once durable under the fsync policy.
+        let mut durable = self.log.durable();
+        loop {
+            let d = *durable.borrow_and_update();
+            if d == u64::MAX {
+                return error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    msg::INGEST_NOT_LOGGED,
+                    sent,
+                );
+            }
+            if d >= last_seq {
+                break;
+            }
+            if durable.changed().await.is_err() {
+                return error(StatusCode::SERVICE_UNAVAILABLE, msg::SHUTTING_DOWN, sent);
+            }
         }
+        json(
+            StatusCode::OK,
+            serde_json::json!({"accepted": accepted, "rejected": rejected}).to_string(),
+        )
     }
 
     async fn stream(
@@ -660,6 +707,12 @@ impl App {
             );
         }
         let quota = self.accounts[a].credits.peek(self.clock.now_ms());
+        let replay = match self.replay_request(req.uri().query()) {
+            Ok(r) => r,
+            Err(message) => {
+                return with_quota(error(StatusCode::BAD_REQUEST, &message, sent), &quota);
+            }
+        };
         if !accepts_gzip(&req) {
             return with_quota(
                 error(StatusCode::NOT_ACCEPTABLE, msg::COMPRESSION_REQUIRED, sent),
@@ -678,6 +731,9 @@ impl App {
                 ),
                 &quota,
             );
+        }
+        if let ReplayRequest::Recovery(window) = replay {
+            return with_quota(self.recovery(stream, window, peer, sent), &quota);
         }
         let allowed = self.accounts[a].config.max_connections;
         let user_agent = req
@@ -702,10 +758,44 @@ impl App {
                     conn.notify(&crate::stream::notice_line(&text, sent));
                 }
                 cut = Some(conn.cut_token().clone());
+                let backfill = match replay {
+                    ReplayRequest::Backfill(minutes)
+                        if self
+                            .hub
+                            .overflowed_within(stream, Duration::from_secs(minutes * 60)) =>
+                    {
+                        // PowerTrack: no backfill over a disconnect for a full buffer.
+                        tracing::info!(
+                            conn = conn.id,
+                            "backfill refused: the stream was cut for not keeping up within its window"
+                        );
+                        None
+                    }
+                    ReplayRequest::Backfill(minutes) => {
+                        // Registered first, then the log's end: what comes after it reaches
+                        // this connection live.
+                        let window = Window {
+                            from_ms: now.saturating_sub(minutes * 60_000),
+                            until_ms: u64::MAX,
+                            last_seq: self.log.stats().last_seq,
+                        };
+                        replay::spawn(
+                            self.log.clone(),
+                            self.registry.clone(),
+                            stream,
+                            window,
+                            None,
+                        )
+                        .map_err(|e| tracing::error!(error = %e, "cannot start a backfill"))
+                        .ok()
+                    }
+                    _ => None,
+                };
                 let s = crate::stream::live(
                     self.hub.clone(),
                     conn,
                     rx,
+                    backfill,
                     self.heartbeat,
                     self.clock.clone(),
                     allowed,
@@ -734,6 +824,156 @@ impl App {
         }
         with_quota(r, &quota)
     }
+}
+
+/// What a stream request asks of the log besides the live stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReplayRequest {
+    None,
+    /// `backfillMinutes=N`.
+    Backfill(u64),
+    /// `startTime` and `endTime`.
+    Recovery(Window),
+}
+
+impl App {
+    /// The stream request's `backfillMinutes`, `startTime` and `endTime`, checked.
+    fn replay_request(&self, query: Option<&str>) -> Result<ReplayRequest, String> {
+        let backfill = query_param(query, "backfillMinutes");
+        let start = query_param(query, "startTime");
+        let end = query_param(query, "endTime");
+        match (backfill, start, end) {
+            (None, None, None) => Ok(ReplayRequest::None),
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                Err(msg::RECOVERY_WITH_BACKFILL.to_owned())
+            }
+            (Some(n), None, None) => match n.parse::<u64>() {
+                Ok(n @ 1..=5) => Ok(ReplayRequest::Backfill(n)),
+                _ => Err(msg::BACKFILL_INVALID.to_owned()),
+            },
+            (None, Some(_), None) | (None, None, Some(_)) => {
+                Err(msg::RECOVERY_NEEDS_BOTH.to_owned())
+            }
+            (None, Some(start), Some(end)) => {
+                let from_ms =
+                    parse_time(start).ok_or_else(|| msg::recovery_bad_format("startTime"))?;
+                let until_ms =
+                    parse_time(end).ok_or_else(|| msg::recovery_bad_format("endTime"))?;
+                let now = self.clock.now_ms();
+                let reach = self.log_reach_ms();
+                if from_ms < now.saturating_sub(reach) {
+                    return Err(msg::recovery_too_old(reach / 3_600_000));
+                }
+                if until_ms > now {
+                    return Err(msg::RECOVERY_IN_FUTURE.to_owned());
+                }
+                if from_ms >= until_ms {
+                    return Err(msg::RECOVERY_ORDER.to_owned());
+                }
+                Ok(ReplayRequest::Recovery(Window {
+                    from_ms,
+                    until_ms,
+                    last_seq: u64::MAX,
+                }))
+            }
+        }
+    }
+
+    /// How far back the log reaches (its retention).
+    fn log_reach_ms(&self) -> u64 {
+        u64::try_from(self.log_retention.as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// A recovery connection: the window's posts matched against the stream's rules now,
+    /// paced, then PowerTrack's completion line and the end of the stream.
+    fn recovery(&self, stream: usize, window: Window, peer: SocketAddr, sent: &str) -> Resp {
+        let running = &self.stream_limits[stream].recoveries;
+        if running.fetch_add(1, Ordering::AcqRel) >= 2 {
+            running.fetch_sub(1, Ordering::AcqRel);
+            return error(StatusCode::TOO_MANY_REQUESTS, msg::RECOVERIES_RUNNING, sent);
+        }
+        let guard = crate::stream::Running(running.clone());
+        let rx = match replay::spawn(
+            self.log.clone(),
+            self.registry.clone(),
+            stream,
+            window,
+            Some(self.recovery_rate),
+        ) {
+            Ok(rx) => rx,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start a recovery");
+                return error(StatusCode::SERVICE_UNAVAILABLE, msg::INTERNAL, sent);
+            }
+        };
+        tracing::info!(stream = %self.registry.streams()[stream].key, addr = %peer, from_ms = window.from_ms, until_ms = window.until_ms, "recovery started");
+        let counter = self
+            .metrics
+            .replayed
+            .get_or_create(&crate::metrics::StreamLabel {
+                stream: self.registry.streams()[stream].key.clone(),
+            })
+            .clone();
+        let body = crate::stream::recovery(rx, self.heartbeat, self.clock.clone(), guard, counter);
+        let mut r = Response::new(StreamBody::new(body).boxed_unsync());
+        let h = r.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        r
+    }
+}
+
+/// `YYYY-MM-DDTHH:mm:ssZ` as Unix ms (UTC), or `None` when it is not one.
+fn parse_time(text: &str) -> Option<u64> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 20
+        || bytes[4] != b'-'
+        || bytes[7] != b'-'
+        || bytes[10] != b'T'
+        || bytes[13] != b':'
+        || bytes[16] != b':'
+        || bytes[19] != b'Z'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u64> {
+        let digits = &text[r];
+        digits
+            .bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| digits.parse().ok())?
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let february = if leap { 29 } else { 28 };
+    let month_days = [31, february, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1970..=9999).contains(&year)
+        || !(1..=12).contains(&month)
+        || day == 0
+        || hour > 23
+        || minute > 59
+        || second > 59
+        || day > month_days[usize::try_from(month - 1).ok()?]
+    {
+        return None;
+    }
+    // Days since 1970-01-01 (days-from-civil, Howard Hinnant's algorithm; years from March).
+    let (march_year, march_month) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let era = march_year / 400;
+    let year_of_era = march_year - era * 400;
+    let day_of_year = (153 * march_month + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = (era * 146_097 + day_of_era).checked_sub(719_468)?;
+    Some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1_000)
 }
 
 fn full_body(b: Bytes) -> ResponseBody {
@@ -887,6 +1127,25 @@ mod tests {
             Route::NotFound
         );
         assert_eq!(route("/"), Route::NotFound);
+    }
+
+    #[test]
+    fn recovery_times_parse_strictly() {
+        assert_eq!(parse_time("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_time("2017-01-01T23:15:00Z"), Some(1_483_312_500_000));
+        assert_eq!(parse_time("2024-02-29T12:00:01Z"), Some(1_709_208_001_000));
+        for bad in [
+            "2023-02-29T00:00:00Z",
+            "2017-01-01 23:15:00Z",
+            "2017-01-01T23:15:00",
+            "2017-13-01T00:00:00Z",
+            "2017-01-01T24:00:00Z",
+            "201701012315",
+            "+017-01-01T00:00:00Z",
+            "",
+        ] {
+            assert_eq!(parse_time(bad), None, "{bad}");
+        }
     }
 
     #[test]

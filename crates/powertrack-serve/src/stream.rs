@@ -9,11 +9,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::stream::{self, Stream};
 use http_body::Frame as BodyFrame;
+use prometheus_client::metrics::counter::Counter;
 use tokio::sync::mpsc;
 
 use crate::clock::Clock;
 use crate::gzip::{ConnectionGzip, HEADER};
 use crate::hub::{CloseReason, Conn, Frame, Hub};
+use crate::replay::Replayed;
 
 /// `{"error":{"message":…,"sent":…}}\r\n`, PowerTrack's in-stream notice.
 pub fn notice_line(message: &str, sent: &str) -> String {
@@ -38,6 +40,8 @@ impl Drop for Registration {
 
 struct State {
     rx: mpsc::UnboundedReceiver<Frame>,
+    /// The backfill, sent before anything of the live queue.
+    backfill: Option<mpsc::Receiver<Replayed>>,
     gz: ConnectionGzip,
     heartbeat: Duration,
     started: bool,
@@ -51,12 +55,14 @@ pub fn live(
     hub: Arc<Hub>,
     conn: Arc<Conn>,
     rx: mpsc::UnboundedReceiver<Frame>,
+    backfill: Option<mpsc::Receiver<Replayed>>,
     heartbeat: Duration,
     clock: Clock,
     allowed: usize,
 ) -> impl Stream<Item = Result<BodyFrame<Bytes>, Infallible>> + Send {
     let state = State {
         rx,
+        backfill,
         gz: ConnectionGzip::default(),
         heartbeat,
         started: false,
@@ -79,6 +85,17 @@ pub fn live(
             let mut first = HEADER.to_vec();
             first.extend_from_slice(&s.gz.own(b"\r\n"));
             return Some((Ok(BodyFrame::data(Bytes::from(first))), s));
+        }
+        if let Some(backfill) = s.backfill.as_mut() {
+            // The backfill first; the live queue fills meanwhile (within its byte bound).
+            match tokio::time::timeout(s.heartbeat, backfill.recv()).await {
+                Err(_) => return Some((Ok(BodyFrame::data(s.gz.own(b"\r\n"))), s)),
+                Ok(Some(Replayed::Posts(data, posts))) => {
+                    s.reg.conn.delivered_replay(posts);
+                    return Some((Ok(BodyFrame::data(s.gz.own(&data))), s));
+                }
+                Ok(Some(Replayed::Done(_) | Replayed::Failed(_)) | None) => s.backfill = None,
+            }
         }
         let bytes = loop {
             if s.reg.conn.overflowed() {
@@ -124,4 +141,75 @@ pub fn refused(message: &str, sent: &str) -> Bytes {
     let mut out = HEADER.to_vec();
     out.extend_from_slice(&gz.finish(notice_line(message, sent).as_bytes()));
     Bytes::from(out)
+}
+
+/// Counts a running recovery of a stream; dropped with the recovery's body.
+#[derive(Debug)]
+pub struct Running(pub Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+struct Recovery {
+    rx: mpsc::Receiver<Replayed>,
+    gz: ConnectionGzip,
+    heartbeat: Duration,
+    clock: Clock,
+    started: bool,
+    done: bool,
+    counter: Counter,
+    _running: Running,
+}
+
+/// The body of a recovery: the replayed posts (heartbeats while none come), then PowerTrack's
+/// `Recovery Request Completed` line with the count, and the end of the stream.
+pub fn recovery(
+    rx: mpsc::Receiver<Replayed>,
+    heartbeat: Duration,
+    clock: Clock,
+    running: Running,
+    counter: Counter,
+) -> impl Stream<Item = Result<BodyFrame<Bytes>, Infallible>> + Send {
+    let state = Recovery {
+        rx,
+        gz: ConnectionGzip::default(),
+        heartbeat,
+        clock,
+        started: false,
+        done: false,
+        counter,
+        _running: running,
+    };
+    stream::unfold(state, |mut s| async move {
+        if s.done {
+            return None;
+        }
+        if !s.started {
+            s.started = true;
+            let mut first = HEADER.to_vec();
+            first.extend_from_slice(&s.gz.own(b"\r\n"));
+            return Some((Ok(BodyFrame::data(Bytes::from(first))), s));
+        }
+        let bytes = match tokio::time::timeout(s.heartbeat, s.rx.recv()).await {
+            Err(_) => s.gz.own(b"\r\n"),
+            Ok(Some(Replayed::Posts(data, posts))) => {
+                s.counter.inc_by(posts);
+                s.gz.own(&data)
+            }
+            Ok(Some(Replayed::Done(count))) => {
+                s.done = true;
+                let line = crate::messages::recovery_completed(&s.clock.sent(), count);
+                s.gz.finish(line.as_bytes())
+            }
+            Ok(Some(Replayed::Failed(_)) | None) => {
+                s.done = true;
+                let line = notice_line(crate::messages::REPLAY_FAILED, &s.clock.sent());
+                s.gz.finish(line.as_bytes())
+            }
+        };
+        Some((Ok(BodyFrame::data(bytes)), s))
+    })
 }

@@ -42,6 +42,7 @@ pub struct Setup {
     pub header_timeout: Duration,
     pub source: powertrack_serve::source::Source,
     pub rate: Option<u64>,
+    pub recovery_rate: u64,
 }
 
 impl Default for Setup {
@@ -55,6 +56,7 @@ impl Default for Setup {
             header_timeout: Duration::from_secs(10),
             source: powertrack_serve::source::Source::None,
             rate: None,
+            recovery_rate: 1_000,
         }
     }
 }
@@ -85,6 +87,7 @@ impl Server {
         options.header_timeout = setup.header_timeout;
         options.source = setup.source.clone();
         options.rate = setup.rate;
+        options.recovery_rate = setup.recovery_rate;
         let clock = Clock::system();
         let running = start(&options, clock.clone()).unwrap();
         let base = format!("http://{}", running.addr());

@@ -1,0 +1,534 @@
+//! The firehose log: every input post, in arrival order, with its arrival time, kept for the
+//! retention period (24 h by default) within a size budget, so that a stream can be backfilled
+//! and a window of the last day recovered.
+//!
+//! [`PostLog`] is what the service needs of a log; [`EmbeddedLog`] keeps it in `--data-dir/log`
+//! with fjall, a maintained LSM store. Each appended batch is one record: the key is its arrival
+//! time and first sequence number (big-endian, so keys grow with time and a time range is a key
+//! range: opening the log reads none of it), the value the batch's posts compressed together
+//! with zstd (posts of one batch share most of their vocabulary, which per-post or per-block
+//! compression cannot exploit). fjall's FIFO compaction drops the oldest tables first, past the
+//! retention time or the size budget; its journal makes an append survive a `kill -9` as soon
+//! as the append returns (the bytes are in the kernel), and [`Fsync`] decides when they are
+//! forced to the disk: at every append, or every few milliseconds for all appends in between
+//! (group commit). A torn journal tail after a crash is cut off by fjall's recovery when the log
+//! is opened, never served.
+
+use std::ops::Range;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+use tokio::sync::watch;
+
+/// When appends are forced to the disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Fsync {
+    /// Every append is fsynced before it is acknowledged.
+    Always,
+    /// Appends are fsynced together every [`BATCH_WINDOW`]; each is acknowledged once its
+    /// group is on disk.
+    Batch,
+}
+
+/// The group-commit window of [`Fsync::Batch`].
+pub const BATCH_WINDOW: Duration = Duration::from_millis(5);
+
+/// Posts per record at most: larger batches are split.
+const RECORD_POSTS: usize = 512;
+
+/// zstd's level: fast enough for the firehose's peak on one core, about 6× on posts.
+const ZSTD_LEVEL: i32 = 3;
+
+/// How a log is kept.
+#[derive(Clone, Debug)]
+pub struct LogConfig {
+    /// Posts older than this are dropped.
+    pub retention: Duration,
+    /// The log's size budget on disk; the oldest posts go first past it.
+    pub max_bytes: u64,
+    /// When appends reach the disk.
+    pub fsync: Fsync,
+}
+
+impl Default for LogConfig {
+    fn default() -> LogConfig {
+        LogConfig {
+            retention: Duration::from_secs(24 * 3600),
+            max_bytes: 10_000_000_000,
+            fsync: Fsync::Batch,
+        }
+    }
+}
+
+/// Why the log failed.
+#[derive(Debug)]
+pub struct LogError(String);
+
+impl std::fmt::Display for LogError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LogError {}
+
+impl From<fjall::Error> for LogError {
+    fn from(e: fjall::Error) -> LogError {
+        LogError(e.to_string())
+    }
+}
+
+impl From<std::io::Error> for LogError {
+    fn from(e: std::io::Error) -> LogError {
+        LogError(e.to_string())
+    }
+}
+
+/// A post read back from the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Logged {
+    /// Its sequence number (1, 2, … in arrival order, never reused).
+    pub seq: u64,
+    /// When it arrived (Unix ms).
+    pub arrival_ms: u64,
+    /// The post's line, as it arrived.
+    pub line: Bytes,
+}
+
+/// Where a read stopped, to go on from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    arrival_ms: u64,
+    /// The next post to read.
+    seq: u64,
+}
+
+impl Cursor {
+    /// The first post that arrived at or after `arrival_ms`.
+    pub fn at(arrival_ms: u64) -> Cursor {
+        Cursor { arrival_ms, seq: 0 }
+    }
+}
+
+/// A log's figures.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LogStats {
+    /// The last sequence number given (0: none yet).
+    pub last_seq: u64,
+    /// The last sequence number on disk under the fsync policy.
+    pub durable_seq: u64,
+    /// Bytes the log takes on disk.
+    pub disk_bytes: u64,
+    /// The arrival time of the oldest post kept.
+    pub oldest_ms: Option<u64>,
+}
+
+/// What the service needs of a firehose log (one implementation is embedded; the scale-out
+/// issue puts another on a replicated stream).
+pub trait PostLog: Send + Sync + std::fmt::Debug {
+    /// Appends one batch of posts that arrived at `arrival_ms`, in order, and returns their
+    /// sequence numbers. The posts are readable at once, and durable (see [`PostLog::durable`])
+    /// once the durable sequence number reaches the range's end.
+    fn append(&self, arrival_ms: u64, posts: &[&[u8]]) -> Result<Range<u64>, LogError>;
+
+    /// The highest durable sequence number, as it moves; `u64::MAX` once the log has failed
+    /// and will make nothing durable any more.
+    fn durable(&self) -> watch::Receiver<u64>;
+
+    /// Up to `max` posts from `from` that arrived before `until_ms` and whose sequence numbers
+    /// are at most `last_seq`, in order, and where to go on from (`None`: nothing more). Posts
+    /// past the retention may still be read until the store drops them (lazily); callers bound
+    /// their windows.
+    fn read(
+        &self,
+        from: Cursor,
+        until_ms: u64,
+        last_seq: u64,
+        max: usize,
+    ) -> Result<(Vec<Logged>, Option<Cursor>), LogError>;
+
+    /// Its figures.
+    fn stats(&self) -> LogStats;
+}
+
+/// The embedded log (fjall in `DIR`).
+pub struct EmbeddedLog {
+    db: Database,
+    posts: Keyspace,
+    config: LogConfig,
+    /// Serialises appends: keys must grow.
+    writer: Mutex<Writer>,
+    last_seq: AtomicU64,
+    durable_tx: watch::Sender<u64>,
+    syncer: Option<Arc<Syncer>>,
+}
+
+impl std::fmt::Debug for EmbeddedLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedLog")
+            .field("config", &self.config)
+            .field("last_seq", &self.last_seq)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug)]
+struct Writer {
+    next_seq: u64,
+    last_arrival_ms: u64,
+}
+
+/// The group-commit thread's state.
+#[derive(Debug, Default)]
+struct Syncer {
+    written: Mutex<u64>,
+    wake: Condvar,
+    stop: AtomicBool,
+}
+
+fn key(arrival_ms: u64, seq: u64) -> [u8; 16] {
+    let mut k = [0u8; 16];
+    k[..8].copy_from_slice(&arrival_ms.to_be_bytes());
+    k[8..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+fn parse_key(k: &[u8]) -> Option<(u64, u64)> {
+    let a = u64::from_be_bytes(k.get(..8)?.try_into().ok()?);
+    let s = u64::from_be_bytes(k.get(8..16)?.try_into().ok()?);
+    Some((a, s))
+}
+
+/// A record's value: zstd of `count: u32`, `count` lengths (`u32`), then the posts.
+fn encode(posts: &[&[u8]]) -> Result<Vec<u8>, LogError> {
+    let total: usize = posts.iter().map(|p| p.len()).sum();
+    let mut raw = Vec::with_capacity(4 + posts.len() * 4 + total);
+    raw.extend_from_slice(&u32::try_from(posts.len()).unwrap_or(u32::MAX).to_le_bytes());
+    for p in posts {
+        raw.extend_from_slice(&u32::try_from(p.len()).unwrap_or(u32::MAX).to_le_bytes());
+    }
+    for p in posts {
+        raw.extend_from_slice(p);
+    }
+    Ok(zstd::bulk::compress(&raw, ZSTD_LEVEL)?)
+}
+
+fn decode(value: &[u8]) -> Result<Vec<Bytes>, LogError> {
+    let raw = Bytes::from(zstd::stream::decode_all(value)?);
+    let bad = || LogError("a log record is corrupt".into());
+    let count = u32::from_le_bytes(
+        raw.get(..4)
+            .ok_or_else(bad)?
+            .try_into()
+            .map_err(|_| bad())?,
+    );
+    let count = usize::try_from(count).map_err(|_| bad())?;
+    let mut at = 4 + count.checked_mul(4).ok_or_else(bad)?;
+    let mut out = Vec::with_capacity(count);
+    for i in 0..count {
+        let l = raw.get(4 + i * 4..8 + i * 4).ok_or_else(bad)?;
+        let len = usize::try_from(u32::from_le_bytes(l.try_into().map_err(|_| bad())?))
+            .map_err(|_| bad())?;
+        if at + len > raw.len() {
+            return Err(bad());
+        }
+        out.push(raw.slice(at..at + len));
+        at += len;
+    }
+    Ok(out)
+}
+
+impl EmbeddedLog {
+    /// Opens (or creates) the log in `dir`. Reads only the newest record's key.
+    pub fn open(dir: &Path, config: LogConfig) -> Result<EmbeddedLog, LogError> {
+        std::fs::create_dir_all(dir)?;
+        let db = Database::builder(dir).open()?;
+        let ttl = config.retention.as_secs().max(1);
+        let max_bytes = config.max_bytes;
+        let posts = db.keyspace("posts", move || {
+            KeyspaceCreateOptions::default()
+                .compaction_strategy(Arc::new(fjall::compaction::Fifo::new(max_bytes, Some(ttl))))
+                // Values are zstd already.
+                .data_block_compression_policy(fjall::config::CompressionPolicy::all(
+                    fjall::CompressionType::None,
+                ))
+        })?;
+        let (last_seq, last_arrival_ms) = match posts.last_key_value() {
+            Some(kv) => {
+                let (k, v) = kv.into_inner()?;
+                let (arrival, first) =
+                    parse_key(&k).ok_or_else(|| LogError("a log key is corrupt".into()))?;
+                let n = decode(&v)?.len() as u64;
+                (first + n - 1, arrival)
+            }
+            None => (0, 0),
+        };
+        let (durable_tx, _) = watch::channel(last_seq);
+        let syncer = (config.fsync == Fsync::Batch).then(|| Arc::new(Syncer::default()));
+        let log = EmbeddedLog {
+            db,
+            posts,
+            config,
+            writer: Mutex::new(Writer {
+                next_seq: last_seq + 1,
+                last_arrival_ms,
+            }),
+            last_seq: AtomicU64::new(last_seq),
+            durable_tx,
+            syncer,
+        };
+        Ok(log)
+    }
+
+    /// Starts the group-commit thread ([`Fsync::Batch`]); it stops when the log is dropped.
+    pub fn start(self) -> Result<Arc<EmbeddedLog>, LogError> {
+        let log = Arc::new(self);
+        if let Some(syncer) = log.syncer.clone() {
+            let weak = Arc::downgrade(&log);
+            std::thread::Builder::new()
+                .name("powertrack-fsync".into())
+                .spawn(move || group_commit(&weak, &syncer))?;
+        }
+        Ok(log)
+    }
+
+    fn persist(&self) -> Result<(), LogError> {
+        Ok(self.db.persist(PersistMode::SyncAll)?)
+    }
+}
+
+/// Every [`BATCH_WINDOW`] with appends in it: one fsync for all of them.
+fn group_commit(log: &std::sync::Weak<EmbeddedLog>, syncer: &Syncer) {
+    let mut done = 0u64;
+    loop {
+        {
+            let mut written = syncer
+                .written
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            while *written <= done && !syncer.stop.load(Ordering::Acquire) {
+                written = syncer
+                    .wake
+                    .wait(written)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+        }
+        if syncer.stop.load(Ordering::Acquire) {
+            return;
+        }
+        std::thread::sleep(BATCH_WINDOW);
+        let Some(log) = log.upgrade() else { return };
+        let target = *syncer
+            .written
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match log.persist() {
+            Ok(()) => {
+                done = target;
+                log.durable_tx.send_replace(target);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the log cannot be synced to disk; appends are no longer acknowledged");
+                log.durable_tx.send_replace(u64::MAX);
+                return;
+            }
+        }
+    }
+}
+
+impl Drop for EmbeddedLog {
+    fn drop(&mut self) {
+        if let Some(s) = &self.syncer {
+            s.stop.store(true, Ordering::Release);
+            s.wake.notify_all();
+        }
+        let _ = self.db.persist(PersistMode::SyncAll);
+    }
+}
+
+impl PostLog for EmbeddedLog {
+    fn append(&self, arrival_ms: u64, posts: &[&[u8]]) -> Result<Range<u64>, LogError> {
+        if posts.is_empty() {
+            let next = self.last_seq.load(Ordering::Acquire) + 1;
+            return Ok(next..next);
+        }
+        let mut w = self
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Keys must grow: a clock that steps back does not reorder the log.
+        let arrival_ms = arrival_ms.max(w.last_arrival_ms);
+        let first = w.next_seq;
+        let mut seq = first;
+        for chunk in posts.chunks(RECORD_POSTS) {
+            let value = encode(chunk)?;
+            self.posts.insert(key(arrival_ms, seq), value)?;
+            seq += chunk.len() as u64;
+        }
+        w.next_seq = seq;
+        w.last_arrival_ms = arrival_ms;
+        let last = seq - 1;
+        self.last_seq.store(last, Ordering::Release);
+        drop(w);
+        if let Some(s) = &self.syncer {
+            let mut written = s
+                .written
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            *written = (*written).max(last);
+            s.wake.notify_one();
+        } else {
+            self.persist()?;
+            self.durable_tx.send_if_modified(|d| {
+                let moved = *d < last;
+                *d = (*d).max(last);
+                moved
+            });
+        }
+        Ok(first..seq)
+    }
+
+    fn durable(&self) -> watch::Receiver<u64> {
+        self.durable_tx.subscribe()
+    }
+
+    fn read(
+        &self,
+        from: Cursor,
+        until_ms: u64,
+        last_seq: u64,
+        max: usize,
+    ) -> Result<(Vec<Logged>, Option<Cursor>), LogError> {
+        let start = from;
+        let mut out = Vec::new();
+        // A record holding `start.seq` may begin before it: start at the record's key at or
+        // before the cursor (same arrival time, lower first seq), then skip.
+        let lower = key(start.arrival_ms, 0);
+        let upper = key(until_ms, 0);
+        for kv in self.posts.range(lower..upper) {
+            let (k, v) = kv.into_inner()?;
+            let Some((arrival_ms, first)) = parse_key(&k) else {
+                continue;
+            };
+            if first > last_seq {
+                return Ok((out, None));
+            }
+            for (i, line) in decode(&v)?.into_iter().enumerate() {
+                let seq = first + i as u64;
+                if seq < start.seq {
+                    continue;
+                }
+                if seq > last_seq {
+                    return Ok((out, None));
+                }
+                if out.len() == max {
+                    return Ok((out, Some(Cursor { arrival_ms, seq })));
+                }
+                out.push(Logged {
+                    seq,
+                    arrival_ms,
+                    line,
+                });
+            }
+        }
+        Ok((out, None))
+    }
+
+    fn stats(&self) -> LogStats {
+        LogStats {
+            last_seq: self.last_seq.load(Ordering::Acquire),
+            durable_seq: *self.durable_tx.borrow(),
+            disk_bytes: self.db.disk_space().unwrap_or(0),
+            oldest_ms: self
+                .posts
+                .first_key_value()
+                .and_then(|kv| kv.key().ok())
+                .and_then(|k| parse_key(&k))
+                .map(|(a, _)| a),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now_ms() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    fn open(dir: &Path, fsync: Fsync) -> Arc<EmbeddedLog> {
+        EmbeddedLog::open(
+            dir,
+            LogConfig {
+                fsync,
+                ..LogConfig::default()
+            },
+        )
+        .unwrap()
+        .start()
+        .unwrap()
+    }
+
+    #[test]
+    fn appends_read_back_in_order_across_records_and_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = now_ms();
+        let lines: Vec<Vec<u8>> = (0..1_200)
+            .map(|i| format!("{{\"id\":{i}}}").into_bytes())
+            .collect();
+        {
+            let log = open(dir.path(), Fsync::Always);
+            let refs: Vec<&[u8]> = lines[..1_000].iter().map(Vec::as_slice).collect();
+            assert_eq!(log.append(now - 5_000, &refs).unwrap(), 1..1_001);
+            let refs: Vec<&[u8]> = lines[1_000..].iter().map(Vec::as_slice).collect();
+            assert_eq!(log.append(now - 1_000, &refs).unwrap(), 1_001..1_201);
+            assert_eq!(*log.durable().borrow(), 1_200);
+        }
+        let log = open(dir.path(), Fsync::Batch);
+        assert_eq!(log.stats().last_seq, 1_200);
+        // Everything, in pages of 300.
+        let mut cursor = Some(Cursor::at(0));
+        let mut got = Vec::new();
+        while let Some(c) = cursor {
+            let (page, next) = log.read(c, u64::MAX, u64::MAX, 300).unwrap();
+            assert!(page.len() <= 300);
+            got.extend(page);
+            cursor = next;
+        }
+        assert_eq!(got.len(), 1_200);
+        for (i, p) in got.iter().enumerate() {
+            assert_eq!(p.seq, i as u64 + 1);
+            assert_eq!(&p.line[..], &lines[i][..]);
+        }
+        // A time window, and a sequence bound.
+        let (page, _) = log
+            .read(Cursor::at(now - 2_000), u64::MAX, u64::MAX, 10_000)
+            .unwrap();
+        assert_eq!(page.first().map(|p| p.seq), Some(1_001));
+        let (page, _) = log
+            .read(Cursor::at(0), now - 2_000, u64::MAX, 10_000)
+            .unwrap();
+        assert_eq!(page.last().map(|p| p.seq), Some(1_000));
+        let (page, _) = log.read(Cursor::at(0), u64::MAX, 10, 10_000).unwrap();
+        assert_eq!(page.len(), 10);
+        // New appends go on from the last sequence number, and are acknowledged by the group
+        // commit.
+        let mut durable = log.durable();
+        assert_eq!(log.append(now, &[b"{}"]).unwrap(), 1_201..1_202);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while *durable.borrow_and_update() < 1_201 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the group commit syncs"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
