@@ -102,15 +102,21 @@ pub struct Logged {
 /// Where a read stopped, to go on from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cursor {
+    /// The key of the record to start at (its arrival time and first sequence number).
     arrival_ms: u64,
-    /// The next post to read.
+    first: u64,
+    /// The next post to read in it.
     seq: u64,
 }
 
 impl Cursor {
     /// The first post that arrived at or after `arrival_ms`.
     pub fn at(arrival_ms: u64) -> Cursor {
-        Cursor { arrival_ms, seq: 0 }
+        Cursor {
+            arrival_ms,
+            first: 0,
+            seq: 0,
+        }
     }
 }
 
@@ -405,9 +411,8 @@ impl PostLog for EmbeddedLog {
     ) -> Result<(Vec<Logged>, Option<Cursor>), LogError> {
         let start = from;
         let mut out = Vec::new();
-        // A record holding `start.seq` may begin before it: start at the record's key at or
-        // before the cursor (same arrival time, lower first seq), then skip.
-        let lower = key(start.arrival_ms, 0);
+        // From the record the cursor is in (many records can share an arrival millisecond).
+        let lower = key(start.arrival_ms, start.first);
         let upper = key(until_ms, 0);
         for kv in self.posts.range(lower..upper) {
             let (k, v) = kv.into_inner()?;
@@ -426,7 +431,12 @@ impl PostLog for EmbeddedLog {
                     return Ok((out, None));
                 }
                 if out.len() == max {
-                    return Ok((out, Some(Cursor { arrival_ms, seq })));
+                    let next = Cursor {
+                        arrival_ms,
+                        first,
+                        seq,
+                    };
+                    return Ok((out, Some(next)));
                 }
                 out.push(Logged {
                     seq,

@@ -1,0 +1,167 @@
+//! The firehose log's figures: append throughput with each fsync policy, bytes on disk per post
+//! (the compression ratio), replay throughput unpaced (reading, and reading with matching), and
+//! the time to open a full log. Posts are the real corpus's v1.1 posts (`../shared`, cycled)
+//! when present, else the synthetic firehose. Writes `benches/record/<date>-serve-log.json`.
+//!
+//! ```text
+//! cargo run --release -p powertrack-serve --example logbench
+//! ```
+
+// Figures for a report: counts far below 2^52.
+#![allow(clippy::cast_precision_loss)]
+
+use std::path::Path;
+use std::time::Instant;
+
+use powertrack::generate::firehose::{FirehoseGenerator, LineKind};
+use powertrack::generate::rules::RuleSetGenerator;
+use powertrack::matcher::{Matches, RuleSetBuilder, Scratch};
+use powertrack_serve::log::{Cursor, EmbeddedLog, Fsync, LogConfig, PostLog};
+
+const BATCH: usize = 100;
+
+fn posts() -> (Vec<Vec<u8>>, &'static str) {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/tweets/combined/all_v11_native.ndjson");
+    if let Ok(text) = std::fs::read(&corpus) {
+        let lines: Vec<Vec<u8>> = text
+            .split(|&b| b == b'\n')
+            .filter(|l| l.len() > 2)
+            .map(<[u8]>::to_vec)
+            .collect();
+        if !lines.is_empty() {
+            return (
+                lines,
+                "the real corpus's v1.1 posts (combined/all_v11_native.ndjson), cycled",
+            );
+        }
+    }
+    let mut g = FirehoseGenerator::new(1);
+    let mut out = Vec::new();
+    while out.len() < 5_000 {
+        let e = g.next_line();
+        if matches!(e.kind(), LineKind::Post(_)) {
+            out.push(e.line().to_vec());
+        }
+    }
+    (out, "the synthetic firehose (seed 1), cycled")
+}
+
+/// Appends `n` posts in batches of 100; returns (seconds until all durable, disk bytes).
+fn append(dir: &Path, fsync: Fsync, lines: &[Vec<u8>], n: usize) -> anyhow::Result<(f64, u64)> {
+    let log = EmbeddedLog::open(
+        dir,
+        LogConfig {
+            fsync,
+            ..LogConfig::default()
+        },
+    )?
+    .start()?;
+    let refs: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
+    let mut durable = log.durable();
+    let started = Instant::now();
+    let mut sent = 0;
+    let mut last = 0;
+    let now = u64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_millis(),
+    )?;
+    while sent < n {
+        let batch: Vec<&[u8]> = (sent..sent + BATCH).map(|i| refs[i % refs.len()]).collect();
+        last = log.append(now, &batch)?.end - 1;
+        sent += BATCH;
+    }
+    while *durable.borrow_and_update() < last {
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
+    let secs = started.elapsed().as_secs_f64();
+    Ok((secs, log.stats().disk_bytes))
+}
+
+fn main() -> anyhow::Result<()> {
+    let (lines, source) = posts();
+    let mean = lines.iter().map(Vec::len).sum::<usize>() as f64 / lines.len() as f64;
+    let dir = tempfile::tempdir()?;
+    let n_batch = 300_000;
+    let (batch_secs, disk) = append(&dir.path().join("batch"), Fsync::Batch, &lines, n_batch)?;
+    let n_always = 30_000;
+    let (always_secs, _) = append(&dir.path().join("always"), Fsync::Always, &lines, n_always)?;
+    let raw_bytes = mean * n_batch as f64;
+
+    // Open the batch-mode log again (its journal not yet flushed: the worst case), then read
+    // it all back, and again matching each post against 1,000 generated rules.
+    let opening = Instant::now();
+    let log = EmbeddedLog::open(&dir.path().join("batch"), LogConfig::default())?;
+    let open_secs = opening.elapsed().as_secs_f64();
+    let reading = Instant::now();
+    let mut cursor = Some(Cursor::at(0));
+    let mut read = 0usize;
+    while let Some(at) = cursor {
+        let (page, next) = log.read(at, u64::MAX, u64::MAX, 256)?;
+        read += page.len();
+        cursor = next;
+    }
+    let read_secs = reading.elapsed().as_secs_f64();
+    let mut b = RuleSetBuilder::new();
+    for g in RuleSetGenerator::new(1).count(1_000) {
+        let (id, tag, value) = g.into_parts();
+        b.add_value(id, tag.as_deref(), &value)?;
+    }
+    let rules = b.build()?;
+    let (mut scratch, mut matches) = (Scratch::new(), Matches::new());
+    let matching = Instant::now();
+    let mut cursor = Some(Cursor::at(0));
+    let (mut replayed, mut hits) = (0usize, 0usize);
+    while let Some(at) = cursor {
+        let (page, next) = log.read(at, u64::MAX, u64::MAX, 256)?;
+        for p in &page {
+            if rules
+                .match_line(&p.line, &mut scratch, &mut matches)
+                .is_ok()
+                && !matches.is_empty()
+            {
+                hits += 1;
+            }
+        }
+        replayed += page.len();
+        cursor = next;
+    }
+    let match_secs = matching.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        read == n_batch && replayed == n_batch,
+        "read back {read} of {n_batch}"
+    );
+
+    let date = powertrack::api::rfc3339_millis(u64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_millis(),
+    )?);
+    let report = serde_json::json!({
+        "command": "cargo run --release -p powertrack-serve --example logbench",
+        "date": date,
+        "posts": source,
+        "mean_post_bytes": mean.round(),
+        "append_batch_posts_per_s": (n_batch as f64 / batch_secs).round(),
+        "append_batch_mb_per_s": (raw_bytes / batch_secs / 1e6 * 10.0).round() / 10.0,
+        "append_always_posts_per_s": (n_always as f64 / always_secs).round(),
+        "append_always_batches_per_s": (n_always as f64 / BATCH as f64 / always_secs).round(),
+        "disk_bytes_per_post": (disk as f64 / n_batch as f64).round(),
+        "compression_ratio": (raw_bytes / disk as f64 * 100.0).round() / 100.0,
+        "log_mb": disk / 1_000_000,
+        "open_seconds": open_secs,
+        "open_seconds_per_10_gb_extrapolated": open_secs * 10e9 / disk as f64,
+        "replay_read_posts_per_s": (n_batch as f64 / read_secs).round(),
+        "replay_read_and_match_1000_rules_posts_per_s": (n_batch as f64 / match_secs).round(),
+        "replay_matched": hits,
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    if Path::new("benches/record").is_dir() {
+        let stamp: String = date.chars().take(16).filter(|c| *c != ':').collect();
+        let path = format!("benches/record/{stamp}-serve-log.json");
+        std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
+        eprintln!("logbench: recorded in {path}");
+    }
+    Ok(())
+}
