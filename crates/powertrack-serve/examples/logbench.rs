@@ -72,7 +72,7 @@ fn append(dir: &Path, fsync: Fsync, lines: &[Vec<u8>], n: usize) -> anyhow::Resu
         last = log.append(now, &batch)?.end - 1;
         sent += BATCH;
     }
-    while *durable.borrow_and_update() < last {
+    while durable.borrow_and_update().of(last) != Some(true) {
         std::thread::sleep(std::time::Duration::from_micros(200));
     }
     let secs = started.elapsed().as_secs_f64();

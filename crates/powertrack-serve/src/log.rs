@@ -120,6 +120,42 @@ impl Cursor {
     }
 }
 
+/// What is durable: every sequence number up to `seq`, except those in `failed` (ranges
+/// `(after, through]` whose sync failed; they will never be durable).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Durability {
+    /// Durable through this sequence number.
+    pub seq: u64,
+    /// Ranges that failed, newest last (the last 64).
+    pub failed: Vec<(u64, u64)>,
+}
+
+impl Durability {
+    /// `Some(true)` once `seq` is durable, `Some(false)` if it never will be, `None` while
+    /// pending.
+    pub fn of(&self, seq: u64) -> Option<bool> {
+        if self
+            .failed
+            .iter()
+            .any(|&(after, through)| after < seq && seq <= through)
+        {
+            Some(false)
+        } else if seq <= self.seq {
+            Some(true)
+        } else {
+            None
+        }
+    }
+
+    fn fail(&mut self, through: u64) {
+        if self.failed.len() == 64 {
+            self.failed.remove(0);
+        }
+        self.failed.push((self.seq, through));
+        self.seq = self.seq.max(through);
+    }
+}
+
 /// A log's figures.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LogStats {
@@ -141,9 +177,8 @@ pub trait PostLog: Send + Sync + std::fmt::Debug {
     /// once the durable sequence number reaches the range's end.
     fn append(&self, arrival_ms: u64, posts: &[&[u8]]) -> Result<Range<u64>, LogError>;
 
-    /// The highest durable sequence number, as it moves; `u64::MAX` once the log has failed
-    /// and will make nothing durable any more.
-    fn durable(&self) -> watch::Receiver<u64>;
+    /// What is durable, as it moves (see [`Durability::of`]).
+    fn durable(&self) -> watch::Receiver<Durability>;
 
     /// Up to `max` posts from `from` that arrived before `until_ms` and whose sequence numbers
     /// are at most `last_seq`, in order, and where to go on from (`None`: nothing more). Posts
@@ -163,14 +198,39 @@ pub trait PostLog: Send + Sync + std::fmt::Debug {
 
 /// The embedded log (fjall in `DIR`).
 pub struct EmbeddedLog {
-    db: Database,
-    posts: Keyspace,
+    dir: std::path::PathBuf,
+    /// The store; reopened after a write failed (fjall refuses all writes after one), so that
+    /// the log resumes once the disk has room again.
+    store: std::sync::RwLock<Option<Store>>,
+    broken: AtomicBool,
     config: LogConfig,
     /// Serialises appends: keys must grow.
     writer: Mutex<Writer>,
     last_seq: AtomicU64,
-    durable_tx: watch::Sender<u64>,
+    durable_tx: watch::Sender<Durability>,
     syncer: Option<Arc<Syncer>>,
+}
+
+struct Store {
+    db: Database,
+    posts: Keyspace,
+}
+
+impl Store {
+    fn open(dir: &Path, config: &LogConfig) -> Result<Store, LogError> {
+        let db = Database::builder(dir).open()?;
+        let ttl = config.retention.as_secs().max(1);
+        let max_bytes = config.max_bytes;
+        let posts = db.keyspace("posts", move || {
+            KeyspaceCreateOptions::default()
+                .compaction_strategy(Arc::new(fjall::compaction::Fifo::new(max_bytes, Some(ttl))))
+                // Values are zstd already.
+                .data_block_compression_policy(fjall::config::CompressionPolicy::all(
+                    fjall::CompressionType::None,
+                ))
+        })?;
+        Ok(Store { db, posts })
+    }
 }
 
 impl std::fmt::Debug for EmbeddedLog {
@@ -252,18 +312,8 @@ impl EmbeddedLog {
     /// Opens (or creates) the log in `dir`. Reads only the newest record's key.
     pub fn open(dir: &Path, config: LogConfig) -> Result<EmbeddedLog, LogError> {
         std::fs::create_dir_all(dir)?;
-        let db = Database::builder(dir).open()?;
-        let ttl = config.retention.as_secs().max(1);
-        let max_bytes = config.max_bytes;
-        let posts = db.keyspace("posts", move || {
-            KeyspaceCreateOptions::default()
-                .compaction_strategy(Arc::new(fjall::compaction::Fifo::new(max_bytes, Some(ttl))))
-                // Values are zstd already.
-                .data_block_compression_policy(fjall::config::CompressionPolicy::all(
-                    fjall::CompressionType::None,
-                ))
-        })?;
-        let (last_seq, last_arrival_ms) = match posts.last_key_value() {
+        let store = Store::open(dir, &config)?;
+        let (last_seq, last_arrival_ms) = match store.posts.last_key_value() {
             Some(kv) => {
                 let (k, v) = kv.into_inner()?;
                 let (arrival, first) =
@@ -273,11 +323,15 @@ impl EmbeddedLog {
             }
             None => (0, 0),
         };
-        let (durable_tx, _) = watch::channel(last_seq);
+        let (durable_tx, _) = watch::channel(Durability {
+            seq: last_seq,
+            failed: Vec::new(),
+        });
         let syncer = (config.fsync == Fsync::Batch).then(|| Arc::new(Syncer::default()));
         let log = EmbeddedLog {
-            db,
-            posts,
+            dir: dir.to_path_buf(),
+            store: std::sync::RwLock::new(Some(store)),
+            broken: AtomicBool::new(false),
             config,
             writer: Mutex::new(Writer {
                 next_seq: last_seq + 1,
@@ -302,8 +356,45 @@ impl EmbeddedLog {
         Ok(log)
     }
 
+    fn store(&self) -> Result<std::sync::RwLockReadGuard<'_, Option<Store>>, LogError> {
+        let guard = self
+            .store
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if guard.is_none() {
+            return Err(LogError(
+                "the log is not open (it failed and could not be reopened yet)".into(),
+            ));
+        }
+        Ok(guard)
+    }
+
     fn persist(&self) -> Result<(), LogError> {
-        Ok(self.db.persist(PersistMode::SyncAll)?)
+        let store = self.store()?;
+        let result = store.as_ref().map(|s| s.db.persist(PersistMode::SyncAll));
+        match result {
+            Some(Ok(())) => Ok(()),
+            Some(Err(e)) => {
+                self.broken.store(true, Ordering::Release);
+                Err(e.into())
+            }
+            None => Err(LogError("the log is not open".into())),
+        }
+    }
+
+    /// After a failed write: closes the store and opens it again (fjall's recovery cuts off a
+    /// torn tail), so that appends resume once the cause (a full disk) is gone.
+    fn reopen(&self) -> Result<(), LogError> {
+        let mut store = self
+            .store
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *store = None; // closes the database, and its lock on the directory
+        let opened = Store::open(&self.dir, &self.config)?;
+        *store = Some(opened);
+        self.broken.store(false, Ordering::Release);
+        tracing::info!(dir = %self.dir.display(), "the firehose log was reopened after a write failure");
+        Ok(())
     }
 }
 
@@ -334,15 +425,14 @@ fn group_commit(log: &std::sync::Weak<EmbeddedLog>, syncer: &Syncer) {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         match log.persist() {
             Ok(()) => {
-                done = target;
-                log.durable_tx.send_replace(target);
+                log.durable_tx.send_modify(|d| d.seq = d.seq.max(target));
             }
             Err(e) => {
-                tracing::error!(error = %e, "the log cannot be synced to disk; appends are no longer acknowledged");
-                log.durable_tx.send_replace(u64::MAX);
-                return;
+                tracing::error!(error = %e, through = target, "the log could not be synced to disk; those appends are refused");
+                log.durable_tx.send_modify(|d| d.fail(target));
             }
         }
+        done = target;
     }
 }
 
@@ -352,7 +442,11 @@ impl Drop for EmbeddedLog {
             s.stop.store(true, Ordering::Release);
             s.wake.notify_all();
         }
-        let _ = self.db.persist(PersistMode::SyncAll);
+        if let Ok(store) = self.store.read()
+            && let Some(s) = store.as_ref()
+        {
+            let _ = s.db.persist(PersistMode::SyncAll);
+        }
     }
 }
 
@@ -366,14 +460,28 @@ impl PostLog for EmbeddedLog {
             .writer
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if self.broken.load(Ordering::Acquire) {
+            self.reopen()?;
+        }
         // Keys must grow: a clock that steps back does not reorder the log.
         let arrival_ms = arrival_ms.max(w.last_arrival_ms);
         let first = w.next_seq;
         let mut seq = first;
-        for chunk in posts.chunks(RECORD_POSTS) {
-            let value = encode(chunk)?;
-            self.posts.insert(key(arrival_ms, seq), value)?;
-            seq += chunk.len() as u64;
+        {
+            let store = self.store()?;
+            let Some(s) = store.as_ref() else {
+                return Err(LogError("the log is not open".into()));
+            };
+            for chunk in posts.chunks(RECORD_POSTS) {
+                let value = encode(chunk)?;
+                if let Err(e) = s.posts.insert(key(arrival_ms, seq), value) {
+                    // Nothing of this batch is acknowledged; the next append reopens.
+                    self.broken.store(true, Ordering::Release);
+                    w.next_seq = seq + chunk.len() as u64;
+                    return Err(e.into());
+                }
+                seq += chunk.len() as u64;
+            }
         }
         w.next_seq = seq;
         w.last_arrival_ms = arrival_ms;
@@ -388,17 +496,16 @@ impl PostLog for EmbeddedLog {
             *written = (*written).max(last);
             s.wake.notify_one();
         } else {
-            self.persist()?;
-            self.durable_tx.send_if_modified(|d| {
-                let moved = *d < last;
-                *d = (*d).max(last);
-                moved
-            });
+            if let Err(e) = self.persist() {
+                self.durable_tx.send_modify(|d| d.fail(last));
+                return Err(e);
+            }
+            self.durable_tx.send_modify(|d| d.seq = d.seq.max(last));
         }
         Ok(first..seq)
     }
 
-    fn durable(&self) -> watch::Receiver<u64> {
+    fn durable(&self) -> watch::Receiver<Durability> {
         self.durable_tx.subscribe()
     }
 
@@ -414,7 +521,11 @@ impl PostLog for EmbeddedLog {
         // From the record the cursor is in (many records can share an arrival millisecond).
         let lower = key(start.arrival_ms, start.first);
         let upper = key(until_ms, 0);
-        for kv in self.posts.range(lower..upper) {
+        let store = self.store()?;
+        let Some(s) = store.as_ref() else {
+            return Err(LogError("the log is not open".into()));
+        };
+        for kv in s.posts.range(lower..upper) {
             let (k, v) = kv.into_inner()?;
             let Some((arrival_ms, first)) = parse_key(&k) else {
                 continue;
@@ -451,11 +562,18 @@ impl PostLog for EmbeddedLog {
     fn stats(&self) -> LogStats {
         LogStats {
             last_seq: self.last_seq.load(Ordering::Acquire),
-            durable_seq: *self.durable_tx.borrow(),
-            disk_bytes: self.db.disk_space().unwrap_or(0),
+            durable_seq: self.durable_tx.borrow().seq,
+            disk_bytes: self
+                .store
+                .read()
+                .ok()
+                .and_then(|s| s.as_ref().and_then(|s| s.db.disk_space().ok()))
+                .unwrap_or(0),
             oldest_ms: self
-                .posts
-                .first_key_value()
+                .store
+                .read()
+                .ok()
+                .and_then(|s| s.as_ref().and_then(|s| s.posts.first_key_value()))
                 .and_then(|kv| kv.key().ok())
                 .and_then(|k| parse_key(&k))
                 .map(|(a, _)| a),
@@ -499,7 +617,7 @@ mod tests {
             assert_eq!(log.append(now - 5_000, &refs).unwrap(), 1..1_001);
             let refs: Vec<&[u8]> = lines[1_000..].iter().map(Vec::as_slice).collect();
             assert_eq!(log.append(now - 1_000, &refs).unwrap(), 1_001..1_201);
-            assert_eq!(*log.durable().borrow(), 1_200);
+            assert_eq!(log.durable().borrow().of(1_200), Some(true));
         }
         let log = open(dir.path(), Fsync::Batch);
         assert_eq!(log.stats().last_seq, 1_200);
@@ -533,7 +651,7 @@ mod tests {
         let mut durable = log.durable();
         assert_eq!(log.append(now, &[b"{}"]).unwrap(), 1_201..1_202);
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while *durable.borrow_and_update() < 1_201 {
+        while durable.borrow_and_update().of(1_201) != Some(true) {
             assert!(
                 std::time::Instant::now() < deadline,
                 "the group commit syncs"

@@ -663,16 +663,17 @@ impl App {
         // Acknowledged only once durable under the fsync policy.
         let mut durable = self.log.durable();
         loop {
-            let d = *durable.borrow_and_update();
-            if d == u64::MAX {
-                return error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    msg::INGEST_NOT_LOGGED,
-                    sent,
-                );
-            }
-            if d >= last_seq {
-                break;
+            let state = durable.borrow_and_update().of(last_seq);
+            match state {
+                Some(true) => break,
+                Some(false) => {
+                    return error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        msg::INGEST_NOT_LOGGED,
+                        sent,
+                    );
+                }
+                None => {}
             }
             if durable.changed().await.is_err() {
                 return error(StatusCode::SERVICE_UNAVAILABLE, msg::SHUTTING_DOWN, sent);

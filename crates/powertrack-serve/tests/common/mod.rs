@@ -43,6 +43,8 @@ pub struct Setup {
     pub source: powertrack_serve::source::Source,
     pub rate: Option<u64>,
     pub recovery_rate: u64,
+    /// Where the state goes (default: `data` in the server's temporary directory).
+    pub data_dir: Option<PathBuf>,
 }
 
 impl Default for Setup {
@@ -57,6 +59,7 @@ impl Default for Setup {
             source: powertrack_serve::source::Source::None,
             rate: None,
             recovery_rate: 1_000,
+            data_dir: None,
         }
     }
 }
@@ -80,7 +83,11 @@ impl Server {
             setup.max_connections, setup.credits, setup.posts_per_day
         )
         .unwrap();
-        let mut options = Options::new(accounts, dir.path().join("data"));
+        let data = setup
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| dir.path().join("data"));
+        let mut options = Options::new(accounts, data);
         options.ingest_token = Some(TOKEN.into());
         options.heartbeat = setup.heartbeat;
         options.connection_buffer = setup.buffer;
