@@ -206,6 +206,11 @@ fn check_native(post: &Post<'_>, t: &Value) -> usize {
     );
     let rt = &t["retweeted_status"];
     assert_eq!(post.retweeted().is_some(), rt.is_object(), "{ctx}");
+    assert_eq!(
+        post.retweeted_status_id(),
+        id(&rt["id_str"]).or_else(|| id(&rt["id"])),
+        "{ctx}"
+    );
     if let Some(part) = post.retweeted() {
         check_native_status(rt, &part);
     }
@@ -327,7 +332,7 @@ fn v2_corpus_against_serde_json() {
     };
     let bytes = std::fs::read(path).unwrap();
     let mut parser = Parser::new();
-    let (mut posts, mut nested) = (0, 0);
+    let (mut posts, mut nested, mut unexpanded) = (0, 0, 0);
     for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
         let v: Value = serde_json::from_slice(line).unwrap();
         let (d, inc) = (&v["data"], &v["includes"]);
@@ -346,6 +351,15 @@ fn v2_corpus_against_serde_json() {
             assert_eq!(post.has_matching_rules(), v.get("matching_rules").is_some());
             let rt = referenced("retweeted");
             assert_eq!(post.retweeted().is_some(), rt.is_some(), "{}", d["id"]);
+            // A retweet by `data` alone, whether or not `includes.tweets` expands the original.
+            let rt_id = d["referenced_tweets"].as_array().and_then(|refs| {
+                refs.iter()
+                    .find(|r| r["type"] == "retweeted")
+                    .and_then(|r| id(&r["id"]))
+            });
+            assert_eq!(post.retweeted_status_id(), rt_id, "{}", d["id"]);
+            assert_eq!(post.is_retweet(), rt_id.is_some(), "{}", d["id"]);
+            unexpanded += usize::from(rt_id.is_some() && rt.is_none());
             if let (Some(t), Some(part)) = (rt, post.retweeted()) {
                 check_v2_tweet(t, inc, &part);
                 nested += 1;
@@ -361,4 +375,5 @@ fn v2_corpus_against_serde_json() {
     }
     assert_eq!(posts, 1109);
     assert!(nested > 100, "{nested}");
+    assert_eq!(unexpanded, 38);
 }

@@ -1,5 +1,11 @@
 //! API v2 posts: `{"data": {…}, "includes": {"users", "tweets", "places", "media"}}`, with
 //! `referenced_tweets` for retweets, quotes and replies and `note_tweet` for long posts.
+//!
+//! What a post is (retweet, quote, reply) and the ids it refers to come from the tweet object
+//! alone: X does not always expand a referenced post in `includes.tweets`, nor a media key in
+//! `includes.media`, nor a user in `includes.users`. What needs the referenced object's content
+//! (the retweeted original's text and author, a media item's type, a replied-to user's name)
+//! is read from `includes` when it is there and is absent otherwise.
 
 use super::entities::{lon_lat, sref, tag_list};
 use super::error::IngestErrorKind;
@@ -49,6 +55,8 @@ pub(crate) fn extract(nodes: Nodes<'_, '_>, sc: &mut Scratch) -> Result<(), Inge
     let data = data.ok_or(IngestErrorKind::MissingId)?;
     let (root, refs) = tweet(nodes, data, Role::Root, inc, sc, true)?;
     sc.parts.push(root);
+    // A retweet whether or not `includes.tweets` expands the original.
+    sc.root.retweeted_status_id = refs.retweeted;
     let mut quoted = refs.quoted;
     if let Some(rt) = refs.retweeted.and_then(|id| find(nodes, inc.tweets, id))
         && let Ok((part, inner)) = tweet(nodes, rt, Role::Retweeted, inc, sc, false)

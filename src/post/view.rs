@@ -33,7 +33,7 @@ pub enum Kind {
     /// A post that is none of the others.
     Original,
     /// A native retweet (`retweeted_status`, AS `verb: share`, v2 `referenced_tweets`
-    /// `retweeted`).
+    /// `retweeted`, whether or not `includes.tweets` expands it): see [`Post::is_retweet`].
     Retweet,
     /// A quote post (`is_quote_status: true`; AS and v2: a quoted post is referenced).
     Quote,
@@ -242,7 +242,7 @@ impl<'p> Post<'p> {
     /// Retweet, quote, reply or original.
     pub fn kind(&self) -> Kind {
         let root = &self.scratch().parts[0];
-        if self.retweeted().is_some() {
+        if self.is_retweet() {
             Kind::Retweet
         } else if root.is_quote_status {
             Kind::Quote
@@ -268,7 +268,23 @@ impl<'p> Post<'p> {
         self.root().author()
     }
 
-    /// The retweeted original, for a retweet.
+    /// Whether the post is a retweet: it names the original it retweets (native
+    /// `retweeted_status`, AS `verb: share` with its `object`, v2 a `referenced_tweets` entry of
+    /// type `retweeted`). The post says so itself: a v2 retweet is one even when
+    /// `includes.tweets` does not expand the original, and then [`Post::retweeted`] is `None`.
+    pub fn is_retweet(&self) -> bool {
+        self.retweeted_status_id().is_some()
+    }
+
+    /// The id of the retweeted original, for a retweet (whether or not the post carries the
+    /// original).
+    pub fn retweeted_status_id(&self) -> Option<u64> {
+        self.scratch().root.retweeted_status_id
+    }
+
+    /// The retweeted original, for a retweet that carries it: always in v1.1 and Activity
+    /// Streams; in v2 only when `includes.tweets` expands it. Operators that read the
+    /// original's content (its text, entities, author) find nothing when it is absent.
     pub fn retweeted(&self) -> Option<Part<'_, 'p>> {
         self.part(Role::Retweeted)
     }
