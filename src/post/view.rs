@@ -54,7 +54,8 @@ pub enum Role {
     QuotedQuoted,
 }
 
-/// A media type (decision 21: from `extended_entities` when present, else `entities`).
+/// A media type (decision 21: from `extended_entities` when present, else `entities`; v2: the
+/// `type` of the media key's entry in `includes.media`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MediaKind {
     /// `photo`.
@@ -65,6 +66,10 @@ pub enum MediaKind {
     AnimatedGif,
     /// Any other type string.
     Other,
+    /// No type is given: a v2 media key that `includes.media` does not expand (or expands
+    /// without a `type`), or a media entity without a `type` string. The post carries X media
+    /// all the same (`has:media` matches), but neither `has:images` nor `has:videos` does.
+    Unknown,
 }
 
 impl MediaKind {
@@ -423,7 +428,8 @@ impl<'v, 'p> Part<'v, 'p> {
             })
     }
 
-    /// URL entities (not media links: those are in [`Part::media`]).
+    /// URL entities (not media links: those are in [`Part::media`]; in v2, the URL entities
+    /// with a `media_key`).
     pub fn urls(&self) -> impl ExactSizeIterator<Item = Url<'p>> + 'v {
         let nodes = self.nodes;
         self.scratch.urls[self.data.urls.range()]
@@ -438,8 +444,11 @@ impl<'v, 'p> Part<'v, 'p> {
             })
     }
 
-    /// Media items (decision 21: `extended_entities` when present, else `entities`; v2
-    /// `attachments.media_keys` resolved in `includes.media`).
+    /// Media items (decision 21: `extended_entities` when present, else `entities`). In v2: one
+    /// per key of `attachments.media_keys`, then one per `media_key` of a URL entity that
+    /// `attachments` does not list (X's own media all the same), in order; each key's kind
+    /// comes from `includes.media`, [`MediaKind::Unknown`] when it is not there, and its links
+    /// from the URL entity with that key, if any.
     pub fn media(&self) -> impl ExactSizeIterator<Item = Media<'p>> + 'v {
         let nodes = self.nodes;
         self.scratch.media[self.data.media.range()]
