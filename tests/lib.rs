@@ -3,6 +3,7 @@
 mod common;
 mod differential;
 mod firehose;
+mod flags_corpus;
 mod fuzz_regressions;
 mod generate;
 mod live;
@@ -11,3 +12,4 @@ mod post;
 mod premium;
 mod syntax;
 mod tokenize;
+mod v2_unexpanded;

@@ -17,12 +17,14 @@ fn id(v: &Value) -> Option<u64> {
         .or_else(|| v.as_u64())
 }
 
-fn media_kind(t: &str) -> MediaKind {
-    match t {
-        "photo" => MediaKind::Photo,
-        "video" => MediaKind::Video,
-        "animated_gif" => MediaKind::AnimatedGif,
-        _ => MediaKind::Other,
+/// The kind of a media `type` value: unknown when it is not a string.
+fn media_kind(t: &Value) -> MediaKind {
+    match t.as_str() {
+        Some("photo") => MediaKind::Photo,
+        Some("video") => MediaKind::Video,
+        Some("animated_gif") => MediaKind::AnimatedGif,
+        Some(_) => MediaKind::Other,
+        None => MediaKind::Unknown,
     }
 }
 
@@ -117,11 +119,7 @@ fn check_native_status(t: &Value, part: &powertrack::post::Part<'_, '_>) {
         .unwrap_or(&Value::Null);
     let media: Vec<MediaKind> = media_from["media"]
         .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|m| media_kind(m["type"].as_str().unwrap_or("")))
-                .collect()
-        })
+        .map(|a| a.iter().map(|m| media_kind(&m["type"])).collect())
         .unwrap_or_default();
     assert_eq!(
         part.media().map(|m| m.kind).collect::<Vec<_>>(),
@@ -206,6 +204,11 @@ fn check_native(post: &Post<'_>, t: &Value) -> usize {
     );
     let rt = &t["retweeted_status"];
     assert_eq!(post.retweeted().is_some(), rt.is_object(), "{ctx}");
+    assert_eq!(
+        post.retweeted_status_id(),
+        id(&rt["id_str"]).or_else(|| id(&rt["id"])),
+        "{ctx}"
+    );
     if let Some(part) = post.retweeted() {
         check_native_status(rt, &part);
     }
@@ -268,38 +271,49 @@ fn check_v2_tweet(t: &Value, inc: &Value, part: &powertrack::post::Part<'_, '_>)
         strings(&ents["mentions"], "username"),
         "{ctx}"
     );
-    let urls: Vec<Option<&str>> = ents["urls"]
+    // URL entities with a `media_key` are links to X's media: media, not URLs.
+    let url_entities = ents["urls"]
         .as_array()
-        .map(|a| {
-            a.iter()
-                .filter(|u| u.get("media_key").is_none())
-                .map(|u| s(&u["expanded_url"]))
-                .collect()
-        })
+        .map(Vec::as_slice)
         .unwrap_or_default();
+    let urls: Vec<Option<&str>> = url_entities
+        .iter()
+        .filter(|u| !u["media_key"].is_string())
+        .map(|u| s(&u["expanded_url"]))
+        .collect();
     assert_eq!(
         part.urls().map(|u| u.expanded_url).collect::<Vec<_>>(),
         urls,
         "{ctx}"
     );
-    let media: Vec<MediaKind> = t["attachments"]["media_keys"]
+    // The media: the keys of `attachments`, then those only URL entities name, each once.
+    let mut keys: Vec<&str> = t["attachments"]["media_keys"]
         .as_array()
-        .map(|keys| {
-            keys.iter()
-                .filter_map(Value::as_str)
-                .map(|k| {
-                    inc["media"]
-                        .as_array()
-                        .and_then(|m| m.iter().find(|m| m["media_key"] == k))
-                        .map_or(MediaKind::Other, |m| {
-                            media_kind(m["type"].as_str().unwrap_or(""))
-                        })
-                })
-                .collect()
-        })
+        .map(|keys| keys.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
+    let attached = keys.len();
+    for k in url_entities.iter().filter_map(|u| u["media_key"].as_str()) {
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    assert!(keys.len() >= attached);
+    let media: Vec<(MediaKind, Option<&str>)> = keys
+        .iter()
+        .map(|&k| {
+            let kind = inc["media"]
+                .as_array()
+                .and_then(|m| m.iter().find(|m| m["media_key"] == k))
+                .map_or(MediaKind::Unknown, |m| media_kind(&m["type"]));
+            let link = url_entities
+                .iter()
+                .find(|u| u["media_key"] == k)
+                .and_then(|u| s(&u["url"]));
+            (kind, link)
+        })
+        .collect();
     assert_eq!(
-        part.media().map(|m| m.kind).collect::<Vec<_>>(),
+        part.media().map(|m| (m.kind, m.url)).collect::<Vec<_>>(),
         media,
         "{ctx}"
     );
@@ -327,7 +341,7 @@ fn v2_corpus_against_serde_json() {
     };
     let bytes = std::fs::read(path).unwrap();
     let mut parser = Parser::new();
-    let (mut posts, mut nested) = (0, 0);
+    let (mut posts, mut nested, mut unexpanded) = (0, 0, 0);
     for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
         let v: Value = serde_json::from_slice(line).unwrap();
         let (d, inc) = (&v["data"], &v["includes"]);
@@ -346,6 +360,15 @@ fn v2_corpus_against_serde_json() {
             assert_eq!(post.has_matching_rules(), v.get("matching_rules").is_some());
             let rt = referenced("retweeted");
             assert_eq!(post.retweeted().is_some(), rt.is_some(), "{}", d["id"]);
+            // A retweet by `data` alone, whether or not `includes.tweets` expands the original.
+            let rt_id = d["referenced_tweets"].as_array().and_then(|refs| {
+                refs.iter()
+                    .find(|r| r["type"] == "retweeted")
+                    .and_then(|r| id(&r["id"]))
+            });
+            assert_eq!(post.retweeted_status_id(), rt_id, "{}", d["id"]);
+            assert_eq!(post.is_retweet(), rt_id.is_some(), "{}", d["id"]);
+            unexpanded += usize::from(rt_id.is_some() && rt.is_none());
             if let (Some(t), Some(part)) = (rt, post.retweeted()) {
                 check_v2_tweet(t, inc, &part);
                 nested += 1;
@@ -361,4 +384,5 @@ fn v2_corpus_against_serde_json() {
     }
     assert_eq!(posts, 1109);
     assert!(nested > 100, "{nested}");
+    assert_eq!(unexpanded, 38);
 }

@@ -31,7 +31,14 @@ fn touch(post: &Post<'_>) -> u64 {
     }
     add(usize::from(post.coordinates().is_some()) + usize::from(post.is_nullcast()));
     add(usize::from(post.has_matching_rules()));
-    let _ = post.kind();
+    // A retweet by its own word, whether or not it carries the original.
+    assert_eq!(post.is_retweet(), post.retweeted_status_id().is_some());
+    assert!(post.retweeted().is_none() || post.is_retweet());
+    assert_eq!(
+        post.kind() == powertrack::post::Kind::Retweet,
+        post.is_retweet()
+    );
+    add(post.retweeted_status_id().map_or(0, |id| id as usize));
     let _ = format!("{post:?}");
     for part in post.parts() {
         add(part.text().len());
@@ -46,7 +53,9 @@ fn touch(post: &Post<'_>) -> u64 {
             add(u.url.map_or(0, str::len) + u.expanded_url.map_or(0, str::len));
             add(u.unwound_title.map_or(0, str::len));
         }
-        add(part.media().count());
+        for m in part.media() {
+            add(m.kind as usize + m.url.map_or(0, str::len));
+        }
         add(part.in_reply_to_screen_name().map_or(0, str::len));
         let user = part.author();
         add(user.screen_name().map_or(0, str::len) + user.description().map_or(0, str::len));

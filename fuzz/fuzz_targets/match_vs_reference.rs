@@ -5,7 +5,9 @@
 //! libFuzzer mutates real posts). `REST` drives, through `arbitrary::Unstructured`, a
 //! structure-aware post (v1.1 native, Activity Streams or v2; text, hashtags, mentions,
 //! cashtags, URLs, media, user with profile geo, lang, source, place, coordinates, reply,
-//! retweet and quote nesting) and 1–16 rules: arbitrary `Expr`s printed to text, and rules
+//! retweet and quote nesting; in v2, references `includes` sometimes leaves unexpanded:
+//! retweeted originals, quoted posts, media, users, and media only as links or only as
+//! attachments) and 1–16 rules: arbitrary `Expr`s printed to text, and rules
 //! built from the material of the posts (their words, entities, users, places, points…) so
 //! that matches happen. Rules `Rule::parse` refuses are skipped. For each post, the ids from
 //! `RuleSet::match_line` and `RuleSet::match_post` (one `Scratch` reused across the posts)
@@ -597,7 +599,22 @@ struct V2Includes {
     users: Vec<Value>,
     tweets: Vec<Value>,
     media: Vec<Value>,
+    /// What `includes` leaves unexpanded, and how media are referred to (`GAP_*` bits).
+    gaps: u8,
 }
+
+/// The retweeted original is referenced but not in `includes.tweets`.
+const GAP_RETWEETED: u8 = 1;
+/// Quoted posts are referenced but not in `includes.tweets`.
+const GAP_QUOTED: u8 = 2;
+/// `includes.media` is empty: every media kind is unknown.
+const GAP_MEDIA: u8 = 4;
+/// Media are only links (URL entities with a `media_key`), never in `attachments`.
+const GAP_ATTACHMENTS: u8 = 8;
+/// Media are only in `attachments`, with no URL entity.
+const GAP_MEDIA_LINKS: u8 = 16;
+/// `includes.users` holds only the root's author.
+const GAP_USERS: u8 = 32;
 
 fn v2_user(s: &UserSpec) -> Value {
     let mut metrics = json!({});
@@ -636,10 +653,17 @@ fn v2_tweet(p: &PartSpec, inc: &mut V2Includes, flip: bool) -> Value {
     let mut keys = Vec::new();
     for (i, t) in p.media.iter().enumerate() {
         let key = format!("3_{}_{i}", p.id);
-        inc.media.push(json!({"media_key": key, "type": t}));
-        urls.push(json!({"url": format!("https://t.co/m{i}"), "expanded_url": "https://twitter.com/x/status/1/photo/1",
-            "display_url": "pic.twitter.com/m", "media_key": key}));
-        keys.push(key);
+        if inc.gaps & GAP_MEDIA == 0 {
+            inc.media.push(json!({"media_key": key, "type": t}));
+        }
+        // Both gaps at once would leave no media: keep the links then.
+        if inc.gaps & GAP_MEDIA_LINKS == 0 || inc.gaps & GAP_ATTACHMENTS != 0 {
+            urls.push(json!({"url": format!("https://t.co/m{i}"), "expanded_url": "https://twitter.com/x/status/1/photo/1",
+                "display_url": "pic.twitter.com/m", "media_key": key}));
+        }
+        if inc.gaps & GAP_ATTACHMENTS == 0 {
+            keys.push(key);
+        }
     }
     let ents = json!({
         "hashtags": p.hashtags.iter().map(|h| json!({"tag": h})).collect::<Vec<_>>(),
@@ -658,23 +682,32 @@ fn v2_tweet(p: &PartSpec, inc: &mut V2Includes, flip: bool) -> Value {
     if !keys.is_empty() {
         v["attachments"] = json!({ "media_keys": keys });
     }
-    inc.users.push(v2_user(&p.user));
+    // The root's author comes first: the root is written before the posts it refers to.
+    if inc.users.is_empty() || inc.gaps & GAP_USERS == 0 {
+        inc.users.push(v2_user(&p.user));
+    }
     let mut refs = Vec::new();
     if let Some((sid, uid, name)) = &p.reply {
         refs.push(json!({"type": "replied_to", "id": sid.to_string()}));
         v["in_reply_to_user_id"] = json!(uid.to_string());
-        inc.users
-            .push(json!({"id": uid.to_string(), "username": name}));
+        if inc.gaps & GAP_USERS == 0 {
+            inc.users
+                .push(json!({"id": uid.to_string(), "username": name}));
+        }
     }
     if let Some(rt) = &p.retweeted {
         refs.push(json!({"type": "retweeted", "id": rt.id.to_string()}));
         let t = v2_tweet(rt, inc, flip);
-        inc.tweets.push(t);
+        if inc.gaps & GAP_RETWEETED == 0 {
+            inc.tweets.push(t);
+        }
     }
     if let Some(q) = &p.quoted {
         refs.push(json!({"type": "quoted", "id": q.id.to_string()}));
         let t = v2_tweet(q, inc, !flip);
-        inc.tweets.push(t);
+        if inc.gaps & GAP_QUOTED == 0 {
+            inc.tweets.push(t);
+        }
     }
     if !refs.is_empty() {
         v["referenced_tweets"] = json!(refs);
@@ -682,11 +715,12 @@ fn v2_tweet(p: &PartSpec, inc: &mut V2Includes, flip: bool) -> Value {
     v
 }
 
-fn v2(s: &PostSpec, flip: bool) -> Value {
+fn v2(s: &PostSpec, flip: bool, gaps: u8) -> Value {
     let mut inc = V2Includes {
         users: Vec::new(),
         tweets: Vec::new(),
         media: Vec::new(),
+        gaps,
     };
     let mut data = v2_tweet(&s.root, &mut inc, flip);
     if let Some(l) = &s.lang {
@@ -812,6 +846,8 @@ impl Pool {
                 self.points.extend(g.point.map(|p| (p.lon, p.lat)));
             }
         }
+        // The retweeted original's id, also when `includes` does not expand it.
+        self.status_ids.extend(post.retweeted_status_id());
         self.langs.extend(post.lang().map(str::to_string));
         if let Some(s) = post.source() {
             self.sources.extend(s.name.map(str::to_string));
@@ -1155,7 +1191,11 @@ fuzz_target!(|data: &[u8]| {
         let v = match u.int_in_range(0..=2u8).unwrap_or(0) {
             0 => native(&spec, flip),
             1 => activity(&spec, flip),
-            _ => v2(&spec, flip),
+            _ => {
+                // Each gap a quarter of the time.
+                let gaps = u.arbitrary::<u8>().unwrap_or(0) & u.arbitrary::<u8>().unwrap_or(0);
+                v2(&spec, flip, gaps)
+            }
         };
         let built = serde_json::to_vec(&v).expect("serialises");
         let mut p = Parser::new();

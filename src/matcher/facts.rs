@@ -200,7 +200,7 @@ impl Facts {
     /// Computes the facts of `post`, replacing the previous post's.
     pub(crate) fn extract(&mut self, post: &Post<'_>) {
         self.clear();
-        let retweet = post.retweeted().is_some();
+        let retweet = post.is_retweet();
         let (mut links, mut mentions, mut hashtags, mut symbols) = (false, false, false, false);
         let (mut media, mut images, mut videos) = (false, false, false);
         let (mut reply, mut quote) = (false, post.quoted().is_some());
@@ -270,8 +270,11 @@ impl Facts {
         if let Some(id) = root.in_reply_to_status_id() {
             self.add_key_u64(KeyKind::InReplyToStatus, id);
         }
+        if let Some(id) = post.retweeted_status_id() {
+            self.add_key_u64(KeyKind::RetweetOfStatus, id);
+        }
+        // The original's author is known only when the post carries the original.
         if let Some(rt) = post.retweeted() {
-            self.add_key_u64(KeyKind::RetweetOfStatus, rt.id());
             let author = rt.author();
             if let Some(name) = author.screen_name() {
                 self.add_key(KeyKind::RetweetsOfName, name, true);

@@ -26,6 +26,7 @@ pub(crate) fn extract(nodes: Nodes<'_, '_>, sc: &mut Scratch) -> Result<(), Inge
     if let Some(rt) = nested.retweeted
         && let Ok((part, inner)) = activity(nodes, rt, Role::Retweeted, sc, false)
     {
+        sc.root.retweeted_status_id = Some(part.id);
         sc.parts.push(part);
         unwound[1] = inner.unwound;
         quoted = quoted.or(inner.quoted);

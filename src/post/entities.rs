@@ -99,14 +99,18 @@ pub(crate) fn v11_entities(
     if let Some(list) = media_from.and_then(|m| super::tape::get(nodes, m, "media")) {
         for m in objects(nodes, list) {
             let mut d = MediaData {
-                kind: MediaKind::Other,
+                kind: MediaKind::Unknown,
                 url: StrRef::NONE,
                 expanded_url: StrRef::NONE,
                 display_url: StrRef::NONE,
             };
             for (k, v) in entries(nodes, m) {
                 match k {
-                    "type" => d.kind = MediaKind::from_type(str_at(nodes, v).unwrap_or("")),
+                    "type" => {
+                        if let Some(t) = str_at(nodes, v) {
+                            d.kind = MediaKind::from_type(t);
+                        }
+                    }
                     "url" => d.url = sref(nodes, v),
                     "expanded_url" => d.expanded_url = sref(nodes, v),
                     "display_url" => d.display_url = sref(nodes, v),

@@ -22,6 +22,7 @@ pub(crate) fn extract(nodes: Nodes<'_, '_>, sc: &mut Scratch) -> Result<(), Inge
     if let Some(rt) = nested.retweeted
         && let Ok((part, inner)) = status(nodes, rt, Role::Retweeted, sc, false)
     {
+        sc.root.retweeted_status_id = Some(part.id);
         sc.parts.push(part);
         // A retweet of a quote: the root usually repeats the quoted post; when it does not,
         // the one inside the retweeted original is the quoted post.

@@ -185,6 +185,9 @@ pub(crate) struct PlaceData {
 
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct RootData {
+    /// The id of the retweeted original, when the post is a retweet (whether or not it carries
+    /// the original).
+    pub(crate) retweeted_status_id: Option<u64>,
     pub(crate) lang: StrRef,
     pub(crate) source_name: StrRef,
     pub(crate) source_url: StrRef,

@@ -1,5 +1,11 @@
 //! API v2 posts: `{"data": {…}, "includes": {"users", "tweets", "places", "media"}}`, with
 //! `referenced_tweets` for retweets, quotes and replies and `note_tweet` for long posts.
+//!
+//! What a post is (retweet, quote, reply) and the ids it refers to come from the tweet object
+//! alone: X does not always expand a referenced post in `includes.tweets`, nor a media key in
+//! `includes.media`, nor a user in `includes.users`. What needs the referenced object's content
+//! (the retweeted original's text and author, a media item's type, a replied-to user's name)
+//! is read from `includes` when it is there and is absent otherwise.
 
 use super::entities::{lon_lat, sref, tag_list};
 use super::error::IngestErrorKind;
@@ -49,6 +55,8 @@ pub(crate) fn extract(nodes: Nodes<'_, '_>, sc: &mut Scratch) -> Result<(), Inge
     let data = data.ok_or(IngestErrorKind::MissingId)?;
     let (root, refs) = tweet(nodes, data, Role::Root, inc, sc, true)?;
     sc.parts.push(root);
+    // A retweet whether or not `includes.tweets` expands the original.
+    sc.root.retweeted_status_id = refs.retweeted;
     let mut quoted = refs.quoted;
     if let Some(rt) = refs.retweeted.and_then(|id| find(nodes, inc.tweets, id))
         && let Ok((part, inner)) = tweet(nodes, rt, Role::Retweeted, inc, sc, false)
@@ -157,8 +165,10 @@ fn tweet(
 }
 
 /// v2 `entities` (`hashtags[].tag`, `cashtags[].tag`, `mentions[].username`/`id`, `urls`), and
-/// the media of `attachments.media_keys` resolved in `includes.media`. URL entities that carry
-/// a `media_key` are media links, as in v1.1 (where they are in `entities.media`).
+/// the media: the keys of `attachments.media_keys`, then those of URL entities that
+/// `attachments` does not list, each resolved in `includes.media`. URL entities that carry a
+/// `media_key` are media links, as in v1.1 (where they are in `entities.media`, not
+/// `entities.urls`): X's own media whether or not `attachments` lists them.
 fn entities(
     nodes: Nodes<'_, '_>,
     ents: Option<usize>,
@@ -205,8 +215,10 @@ fn entities(
     let media_start = mark(&sc.media);
     if let Some(list) = urls {
         for u in objects(nodes, list) {
+            if media_key_of(nodes, u).is_some() {
+                continue;
+            }
             let mut d = UrlData::default();
-            let mut media_key = false;
             for (k, v) in entries(nodes, u) {
                 match k {
                     "url" => d.url = sref(nodes, v),
@@ -215,13 +227,10 @@ fn entities(
                     "unwound_url" => d.unwound_url = sref(nodes, v),
                     "title" => d.unwound_title = sref(nodes, v),
                     "description" => d.unwound_description = sref(nodes, v),
-                    "media_key" => media_key = true,
                     _ => {}
                 }
             }
-            if !media_key {
-                sc.urls.push(d);
-            }
+            sc.urls.push(d);
         }
     }
     part.urls = Span {
@@ -229,46 +238,74 @@ fn entities(
         end: mark(&sc.urls),
     };
 
+    let listed = |key: &str| {
+        media_keys.is_some_and(|keys| items(nodes, keys).any(|k| str_at(nodes, k) == Some(key)))
+    };
     if let Some(keys) = media_keys {
         for key in items(nodes, keys) {
             let Some(key) = str_at(nodes, key) else {
                 continue;
             };
-            let mut d = MediaData {
-                kind: MediaKind::Other,
-                url: StrRef::NONE,
-                expanded_url: StrRef::NONE,
-                display_url: StrRef::NONE,
+            let link = urls.and_then(|list| {
+                objects(nodes, list).find(|&u| media_key_of(nodes, u) == Some(key))
+            });
+            sc.media.push(media(nodes, key, link, inc));
+        }
+    }
+    if let Some(list) = urls {
+        for (i, u) in objects(nodes, list).enumerate() {
+            let Some(key) = media_key_of(nodes, u) else {
+                continue;
             };
-            if let Some(m) = inc.media.and_then(|list| {
-                items(nodes, list).find(|&m| {
-                    get(nodes, m, "media_key").and_then(|v| str_at(nodes, v)) == Some(key)
-                })
-            }) && let Some(t) = get(nodes, m, "type").and_then(|t| str_at(nodes, t))
+            // Once per key: skip those `attachments` listed, and repeats.
+            if listed(key)
+                || objects(nodes, list)
+                    .take(i)
+                    .any(|e| media_key_of(nodes, e) == Some(key))
             {
-                d.kind = MediaKind::from_type(t);
+                continue;
             }
-            if let Some(u) = urls.and_then(|list| {
-                items(nodes, list).find(|&u| {
-                    get(nodes, u, "media_key").and_then(|v| str_at(nodes, v)) == Some(key)
-                })
-            }) {
-                for (k, v) in entries(nodes, u) {
-                    match k {
-                        "url" => d.url = sref(nodes, v),
-                        "expanded_url" => d.expanded_url = sref(nodes, v),
-                        "display_url" => d.display_url = sref(nodes, v),
-                        _ => {}
-                    }
-                }
-            }
-            sc.media.push(d);
+            sc.media.push(media(nodes, key, Some(u), inc));
         }
     }
     part.media = Span {
         start: media_start,
         end: mark(&sc.media),
     };
+}
+
+/// The `media_key` string of a URL entity: set on links to X's own media.
+fn media_key_of<'p>(nodes: Nodes<'_, 'p>, url: usize) -> Option<&'p str> {
+    get(nodes, url, "media_key").and_then(|v| str_at(nodes, v))
+}
+
+/// The media item of `key`: its kind from `includes.media` ([`MediaKind::Unknown`] when it is
+/// not there or has no type), its links from the URL entity `link` that carries the key.
+fn media(nodes: Nodes<'_, '_>, key: &str, link: Option<usize>, inc: Includes) -> MediaData {
+    let mut d = MediaData {
+        kind: MediaKind::Unknown,
+        url: StrRef::NONE,
+        expanded_url: StrRef::NONE,
+        display_url: StrRef::NONE,
+    };
+    if let Some(m) = inc.media.and_then(|list| {
+        objects(nodes, list)
+            .find(|&m| get(nodes, m, "media_key").and_then(|v| str_at(nodes, v)) == Some(key))
+    }) && let Some(t) = get(nodes, m, "type").and_then(|t| str_at(nodes, t))
+    {
+        d.kind = MediaKind::from_type(t);
+    }
+    if let Some(u) = link {
+        for (k, v) in entries(nodes, u) {
+            match k {
+                "url" => d.url = sref(nodes, v),
+                "expanded_url" => d.expanded_url = sref(nodes, v),
+                "display_url" => d.display_url = sref(nodes, v),
+                _ => {}
+            }
+        }
+    }
+    d
 }
 
 /// The user `uid` from `includes.users` (only the id when it is not included).

@@ -33,7 +33,7 @@ pub enum Kind {
     /// A post that is none of the others.
     Original,
     /// A native retweet (`retweeted_status`, AS `verb: share`, v2 `referenced_tweets`
-    /// `retweeted`).
+    /// `retweeted`, whether or not `includes.tweets` expands it): see [`Post::is_retweet`].
     Retweet,
     /// A quote post (`is_quote_status: true`; AS and v2: a quoted post is referenced).
     Quote,
@@ -54,7 +54,8 @@ pub enum Role {
     QuotedQuoted,
 }
 
-/// A media type (decision 21: from `extended_entities` when present, else `entities`).
+/// A media type (decision 21: from `extended_entities` when present, else `entities`; v2: the
+/// `type` of the media key's entry in `includes.media`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MediaKind {
     /// `photo`.
@@ -65,6 +66,10 @@ pub enum MediaKind {
     AnimatedGif,
     /// Any other type string.
     Other,
+    /// No type is given: a v2 media key that `includes.media` does not expand (or expands
+    /// without a `type`), or a media entity without a `type` string. The post carries X media
+    /// all the same (`has:media` matches), but neither `has:images` nor `has:videos` does.
+    Unknown,
 }
 
 impl MediaKind {
@@ -242,7 +247,7 @@ impl<'p> Post<'p> {
     /// Retweet, quote, reply or original.
     pub fn kind(&self) -> Kind {
         let root = &self.scratch().parts[0];
-        if self.retweeted().is_some() {
+        if self.is_retweet() {
             Kind::Retweet
         } else if root.is_quote_status {
             Kind::Quote
@@ -268,7 +273,23 @@ impl<'p> Post<'p> {
         self.root().author()
     }
 
-    /// The retweeted original, for a retweet.
+    /// Whether the post is a retweet: it names the original it retweets (native
+    /// `retweeted_status`, AS `verb: share` with its `object`, v2 a `referenced_tweets` entry of
+    /// type `retweeted`). The post says so itself: a v2 retweet is one even when
+    /// `includes.tweets` does not expand the original, and then [`Post::retweeted`] is `None`.
+    pub fn is_retweet(&self) -> bool {
+        self.retweeted_status_id().is_some()
+    }
+
+    /// The id of the retweeted original, for a retweet (whether or not the post carries the
+    /// original).
+    pub fn retweeted_status_id(&self) -> Option<u64> {
+        self.scratch().root.retweeted_status_id
+    }
+
+    /// The retweeted original, for a retweet that carries it: always in v1.1 and Activity
+    /// Streams; in v2 only when `includes.tweets` expands it. Operators that read the
+    /// original's content (its text, entities, author) find nothing when it is absent.
     pub fn retweeted(&self) -> Option<Part<'_, 'p>> {
         self.part(Role::Retweeted)
     }
@@ -407,7 +428,8 @@ impl<'v, 'p> Part<'v, 'p> {
             })
     }
 
-    /// URL entities (not media links: those are in [`Part::media`]).
+    /// URL entities (not media links: those are in [`Part::media`]; in v2, the URL entities
+    /// with a `media_key`).
     pub fn urls(&self) -> impl ExactSizeIterator<Item = Url<'p>> + 'v {
         let nodes = self.nodes;
         self.scratch.urls[self.data.urls.range()]
@@ -422,8 +444,11 @@ impl<'v, 'p> Part<'v, 'p> {
             })
     }
 
-    /// Media items (decision 21: `extended_entities` when present, else `entities`; v2
-    /// `attachments.media_keys` resolved in `includes.media`).
+    /// Media items (decision 21: `extended_entities` when present, else `entities`). In v2: one
+    /// per key of `attachments.media_keys`, then one per `media_key` of a URL entity that
+    /// `attachments` does not list (X's own media all the same), in order; each key's kind
+    /// comes from `includes.media`, [`MediaKind::Unknown`] when it is not there, and its links
+    /// from the URL entity with that key, if any.
     pub fn media(&self) -> impl ExactSizeIterator<Item = Media<'p>> + 'v {
         let nodes = self.nodes;
         self.scratch.media[self.data.media.range()]

@@ -199,8 +199,10 @@ fn url_strings<'p>(post: &Post<'p>) -> Vec<&'p str> {
     out
 }
 
+/// Whether the post is a retweet, by its own word: a v2 retweet whose original is not expanded
+/// in `includes.tweets` is one too.
 fn is_retweet(post: &Post<'_>) -> bool {
-    post.retweeted().is_some()
+    post.is_retweet()
 }
 
 /// Whether the phrase `terms` occurs in `text` (decisions 10–11): as a contiguous run of
@@ -400,11 +402,12 @@ fn clause_matches<'p>(cx: &Cx<'_, 'p>, kind: &ClauseKind) -> bool {
                 &a.user,
             )
         }
+        // The original's author is known only when the post carries the original.
         K::RetweetsOf(a) => post.retweeted().is_some_and(|rt| {
             let author = rt.author();
             user_is(author.screen_name(), author.id(), &a.user)
         }),
-        K::RetweetsOfStatusId(a) => post.retweeted().is_some_and(|rt| rt.id() == a.id),
+        K::RetweetsOfStatusId(a) => post.retweeted_status_id() == Some(a.id),
         K::InReplyToStatusId(a) => post.root().in_reply_to_status_id() == Some(a.id),
         K::Url(a) => cx.phrase(&url_strings(post), &a.text),
         K::UrlTitle(a) => cx.phrase(&unwound(true), &a.text),

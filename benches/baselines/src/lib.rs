@@ -607,7 +607,7 @@ fn url_strings(strings: [Option<&str>; 4]) -> impl Iterator<Item = &str> {
 pub fn doc_from_post(post: &Post<'_>, schema: &Schema) -> Document {
     let mut b = DocBuilder::new(schema);
     let mut fl = Flags {
-        retweet: post.retweeted().is_some(),
+        retweet: post.is_retweet(),
         quote: post.quoted().is_some(),
         ..Flags::default()
     };
@@ -674,8 +674,10 @@ pub fn doc_from_post(post: &Post<'_>, schema: &Schema) -> Document {
     if let Some(id) = root.in_reply_to_status_id() {
         b.number("reply_status", id);
     }
+    if let Some(id) = post.retweeted_status_id() {
+        b.number("rt_status", id);
+    }
     if let Some(rt) = post.retweeted() {
-        b.number("rt_status", rt.id());
         let author = rt.author();
         if let Some(name) = author.screen_name() {
             b.key("rt_of", name);
