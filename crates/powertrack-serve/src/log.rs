@@ -167,6 +167,9 @@ pub struct LogStats {
     pub disk_bytes: u64,
     /// The arrival time of the oldest post kept.
     pub oldest_ms: Option<u64>,
+    /// Bytes of a torn record cut off the journal's end when the log was opened (a crash in
+    /// the middle of a write).
+    pub torn_bytes: u64,
 }
 
 /// What the service needs of a firehose log (one implementation is embedded; the scale-out
@@ -209,6 +212,7 @@ pub struct EmbeddedLog {
     last_seq: AtomicU64,
     durable_tx: watch::Sender<Durability>,
     syncer: Option<Arc<Syncer>>,
+    torn_bytes: u64,
 }
 
 struct Store {
@@ -312,7 +316,17 @@ impl EmbeddedLog {
     /// Opens (or creates) the log in `dir`. Reads only the newest record's key.
     pub fn open(dir: &Path, config: LogConfig) -> Result<EmbeddedLog, LogError> {
         std::fs::create_dir_all(dir)?;
+        // fjall's recovery cuts a torn record off the newest journal. Journals are preallocated
+        // (zeros), so the torn bytes are those between the recovered length and the last
+        // non-zero byte before opening.
+        let newest = newest_journal(dir).and_then(|p| Some((last_nonzero(&p).ok()?, p)));
         let store = Store::open(dir, &config)?;
+        let torn_bytes = newest.map_or(0, |(end, path)| {
+            std::fs::metadata(&path).map_or(0, |m| end.saturating_sub(m.len()))
+        });
+        if torn_bytes > 0 {
+            tracing::warn!(dir = %dir.display(), bytes = torn_bytes, "a torn record at the end of the log's journal was cut off (a crash in the middle of a write); it was never acknowledged");
+        }
         let (last_seq, last_arrival_ms) = match store.posts.last_key_value() {
             Some(kv) => {
                 let (k, v) = kv.into_inner()?;
@@ -340,6 +354,7 @@ impl EmbeddedLog {
             last_seq: AtomicU64::new(last_seq),
             durable_tx,
             syncer,
+            torn_bytes,
         };
         Ok(log)
     }
@@ -396,6 +411,49 @@ impl EmbeddedLog {
         tracing::info!(dir = %self.dir.display(), "the firehose log was reopened after a write failure");
         Ok(())
     }
+}
+
+/// The newest journal file under `dir`.
+fn newest_journal(dir: &Path) -> Option<std::path::PathBuf> {
+    let mut newest: Option<(std::time::SystemTime, std::path::PathBuf)> = None;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "jnl")
+                && let Ok(modified) = meta.modified()
+                && newest.as_ref().is_none_or(|n| modified > n.0)
+            {
+                newest = Some((modified, path));
+            }
+        }
+    }
+    newest.map(|(_, path)| path)
+}
+
+/// The length of `path` without its trailing zero bytes.
+fn last_nonzero(path: &Path) -> std::io::Result<u64> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    let mut file = std::fs::File::open(path)?;
+    let mut end = file.metadata()?.len();
+    let mut buf = vec![0u8; 1 << 20];
+    while end > 0 {
+        let start = end.saturating_sub(buf.len() as u64);
+        let len = usize::try_from(end - start).unwrap_or(0);
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut buf[..len])?;
+        if let Some(i) = buf[..len].iter().rposition(|&b| b != 0) {
+            return Ok(start + i as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
 }
 
 /// Every [`BATCH_WINDOW`] with appends in it: one fsync for all of them.
@@ -569,6 +627,7 @@ impl PostLog for EmbeddedLog {
                 .ok()
                 .and_then(|s| s.as_ref().and_then(|s| s.db.disk_space().ok()))
                 .unwrap_or(0),
+            torn_bytes: self.torn_bytes,
             oldest_ms: self
                 .store
                 .read()
@@ -658,5 +717,35 @@ mod tests {
             );
             std::thread::sleep(Duration::from_millis(1));
         }
+    }
+
+    #[test]
+    fn a_torn_tail_is_cut_off_counted_and_never_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = now_ms();
+        {
+            let log = open(dir.path(), Fsync::Always);
+            log.append(now, &[b"{\"id\":1}", b"{\"id\":2}"]).unwrap();
+            assert_eq!(log.stats().torn_bytes, 0);
+        }
+        // A clean reopen cuts nothing.
+        assert_eq!(open(dir.path(), Fsync::Always).stats().torn_bytes, 0);
+        let journal = newest_journal(dir.path()).expect("a journal file");
+        let end = last_nonzero(&journal).unwrap();
+        {
+            use std::io::{Seek as _, SeekFrom, Write as _};
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&journal)
+                .unwrap();
+            f.seek(SeekFrom::Start(end)).unwrap();
+            f.write_all(&[0xa5; 97]).unwrap();
+        }
+        let log = open(dir.path(), Fsync::Always);
+        assert_eq!(log.stats().torn_bytes, 97);
+        let (page, _) = log.read(Cursor::at(0), u64::MAX, u64::MAX, 10).unwrap();
+        let lines: Vec<&[u8]> = page.iter().map(|p| &p.line[..]).collect();
+        assert_eq!(lines, [&b"{\"id\":1}"[..], b"{\"id\":2}"]);
+        assert_eq!(log.append(now, &[b"{\"id\":3}"]).unwrap(), 3..4);
     }
 }

@@ -66,6 +66,8 @@ pub struct Metrics {
     pub log_last_seq: Gauge,
     /// The log's size on disk.
     pub log_bytes: Gauge,
+    /// Bytes of a torn record cut off the log's journal when it was opened.
+    pub log_torn_bytes: Gauge,
     /// Posts sent by backfills and recoveries, per stream (summed over connections).
     pub replayed: Family<StreamLabel, Counter>,
 }
@@ -98,6 +100,7 @@ impl Metrics {
             log_errors: Counter::default(),
             log_last_seq: Gauge::default(),
             log_bytes: Gauge::default(),
+            log_torn_bytes: Gauge::default(),
             replayed: Family::default(),
         };
         registry.register(
@@ -175,6 +178,11 @@ impl Metrics {
             "log_bytes",
             "The firehose log's size on disk",
             m.log_bytes.clone(),
+        );
+        registry.register(
+            "log_torn_bytes",
+            "Bytes of a torn record cut off the log's journal at start (a crash mid-write)",
+            m.log_torn_bytes.clone(),
         );
         registry.register(
             "stream_posts_replayed",

@@ -361,6 +361,9 @@ impl App {
         self.metrics
             .log_bytes
             .set(i64::try_from(log.disk_bytes).unwrap_or(i64::MAX));
+        self.metrics
+            .log_torn_bytes
+            .set(i64::try_from(log.torn_bytes).unwrap_or(i64::MAX));
     }
 
     /// The account whose credentials the request carries, if they are right for `account`.
