@@ -9,7 +9,7 @@ added, listed and deleted with `gnippy.rules`, given `rules_url=` and `auth=(use
 the stream is read with `gnippy.PowerTrackClient(callback, url=…, auth=…)`. Posts are pushed
 into the server with `POST BASE/ingest` (not a gnippy feature: the producer side).
 
-It prints one line per check, then `gnippy: N passed, M failed`, and exits 0 only when nothing
+It prints one line per check, then `gnippy checks: N ok, M wrong`, and exits 0 only when nothing
 failed. A watchdog ends it after 60 s whatever happens.
 """
 
@@ -43,7 +43,7 @@ _out = threading.Lock()
 
 
 def summary():
-    return "gnippy: %d passed, %d failed" % (passed, failed)
+    return "gnippy checks: %d ok, %d wrong" % (passed, failed)
 
 
 def ok(what):
@@ -76,7 +76,7 @@ def finish():
 def watchdog():
     with _out:
         print("FAIL  hard timeout: still running after %d s" % HARD_TIMEOUT_S, flush=True)
-        print("gnippy: %d passed, %d failed" % (passed, failed + 1), flush=True)
+        print("gnippy checks: %d ok, %d wrong" % (passed, failed + 1), flush=True)
     os._exit(1)
 
 
