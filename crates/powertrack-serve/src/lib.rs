@@ -50,7 +50,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Accounts;
 use crate::hub::{Hub, StreamCounters};
-use crate::limits::{Logins, PerMinute};
+use crate::limits::{DailyCap, Logins, PerMinute};
 use crate::metrics::{Metrics, StreamLabel};
 use crate::persist::Persist;
 use crate::pipeline::Context;
@@ -319,6 +319,13 @@ pub fn start(options: &Options, clock: Clock) -> anyhow::Result<Running> {
         runtime.handle().clone(),
         closed_tx,
     ));
+    let stream_days = Arc::new(
+        registry
+            .streams()
+            .iter()
+            .map(|_| DailyCap::new(u64::MAX))
+            .collect::<Vec<_>>(),
+    );
     let account_states: Vec<AccountState> = accounts
         .accounts
         .into_iter()
@@ -328,6 +335,7 @@ pub fn start(options: &Options, clock: Clock) -> anyhow::Result<Running> {
         registry: registry.clone(),
         hub: hub.clone(),
         caps: account_states.iter().map(|a| a.cap.clone()).collect(),
+        stream_days: stream_days.clone(),
         metrics: metrics.clone(),
         clock: clock.clone(),
         log: post_log.clone(),
@@ -361,6 +369,7 @@ pub fn start(options: &Options, clock: Clock) -> anyhow::Result<Running> {
         log: post_log,
         recovery_rate: options.recovery_rate,
         log_retention: options.log.retention,
+        stream_days,
     });
     let stop = CancellationToken::new();
     let config = server::ListenConfig {

@@ -61,6 +61,9 @@ pub struct Context {
     pub hub: Arc<Hub>,
     /// Each account's daily cap, by account index.
     pub caps: Vec<Arc<DailyCap>>,
+    /// Posts delivered per stream today (each post once, whatever the connections), by stream
+    /// index: a [`DailyCap`] without a cap.
+    pub stream_days: Arc<Vec<DailyCap>>,
     /// The metrics.
     pub metrics: Arc<Metrics>,
     /// The clock.
@@ -245,6 +248,7 @@ impl Matcher {
                         }
                         match self.ctx.caps[account].take(now) {
                             Take::Deliver => {
+                                self.ctx.stream_days[stream].take(now);
                                 let rules = self.hits[i..j].iter().map(|h| MatchedRule {
                                     id: h.1,
                                     tag: h.2.as_deref(),

@@ -117,6 +117,8 @@ pub struct App {
     pub recovery_rate: u64,
     /// How long the log keeps posts (a recovery reaches this far back).
     pub log_retention: Duration,
+    /// Posts delivered per stream today, by stream index.
+    pub stream_days: Arc<Vec<DailyCap>>,
 }
 
 type Resp = Response<ResponseBody>;
@@ -583,6 +585,7 @@ impl App {
                     "rules": self.registry.len(i),
                     "connections": conns.len(),
                     "posts_delivered": self.hub.counters(i).delivered.get(),
+                    "posts_delivered_today": self.stream_days[i].delivered(now),
                 })
             })
             .collect();

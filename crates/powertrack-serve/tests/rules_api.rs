@@ -611,7 +611,7 @@ async fn usage_reports_credits_posts_and_connections() {
     assert_eq!(v["posts"]["limit_per_day"], json!(500_000));
     assert_eq!(
         v["streams"][0],
-        json!({"label": "prod", "rules": 1, "connections": 1, "posts_delivered": 1})
+        json!({"label": "prod", "rules": 1, "connections": 1, "posts_delivered": 1, "posts_delivered_today": 1})
     );
     assert_eq!(v["streams"][1]["label"], json!("dev"));
 }
