@@ -1,6 +1,11 @@
 //! The texts the service answers with. PowerTrack's own where its documentation gives them; ours
 //! in the same style where it gives none (each is pinned by a test).
 
+/// `{"error":{"message":…,"sent":…}}`: the body of every error answer, and of in-stream notices.
+pub fn error_body(message: &str, sent: &str) -> String {
+    serde_json::json!({"error": {"message": message, "sent": sent}}).to_string()
+}
+
 /// 406 on a stream request without `Accept-Encoding: gzip` (PowerTrack's text).
 pub const COMPRESSION_REQUIRED: &str = "This connection requires compression. To enable compression, send an 'Accept-Encoding: gzip' header in your request and be ready to uncompress the stream as it is read on the client end.";
 

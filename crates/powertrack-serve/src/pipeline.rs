@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use powertrack::matcher::{Matches, Scratch};
-use powertrack::output::{MatchedRule, splice_matching_rules};
+use powertrack::output::{Layout, MatchedRule, splice_matching_rules};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -18,7 +18,7 @@ use crate::hub::Hub;
 use crate::limits::{DailyCap, Take};
 use crate::log::PostLog;
 use crate::metrics::{Metrics, StreamLabel};
-use crate::registry::Registry;
+use crate::registry::{Hit, Registry};
 
 /// Lines of NDJSON from one source, matched as one batch.
 #[derive(Debug)]
@@ -148,7 +148,7 @@ struct Matcher {
     ctx: Arc<Context>,
     scratch: Scratch,
     matches: Matches,
-    hits: Vec<(u32, u64, Option<Arc<str>>)>,
+    hits: Vec<Hit>,
     out: Vec<Vec<u8>>,
     posts: Vec<u64>,
     /// Posts matched per stream in the batch, connected or not.
@@ -219,18 +219,11 @@ impl Matcher {
                     if self.matches.is_empty() {
                         continue;
                     }
-                    self.hits.clear();
-                    for id in self.matches.ids() {
-                        for sub in fanout.subs(id) {
-                            self.hits.push((sub.stream, sub.id, sub.tag.clone()));
-                        }
-                    }
+                    fanout.hits(self.matches.ids(), &mut self.hits);
                     if self.hits.is_empty() {
                         continue;
                     }
                     self.ctx.metrics.posts_matched.inc();
-                    // Per stream, the rules in creation order (ids are time-ordered).
-                    self.hits.sort_unstable_by_key(|h| (h.0, h.1));
                     let layout = self.matches.layout();
                     let mut i = 0;
                     while i < self.hits.len() {
@@ -249,13 +242,12 @@ impl Matcher {
                         match self.ctx.caps[account].take(now) {
                             Take::Deliver => {
                                 self.ctx.stream_days[stream].take(now);
-                                let rules = self.hits[i..j].iter().map(|h| MatchedRule {
-                                    id: h.1,
-                                    tag: h.2.as_deref(),
-                                });
-                                let out = &mut self.out[stream];
-                                if splice_matching_rules(line, layout, rules, out).is_ok() {
-                                    out.extend_from_slice(b"\r\n");
+                                if splice_line(
+                                    line,
+                                    layout,
+                                    &self.hits[i..j],
+                                    &mut self.out[stream],
+                                ) {
                                     self.posts[stream] += 1;
                                 }
                             }
@@ -297,6 +289,20 @@ impl Matcher {
             notices,
         }
     }
+}
+
+/// Appends `line` with `matching_rules` listing `hits` (one stream's, in order) and `\r\n` to
+/// `out`; false (nothing appended) when the line cannot be spliced.
+pub fn splice_line(line: &[u8], layout: Layout, hits: &[Hit], out: &mut Vec<u8>) -> bool {
+    let rules = hits.iter().map(|h| MatchedRule {
+        id: h.1,
+        tag: h.2.as_deref(),
+    });
+    let ok = splice_matching_rules(line, layout, rules, out).is_ok();
+    if ok {
+        out.extend_from_slice(b"\r\n");
+    }
+    ok
 }
 
 /// The non-blank lines of `data` with their 0-based numbers, `\r\n` endings trimmed.

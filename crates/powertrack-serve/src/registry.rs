@@ -79,6 +79,25 @@ impl Fanout {
     }
 }
 
+/// A stream rule that an engine match stands for: its stream, id and tag.
+pub type Hit = (u32, u64, Option<Arc<str>>);
+
+impl Fanout {
+    /// The stream rules of the engine rules `engine_ids` into `out`, by stream, then in
+    /// creation order (ids are time-ordered), as `matching_rules` lists them.
+    pub fn hits(&self, engine_ids: impl Iterator<Item = u64>, out: &mut Vec<Hit>) {
+        out.clear();
+        for id in engine_ids {
+            out.extend(
+                self.subs(id)
+                    .iter()
+                    .map(|s| (s.stream, s.id, s.tag.clone())),
+            );
+        }
+        out.sort_unstable_by_key(|h| (h.0, h.1));
+    }
+}
+
 fn shard_of(id: u64) -> usize {
     // Engine ids are snowflakes: mix the time bits into the counter bits.
     usize::try_from((id ^ (id >> 22) ^ (id >> 40)) % SHARDS as u64).unwrap_or(0)

@@ -7,13 +7,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::pipeline::splice_line;
 use bytes::Bytes;
 use powertrack::matcher::{Matches, Scratch};
-use powertrack::output::{MatchedRule, splice_matching_rules};
 use tokio::sync::mpsc;
 
 use crate::log::{Cursor, PostLog};
-use crate::registry::Registry;
+use crate::registry::{Hit, Registry};
 
 /// Posts read from the log per page.
 const PAGE: usize = 256;
@@ -78,7 +78,7 @@ struct Replay {
     stream: u32,
     scratch: Scratch,
     matches: Matches,
-    hits: Vec<(u64, Option<Arc<str>>)>,
+    hits: Vec<Hit>,
 }
 
 impl Replay {
@@ -110,26 +110,12 @@ impl Replay {
                 else {
                     continue; // stream messages and malformed lines, as live
                 };
-                self.hits.clear();
-                for id in self.matches.ids() {
-                    for sub in fanout.subs(id) {
-                        if sub.stream == self.stream {
-                            self.hits.push((sub.id, sub.tag.clone()));
-                        }
-                    }
-                }
-                if self.hits.is_empty() {
-                    continue;
-                }
-                self.hits.sort_unstable_by_key(|h| h.0);
-                let matched = self.hits.iter().map(|h| MatchedRule {
-                    id: h.0,
-                    tag: h.1.as_deref(),
-                });
-                if splice_matching_rules(&post.line, self.matches.layout(), matched, &mut out)
-                    .is_ok()
+                fanout.hits(self.matches.ids(), &mut self.hits);
+                let stream = self.stream;
+                self.hits.retain(|h| h.0 == stream);
+                if !self.hits.is_empty()
+                    && splice_line(&post.line, self.matches.layout(), &self.hits, &mut out)
                 {
-                    out.extend_from_slice(b"\r\n");
                     n += 1;
                 }
             }

@@ -139,8 +139,7 @@ fn json(status: StatusCode, body: impl Into<Bytes>) -> Resp {
 
 /// `{"error":{"message":…,"sent":…}}` with `status`.
 fn error(status: StatusCode, message: &str, sent: &str) -> Resp {
-    let body = serde_json::json!({"error": {"message": message, "sent": sent}});
-    json(status, body.to_string())
+    json(status, msg::error_body(message, sent))
 }
 
 fn with_quota(mut r: Resp, q: &Quota) -> Resp {
@@ -170,7 +169,7 @@ enum Route<'a> {
     NotFound,
 }
 
-fn route(path: &str) -> Route<'_> {
+fn route<'a>(path: &'a str) -> Route<'a> {
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segs.as_slice() {
         ["healthz"] => Route::Health,
@@ -180,50 +179,24 @@ fn route(path: &str) -> Route<'_> {
             .strip_suffix(".json")
             .map_or(Route::NotFound, Route::Usage),
         [
-            "rules",
+            kind @ ("rules" | "stream"),
             "powertrack",
             "accounts",
             a,
             "publishers",
             "twitter",
-            l,
-        ] => l
-            .strip_suffix(".json")
-            .map_or(Route::NotFound, |l| Route::Rules(a, l)),
-        [
-            "rules",
-            "powertrack",
-            "accounts",
-            a,
-            "publishers",
-            "twitter",
-            l,
-            "rules",
-            id,
-        ] => id
-            .strip_suffix(".json")
-            .map_or(Route::NotFound, |id| Route::Rule(a, l, id)),
-        [
-            "rules",
-            "powertrack",
-            "accounts",
-            a,
-            "publishers",
-            "twitter",
-            l,
-            "validation.json",
-        ] => Route::Validation(a, l),
-        [
-            "stream",
-            "powertrack",
-            "accounts",
-            a,
-            "publishers",
-            "twitter",
-            l,
-        ] => l
-            .strip_suffix(".json")
-            .map_or(Route::NotFound, |l| Route::Stream(a, l)),
+            rest @ ..,
+        ] => {
+            let json = |s: &'a str| s.strip_suffix(".json");
+            let found = match (*kind, rest) {
+                ("rules", [l]) => json(l).map(|l| Route::Rules(a, l)),
+                ("rules", [l, "rules", id]) => json(id).map(|id| Route::Rule(a, l, id)),
+                ("rules", [l, "validation.json"]) => Some(Route::Validation(a, l)),
+                ("stream", [l]) => json(l).map(|l| Route::Stream(a, l)),
+                _ => None,
+            };
+            found.unwrap_or(Route::NotFound)
+        }
         _ => Route::NotFound,
     }
 }

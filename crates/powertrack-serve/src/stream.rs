@@ -19,8 +19,15 @@ use crate::replay::Replayed;
 
 /// `{"error":{"message":…,"sent":…}}\r\n`, PowerTrack's in-stream notice.
 pub fn notice_line(message: &str, sent: &str) -> String {
-    let body = serde_json::json!({"error": {"message": message, "sent": sent}});
-    format!("{body}\r\n")
+    crate::messages::error_body(message, sent) + "\r\n"
+}
+
+/// A stream's first bytes: the gzip header and a first heartbeat, so that clients see the
+/// stream open at once.
+fn opening(gz: &mut ConnectionGzip) -> Bytes {
+    let mut first = HEADER.to_vec();
+    first.extend_from_slice(&gz.own(b"\r\n"));
+    Bytes::from(first)
 }
 
 /// Ends the connection's registration when the body is dropped (the client went away, or the
@@ -81,10 +88,7 @@ pub fn live(
         }
         if !s.started {
             s.started = true;
-            // The header and a first heartbeat, so clients see the stream open at once.
-            let mut first = HEADER.to_vec();
-            first.extend_from_slice(&s.gz.own(b"\r\n"));
-            return Some((Ok(BodyFrame::data(Bytes::from(first))), s));
+            return Some((Ok(BodyFrame::data(opening(&mut s.gz))), s));
         }
         if let Some(backfill) = s.backfill.as_mut() {
             // The backfill first; the live queue fills meanwhile (within its byte bound).
@@ -189,9 +193,7 @@ pub fn recovery(
         }
         if !s.started {
             s.started = true;
-            let mut first = HEADER.to_vec();
-            first.extend_from_slice(&s.gz.own(b"\r\n"));
-            return Some((Ok(BodyFrame::data(Bytes::from(first))), s));
+            return Some((Ok(BodyFrame::data(opening(&mut s.gz))), s));
         }
         let bytes = match tokio::time::timeout(s.heartbeat, s.rx.recv()).await {
             Err(_) => s.gz.own(b"\r\n"),
