@@ -252,13 +252,6 @@ async fn the_log_survives_a_restart() {
     assert_eq!(ids, [1, 3]);
     // And appends go on after what was there.
     s.ingest(&lines(&[(4, "snow")])).await;
-    let m = client()
-        .get(format!("{}/metrics", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = common::metrics_text(&s.base).await;
     assert!(m.contains("powertrack_log_last_seq 4"), "{m}");
 }

@@ -2,26 +2,16 @@
 
 mod common;
 
-use common::{JsonValue as _, OTHER_PASSWORD, PASSWORD, Server, client};
+use common::{JsonValue as _, OTHER_PASSWORD, PASSWORD, Server, acme_get, acme_post, client};
 use serde_json::json;
 
 const INVALID_JSON: &str = "Invalid JSON. The body must be in the format {\"rules\":[{\"value\":\"rule1\", \"tag\":\"tag1\"}, {\"value\":\"rule2\"}]} or {\"rule_ids\": [rule_id1, rule_id2, rule_id3, rule_id4, rule_id5]}";
-
-async fn post(url: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
-    client()
-        .post(url)
-        .basic_auth("acme", Some(PASSWORD))
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn add_list_get_delete_validate() {
     let s = Server::start();
     let url = s.rules_url("acme", "prod");
-    let r = post(
+    let r = acme_post(
         &url,
         r#"{"rules":[{"value":"snow lang:en","tag":"weather"},{"value":"from:jack"}]}"#,
     )
@@ -37,7 +27,7 @@ async fn add_list_get_delete_validate() {
     assert!(v["sent"].as_str().unwrap().ends_with('Z'));
 
     // A duplicate (another tag) is not created, and names the existing rule.
-    let v = post(
+    let v = acme_post(
         &url,
         r#"{"rules":[{"value":"snow lang:en","tag":"other"},{"value":"rain"},{"value":"rain"}]}"#,
     )
@@ -54,7 +44,7 @@ async fn add_list_get_delete_validate() {
     assert_eq!(v["detail"][2]["rule"]["id"].as_u64(), Some(rain));
 
     // An invalid rule refuses the whole request (422), the valid one gets no message.
-    let r = post(
+    let r = acme_post(
         &url,
         r#"{"rules":[{"value":"streaming gnip contains:$twtr"},{"value":"hail"}]}"#,
     )
@@ -69,12 +59,7 @@ async fn add_list_get_delete_validate() {
     assert!(v["detail"][1].get("message").is_none());
 
     // List, in creation order, with tags.
-    let r = client()
-        .get(&url)
-        .basic_auth("acme", Some(PASSWORD))
-        .send()
-        .await
-        .unwrap();
+    let r = acme_get(&url).await;
     assert_eq!(r.status(), 200);
     let v = r.json_value().await;
     let values: Vec<&str> = v["rules"]
@@ -92,32 +77,20 @@ async fn add_list_get_delete_validate() {
         "{}/rules/powertrack/accounts/acme/publishers/twitter/prod/rules/{jack}.json",
         s.base
     );
-    let v = client()
-        .get(&one)
-        .basic_auth("acme", Some(PASSWORD))
-        .send()
-        .await
-        .unwrap()
-        .json_value()
-        .await;
+    let v = acme_get(&one).await.json_value().await;
     assert_eq!(v["rules"][0]["value"], json!("from:jack"));
     assert_eq!(v["rules"][0]["id_str"], json!(jack.to_string()));
     let missing = format!(
         "{}/rules/powertrack/accounts/acme/publishers/twitter/prod/rules/12345.json",
         s.base
     );
-    let r = client()
-        .get(&missing)
-        .basic_auth("acme", Some(PASSWORD))
-        .send()
-        .await
-        .unwrap();
+    let r = acme_get(&missing).await;
     assert_eq!(r.status(), 404);
     assert_eq!(
         r.json_value().await["error"]["message"],
         json!("Rule does not exist")
     );
-    let v = post(
+    let v = acme_post(
         &format!("{url}?_method=get"),
         format!(r#"{{"rule_ids":[{rain},{snow},42]}}"#),
     )
@@ -133,7 +106,7 @@ async fn add_list_get_delete_validate() {
     assert_eq!(got, [rain, snow]);
 
     // Validation changes nothing.
-    let r = post(
+    let r = acme_post(
         &format!(
             "{}/rules/powertrack/accounts/acme/publishers/twitter/prod/validation.json",
             s.base
@@ -152,7 +125,7 @@ async fn add_list_get_delete_validate() {
     );
 
     // Delete by value (tags ignored) and by id; misses reported.
-    let r = post(
+    let r = acme_post(
         &format!("{url}?_method=delete"),
         r#"{"rules":[{"value":"rain","tag":"x"},{"value":"Pizza"}]}"#,
     )
@@ -164,7 +137,7 @@ async fn add_list_get_delete_validate() {
         v["detail"],
         json!([{"rule": {"value": "Pizza", "tag": null}, "deleted": false, "message": "Rule does not exist"}])
     );
-    let v = post(
+    let v = acme_post(
         &format!("{url}?_method=delete"),
         format!(r#"{{"rule_ids":[{snow},{snow}]}}"#),
     )
@@ -172,14 +145,7 @@ async fn add_list_get_delete_validate() {
     .json_value()
     .await;
     assert_eq!(v["summary"], json!({"deleted": 1, "not_deleted": 1}));
-    let v = client()
-        .get(&url)
-        .basic_auth("acme", Some(PASSWORD))
-        .send()
-        .await
-        .unwrap()
-        .json_value()
-        .await;
+    let v = acme_get(&url).await.json_value().await;
     assert_eq!(v["rules"].as_array().unwrap().len(), 1);
     // HTTP DELETE with the same body, as API v2 clients send it.
     let r = client()
@@ -194,19 +160,12 @@ async fn add_list_get_delete_validate() {
         r.json_value().await["summary"],
         json!({"deleted": 1, "not_deleted": 0})
     );
-    let v = client()
-        .get(&url)
-        .basic_auth("acme", Some(PASSWORD))
-        .send()
-        .await
-        .unwrap()
-        .json_value()
-        .await;
+    let v = acme_get(&url).await.json_value().await;
     assert_eq!(v["rules"], json!([]));
 
     // Streams are separate: dev has none of prod's rules; the same value there gets its own id.
     let dev = s.rules_url("acme", "dev");
-    let v = post(&dev, r#"{"rules":[{"value":"from:jack","tag":"dev"}]}"#)
+    let v = acme_post(&dev, r#"{"rules":[{"value":"from:jack","tag":"dev"}]}"#)
         .await
         .json_value()
         .await;
@@ -225,7 +184,7 @@ async fn bad_requests_get_their_status_and_message() {
         b"{\"rules\":[],\"rule_ids\":[]}",
         b"{\"rules\":[{\"value\":\"\xff\xfe\"}]}",
     ] {
-        let r = post(&url, body.to_vec()).await;
+        let r = acme_post(&url, body.to_vec()).await;
         assert_eq!(r.status(), 400, "{}", String::from_utf8_lossy(body));
         assert!(r.headers().contains_key("x-ratelimit-remaining"));
         assert_eq!(
@@ -234,14 +193,14 @@ async fn bad_requests_get_their_status_and_message() {
         );
     }
     // Adding by ids is the wrong shape.
-    let r = post(&url, r#"{"rule_ids":[1]}"#).await;
+    let r = acme_post(&url, r#"{"rule_ids":[1]}"#).await;
     assert_eq!(r.status(), 400);
     // 6 MB: 413, without the server reading it all.
     let big = format!(
         "{{\"rules\":[{{\"value\":\"{}\"}}]}}",
         "a".repeat(6_000_000)
     );
-    let r = post(&url, big).await;
+    let r = acme_post(&url, big).await;
     assert_eq!(r.status(), 413);
     assert_eq!(
         r.json_value().await["error"]["message"],
@@ -253,7 +212,7 @@ async fn bad_requests_get_their_status_and_message() {
     let rules: Vec<_> = (0..10_000)
         .map(|i| json!({"value": format!("word{i} lang:en"), "tag": format!("t{i}")}))
         .collect();
-    let r = post(&url, json!({"rules": rules}).to_string()).await;
+    let r = acme_post(&url, json!({"rules": rules}).to_string()).await;
     assert_eq!(r.status(), 201);
     assert_eq!(
         r.json_value().await["summary"],
@@ -281,15 +240,10 @@ async fn bad_requests_get_their_status_and_message() {
         r.json_value().await["error"]["message"],
         json!("Method not allowed on this endpoint.")
     );
-    let r = post(&format!("{url}?_method=frobnicate"), "{}").await;
+    let r = acme_post(&format!("{url}?_method=frobnicate"), "{}").await;
     assert_eq!(r.status(), 405);
     // A stream the account does not have.
-    let r = client()
-        .get(s.rules_url("acme", "staging"))
-        .basic_auth("acme", Some(PASSWORD))
-        .send()
-        .await
-        .unwrap();
+    let r = acme_get(&s.rules_url("acme", "staging")).await;
     assert_eq!(r.status(), 404);
     // The server is still fine.
     let r = client()
@@ -372,24 +326,14 @@ async fn authentication_and_cross_account_access() {
             .unwrap();
         assert!(r.status() == 401 || r.status() == 429);
     }
-    let r = client()
-        .get(&url)
-        .basic_auth("acme", Some(PASSWORD))
-        .send()
-        .await
-        .unwrap();
+    let r = acme_get(&url).await;
     assert_eq!(r.status(), 429);
     assert_eq!(
         r.json_value().await["error"]["message"],
         json!("Too many failed authentication attempts from this address. Try again in a minute.")
     );
     s.clock.advance(61_000);
-    let r = client()
-        .get(&url)
-        .basic_auth("acme", Some(PASSWORD))
-        .send()
-        .await
-        .unwrap();
+    let r = acme_get(&url).await;
     assert_eq!(r.status(), 200);
 }
 
@@ -417,7 +361,7 @@ async fn credits_count_down_and_renew_after_the_hour() {
         )
     );
     // An add costs 5, validation 5.
-    let r = post(&url, r#"{"rules":[{"value":"snow"}]}"#).await;
+    let r = acme_post(&url, r#"{"rules":[{"value":"snow"}]}"#).await;
     assert_eq!(
         (
             r.status().as_u16(),
@@ -425,7 +369,7 @@ async fn credits_count_down_and_renew_after_the_hour() {
         ),
         (201, "6")
     );
-    let r = post(
+    let r = acme_post(
         &format!(
             "{}/rules/powertrack/accounts/acme/publishers/twitter/prod/validation.json",
             s.base
@@ -441,7 +385,7 @@ async fn credits_count_down_and_renew_after_the_hour() {
         (200, "1")
     );
     // 1 left: an add (5) is refused with 403, nothing charged; a list (1) still goes.
-    let r = post(&url, r#"{"rules":[{"value":"rain"}]}"#).await;
+    let r = acme_post(&url, r#"{"rules":[{"value":"rain"}]}"#).await;
     assert_eq!(r.status(), 403);
     assert_eq!(r.headers()["x-ratelimit-remaining"], "1");
     assert_eq!(r.headers()["x-ratelimit-cost"], "5");
@@ -476,12 +420,7 @@ async fn credits_count_down_and_renew_after_the_hour() {
         (200, "11")
     );
     // Usage costs 25: more than this account's hour holds.
-    let r = client()
-        .get(format!("{}/metrics/usage/accounts/acme.json", s.base))
-        .basic_auth("acme", Some(PASSWORD))
-        .send()
-        .await
-        .unwrap();
+    let r = acme_get(&format!("{}/metrics/usage/accounts/acme.json", s.base)).await;
     assert_eq!(r.status(), 403);
 }
 
@@ -490,20 +429,10 @@ async fn sixty_requests_a_minute_per_stream() {
     let s = Server::start();
     let url = s.rules_url("acme", "prod");
     for i in 0..60 {
-        let r = client()
-            .get(&url)
-            .basic_auth("acme", Some(PASSWORD))
-            .send()
-            .await
-            .unwrap();
+        let r = acme_get(&url).await;
         assert_eq!(r.status(), 200, "request {i}");
     }
-    let r = client()
-        .get(&url)
-        .basic_auth("acme", Some(PASSWORD))
-        .send()
-        .await
-        .unwrap();
+    let r = acme_get(&url).await;
     assert_eq!(r.status(), 429);
     assert_eq!(
         r.json_value().await["error"]["message"],
@@ -512,20 +441,10 @@ async fn sixty_requests_a_minute_per_stream() {
         )
     );
     // Per stream: dev is fine.
-    let r = client()
-        .get(s.rules_url("acme", "dev"))
-        .basic_auth("acme", Some(PASSWORD))
-        .send()
-        .await
-        .unwrap();
+    let r = acme_get(&s.rules_url("acme", "dev")).await;
     assert_eq!(r.status(), 200);
     s.clock.advance(60_000);
-    let r = client()
-        .get(&url)
-        .basic_auth("acme", Some(PASSWORD))
-        .send()
-        .await
-        .unwrap();
+    let r = acme_get(&url).await;
     assert_eq!(r.status(), 200);
 }
 
@@ -552,24 +471,13 @@ async fn rules_and_ids_survive_a_restart() {
         .unwrap();
     s.restart();
     let url = s.rules_url("acme", "prod");
-    let v = client()
-        .get(&url)
-        .basic_auth("acme", Some(PASSWORD))
-        .send()
-        .await
-        .unwrap()
-        .json_value()
-        .await;
+    let v = acme_get(&url).await.json_value().await;
     assert_eq!(
         v["rules"],
         json!([{"value": "snow", "tag": "w", "id": ids[0], "id_str": ids[0].to_string()}])
     );
-    let v = client()
-        .get(s.rules_url("acme", "dev"))
-        .basic_auth("acme", Some(PASSWORD))
-        .send()
+    let v = acme_get(&s.rules_url("acme", "dev"))
         .await
-        .unwrap()
         .json_value()
         .await;
     assert_eq!(v["rules"][0]["tag"], json!("dev tag"));
@@ -596,12 +504,7 @@ async fn usage_reports_credits_posts_and_connections() {
     ))
     .await;
     st.next_post(10).await.unwrap();
-    let r = client()
-        .get(format!("{}/metrics/usage/accounts/acme.json", s.base))
-        .basic_auth("acme", Some(PASSWORD))
-        .send()
-        .await
-        .unwrap();
+    let r = acme_get(&format!("{}/metrics/usage/accounts/acme.json", s.base)).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["x-ratelimit-cost"], "25");
     let v = r.json_value().await;
@@ -642,14 +545,7 @@ async fn ingest_needs_its_token_and_counts_lines() {
         ))
         .await;
     assert_eq!(v, json!({"accepted": 3, "rejected": 1}));
-    let m = client()
-        .get(format!("{}/metrics", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = common::metrics_text(&s.base).await;
     assert!(m.contains("powertrack_posts_in_total 2"), "{m}");
     assert!(m.contains("powertrack_lines_malformed_total 1"), "{m}");
     assert!(m.contains("powertrack_lines_skipped_total 1"), "{m}");

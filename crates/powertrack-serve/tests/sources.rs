@@ -6,33 +6,15 @@ mod common;
 use std::io::Write as _;
 use std::time::Duration;
 
-use common::{Server, Setup, client};
+use common::{Server, Setup};
 use powertrack_serve::source::Source;
 
-/// The value of an un-labelled metric, e.g. `powertrack_posts_in_total`.
 async fn metric(s: &Server, name: &str) -> u64 {
-    let m = client()
-        .get(format!("{}/metrics", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    m.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or(0)
+    common::metric(&s.base, name).await
 }
 
 async fn wait_for(s: &Server, name: &str, at_least: u64) -> u64 {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let v = metric(s, name).await;
-        if v >= at_least || tokio::time::Instant::now() > deadline {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::wait_for_metric(&s.base, name, |v| v >= at_least).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

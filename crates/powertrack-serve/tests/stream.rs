@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{PASSWORD, Server, Setup, client, ids_of, open_stream, post};
+use common::{PASSWORD, Server, Setup, acme_get, client, ids_of, open_stream, post};
 use serde_json::json;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
@@ -120,12 +120,7 @@ async fn an_idle_stream_gets_heartbeats_and_is_real_gzip() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compression_is_required() {
     let s = Server::start();
-    let r = client()
-        .get(s.stream_url("acme", "prod"))
-        .basic_auth("acme", Some(PASSWORD))
-        .send()
-        .await
-        .unwrap();
+    let r = acme_get(&s.stream_url("acme", "prod")).await;
     assert_eq!(r.status(), 406);
     let v: serde_json::Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
     assert_eq!(
@@ -220,15 +215,8 @@ async fn a_client_that_never_reads_is_cut_off_and_the_other_loses_nothing() {
         .await
         .unwrap();
     // Wait until the server counts both connections.
-    let mut both = false;
-    for _ in 0..50 {
-        if connections(&s).await == 2 {
-            both = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(both, "both connections open");
+    let both = common::wait_for_metric(&s.base, CONNECTIONS, |n| n == 2).await;
+    assert!(both == 2, "both connections open");
 
     // About 24 MB of posts, far more than the socket buffers and the 1 MB queue hold, in
     // batches the reading client takes in turn: it keeps up by construction, the other
@@ -254,29 +242,14 @@ async fn a_client_that_never_reads_is_cut_off_and_the_other_loses_nothing() {
 
     // The stalled one was cut: the server forgot it, counted what it did not get, and closed
     // its TCP connection (what the client still has buffered, then the end).
-    let mut gone = false;
-    for _ in 0..100 {
-        if connections(&s).await == 1 {
-            gone = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(gone, "the stalled connection was disconnected");
-    let m = client()
-        .get(format!("{}/metrics", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let dropped: u64 = m
-        .lines()
-        .find(|l| l.starts_with("powertrack_stream_posts_dropped_total{stream=\"acme/prod\"}"))
-        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
-        .unwrap_or(0);
-    assert!(dropped > 0, "{m}");
+    let left = common::wait_for_metric(&s.base, CONNECTIONS, |n| n == 1).await;
+    assert!(left == 1, "the stalled connection was disconnected");
+    let dropped = common::metric(
+        &s.base,
+        "powertrack_stream_posts_dropped_total{stream=\"acme/prod\"}",
+    )
+    .await;
+    assert!(dropped > 0, "{dropped} posts dropped");
     let mut sink = vec![0u8; 1 << 16];
     let closed = tokio::time::timeout(Duration::from_secs(20), async {
         loop {
@@ -364,20 +337,8 @@ async fn the_daily_cap_stops_delivery_with_a_message() {
     }
 }
 
-async fn connections(s: &Server) -> u64 {
-    let m = client()
-        .get(format!("{}/metrics", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    m.lines()
-        .find(|l| l.starts_with("powertrack_stream_connections{stream=\"acme/prod\"}"))
-        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
-        .unwrap_or(0)
-}
+/// The open connections of acme/prod, on `/metrics`.
+const CONNECTIONS: &str = "powertrack_stream_connections{stream=\"acme/prod\"}";
 
 fn base64_basic(user: &str, password: &str) -> String {
     use base64::Engine as _;

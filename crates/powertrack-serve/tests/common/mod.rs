@@ -171,6 +171,61 @@ impl Drop for Server {
     }
 }
 
+/// `GET url` as the test account `acme`.
+pub async fn acme_get(url: &str) -> reqwest::Response {
+    client()
+        .get(url)
+        .basic_auth("acme", Some(PASSWORD))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// `POST url` with `body` as the test account `acme`.
+pub async fn acme_post(url: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+    client()
+        .post(url)
+        .basic_auth("acme", Some(PASSWORD))
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The whole `/metrics` page.
+pub async fn metrics_text(base: &str) -> String {
+    client()
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The value of the metric whose line starts with `name` (labels included) on `/metrics`, or
+/// 0 when it has none yet.
+pub async fn metric(base: &str, name: &str) -> u64 {
+    let m = metrics_text(base).await;
+    m.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Waits, 20 s at most, until the metric `name` (as [`metric`] reads it) satisfies `done`;
+/// returns its last value.
+pub async fn wait_for_metric(base: &str, name: &str, done: impl Fn(u64) -> bool) -> u64 {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let v = metric(base, name).await;
+        if done(v) || tokio::time::Instant::now() > deadline {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
