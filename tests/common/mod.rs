@@ -2,7 +2,18 @@
 
 use std::path::PathBuf;
 
-/// The shared test data directory (`../shared` beside the crate, or `$POWERTRACK_SHARED`).
+/// The workspace root (where `Cargo.lock`, `examples/` and `tests/data/` are), from any of its
+/// crates: the command's tests include this module too.
+#[allow(dead_code)]
+pub(crate) fn root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .find(|p| p.join("Cargo.lock").is_file())
+        .map_or(manifest.clone(), PathBuf::from)
+}
+
+/// The shared test data directory (`../shared` beside the workspace, or `$POWERTRACK_SHARED`).
 ///
 /// Returns `None`, after printing why, when it is absent: tests that need the real corpus then
 /// skip instead of failing, so the crate's tests pass on a checkout without `../shared`.
@@ -10,7 +21,7 @@ use std::path::PathBuf;
 pub(crate) fn shared_dir(test: &str) -> Option<PathBuf> {
     let dir = match std::env::var_os("POWERTRACK_SHARED") {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"),
+        None => root().join("../shared"),
     };
     if dir.join("data/tweets").is_dir() {
         Some(dir)

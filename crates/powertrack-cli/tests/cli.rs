@@ -7,6 +7,7 @@ mod cli_match;
 mod cli_serve;
 mod cli_validate;
 mod cli_watch;
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 mod output_corpus;
 mod output_golden;
