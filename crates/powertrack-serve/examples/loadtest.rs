@@ -21,6 +21,9 @@
     clippy::cast_sign_loss
 )]
 
+#[path = "support/record.rs"]
+mod record;
+
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -714,7 +717,6 @@ async fn run(args: Args) -> anyhow::Result<()> {
         "command": std::env::args().collect::<Vec<_>>().join(" "),
         "commit": git_commit(),
         "cpu": cpu_model(),
-        "date": powertrack::api::rfc3339_millis(u64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis())?),
         "setup": {
             "accounts": args.accounts, "streams": streams.len(), "connections": received.len(),
             "rules": base_rules, "target_posts_per_s": args.rate, "seconds": args.seconds,
@@ -735,21 +737,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
         "server_rss_end_mb": rss_now / 1_000_000,
         "client_cpu_seconds": client_cpu,
     });
-    println!("{}", serde_json::to_string_pretty(&report)?);
+    if let Some(path) = record::write(Path::new(&args.record), "serve-load", report)? {
+        eprintln!("loadtest: recorded in {}", path.display());
+    }
     for e in &examples {
         eprintln!("loadtest: {e}");
-    }
-    if !args.record.is_empty() {
-        let stamp: String = report["date"]
-            .as_str()
-            .unwrap_or("")
-            .chars()
-            .take(16)
-            .filter(|c| *c != ':')
-            .collect();
-        let path = Path::new(&args.record).join(format!("{stamp}-serve-load.json"));
-        std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
-        eprintln!("loadtest: recorded in {}", path.display());
     }
     let _ = std::fs::remove_dir_all(&dir);
     ensure!(

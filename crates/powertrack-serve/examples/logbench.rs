@@ -10,6 +10,9 @@
 // Figures for a report: counts far below 2^52.
 #![allow(clippy::cast_precision_loss)]
 
+#[path = "support/record.rs"]
+mod record;
+
 use std::path::Path;
 use std::time::Instant;
 
@@ -133,14 +136,8 @@ fn main() -> anyhow::Result<()> {
         "read back {read} of {n_batch}"
     );
 
-    let date = powertrack::api::rfc3339_millis(u64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_millis(),
-    )?);
     let report = serde_json::json!({
         "command": "cargo run --release -p powertrack-serve --example logbench",
-        "date": date,
         "posts": source,
         "mean_post_bytes": mean.round(),
         "append_batch_posts_per_s": (n_batch as f64 / batch_secs).round(),
@@ -156,12 +153,8 @@ fn main() -> anyhow::Result<()> {
         "replay_read_and_match_1000_rules_posts_per_s": (n_batch as f64 / match_secs).round(),
         "replay_matched": hits,
     });
-    println!("{}", serde_json::to_string_pretty(&report)?);
-    if Path::new("benches/record").is_dir() {
-        let stamp: String = date.chars().take(16).filter(|c| *c != ':').collect();
-        let path = format!("benches/record/{stamp}-serve-log.json");
-        std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
-        eprintln!("logbench: recorded in {path}");
+    if let Some(path) = record::write(Path::new("benches/record"), "serve-log", report)? {
+        eprintln!("logbench: recorded in {}", path.display());
     }
     Ok(())
 }

@@ -7,6 +7,9 @@
 //! cargo run --release -p powertrack-serve --example startup
 //! ```
 
+#[path = "support/record.rs"]
+mod record;
+
 use std::time::Instant;
 
 use anyhow::ensure;
@@ -79,25 +82,16 @@ fn main() -> anyhow::Result<()> {
         server.stop();
     }
     starts.sort_by(f64::total_cmp);
-    let date = powertrack::api::rfc3339_millis(u64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_millis(),
-    )?);
     let report = serde_json::json!({
         "command": "cargo run --release -p powertrack-serve --example startup",
-        "date": date,
         "rules_persisted": created,
         "add_seconds_total": (add_secs * 10.0).round() / 10.0,
         "start_seconds": starts,
         "start_seconds_median": starts[1],
     });
-    println!("{}", serde_json::to_string_pretty(&report)?);
-    let stamp: String = date.chars().take(16).filter(|c| *c != ':').collect();
-    let path = format!("benches/record/{stamp}-serve-startup.json");
-    if std::path::Path::new("benches/record").is_dir() {
-        std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
-        eprintln!("startup: recorded in {path}");
+    let dir = std::path::Path::new("benches/record");
+    if let Some(path) = record::write(dir, "serve-startup", report)? {
+        eprintln!("startup: recorded in {}", path.display());
     }
     Ok(())
 }
