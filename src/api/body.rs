@@ -147,8 +147,15 @@ impl BodyError {
         )
     }
 
-    /// A body of the wrong shape for the request (`detail` says why).
-    pub(crate) fn invalid_json(detail: &str) -> BodyError {
+    /// A body of the wrong shape for the request (`detail` says why): PowerTrack's "Invalid
+    /// JSON…" (400). For services whose endpoints take only one of the two shapes.
+    ///
+    /// ```
+    /// let e = powertrack::api::BodyError::invalid_json("rule ids where rules are expected");
+    /// assert_eq!(e.status(), 400);
+    /// assert!(e.powertrack_message().starts_with("Invalid JSON."));
+    /// ```
+    pub fn invalid_json(detail: &str) -> BodyError {
         BodyError::new(BodyErrorKind::InvalidJson, detail)
     }
 

@@ -250,8 +250,8 @@ impl Hub {
     }
 
     /// Open connections of `stream`.
-    pub fn connections(&self, stream: usize) -> Vec<Arc<Conn>> {
-        lock(&self.streams[stream].conns).clone()
+    pub fn count(&self, stream: usize) -> usize {
+        self.streams[stream].open.load(Ordering::Acquire)
     }
 
     /// The stream's counters.
@@ -318,11 +318,6 @@ impl Hub {
                 let _ = conn.tx.send(Frame::Close(reason));
             }
         }
-    }
-
-    /// Open connections over all streams.
-    pub fn total_connections(&self) -> usize {
-        self.streams.iter().map(|s| lock(&s.conns).len()).sum()
     }
 }
 

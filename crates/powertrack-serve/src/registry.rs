@@ -152,15 +152,6 @@ pub struct Registry {
     streams: Vec<StreamSpec>,
 }
 
-/// A rule with the time it was added, for listings that show it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RuleInfo {
-    /// The rule (id, value, tag).
-    pub rule: RuleEntry,
-    /// When it was added (Unix ms).
-    pub created_ms: u64,
-}
-
 impl Registry {
     /// Loads every stream's persisted rules and compiles them into one index.
     pub fn open(
@@ -619,22 +610,6 @@ impl Registry {
         }
     }
 
-    /// The stream's rules with their creation times, `offset..offset+limit` in creation order
-    /// (for pages through large rule sets).
-    pub fn page(&self, stream: usize, offset: usize, limit: usize) -> Vec<RuleInfo> {
-        let st = self.lock();
-        st.streams[stream]
-            .by_id
-            .iter()
-            .skip(offset)
-            .take(limit)
-            .map(|(&id, r)| RuleInfo {
-                rule: entry(id, r),
-                created_ms: r.created_ms,
-            })
-            .collect()
-    }
-
     /// The stream's rules with these ids (request order; ids that are no rule left out).
     pub fn get_ids(&self, stream: usize, ids: &[u64]) -> ListResponse {
         let st = self.lock();
@@ -668,11 +643,6 @@ impl Registry {
     pub fn get_one(&self, stream: usize, id: u64) -> Option<RuleEntry> {
         let st = self.lock();
         st.streams[stream].by_id.get(&id).map(|r| entry(id, r))
-    }
-
-    /// The engine store's counters.
-    pub fn index_stats(&self) -> powertrack::live::LiveStats {
-        self.index.stats()
     }
 }
 

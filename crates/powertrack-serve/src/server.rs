@@ -3,7 +3,6 @@
 //! and the chunked terminator.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -132,9 +131,4 @@ pub async fn serve(
     {
         tracing::warn!("connections still open after the drain period; closing them");
     }
-}
-
-/// The address a listener is bound to, for logs.
-pub fn local(listener: &TcpListener) -> Option<SocketAddr> {
-    listener.local_addr().ok()
 }

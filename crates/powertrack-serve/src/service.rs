@@ -315,7 +315,7 @@ impl App {
 
     fn refresh_gauges(&self) {
         for (i, s) in self.registry.streams().iter().enumerate() {
-            let n = self.hub.connections(i).len();
+            let n = self.hub.count(i);
             self.metrics
                 .connections
                 .get_or_create(&crate::metrics::StreamLabel {
@@ -552,11 +552,10 @@ impl App {
             .enumerate()
             .filter(|(_, s)| s.account == a)
             .map(|(i, s)| {
-                let conns = self.hub.connections(i);
                 serde_json::json!({
                     "label": s.label,
                     "rules": self.registry.len(i),
-                    "connections": conns.len(),
+                    "connections": self.hub.count(i),
                     "posts_delivered": self.hub.counters(i).delivered.get(),
                     "posts_delivered_today": self.stream_days[i].delivered(now),
                 })
@@ -778,14 +777,13 @@ impl App {
                     backfill,
                     self.heartbeat,
                     self.clock.clone(),
-                    allowed,
                 );
                 StreamBody::new(s).boxed_unsync()
             }
-            Err((full, conn)) => {
+            Err((refusal, conn)) => {
                 self.hub.close(&conn, CloseReason::TooManyConnections, now);
-                full_body(crate::stream::refused(
-                    &msg::too_many_connections(full.allowed),
+                full(crate::stream::refused(
+                    &msg::too_many_connections(refusal.allowed),
                     sent,
                 ))
             }
@@ -956,10 +954,6 @@ fn parse_time(text: &str) -> Option<u64> {
     Some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1_000)
 }
 
-fn full_body(b: Bytes) -> ResponseBody {
-    full(b)
-}
-
 fn status(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST)
 }
@@ -1037,9 +1031,9 @@ impl Op {
 
 fn apply(registry: &Registry, stream: usize, op: &Op, body: &Body, sent: &str) -> Resp {
     // A body of the other shape than the request takes: PowerTrack's "Invalid JSON…".
-    let shape = || match Body::parse(b"{}", &Limits::api()) {
-        Err(e) => json(status(e.status()), e.to_json(sent)),
-        Ok(_) => error(StatusCode::BAD_REQUEST, "Invalid JSON.", sent),
+    let shape = || {
+        let e = BodyError::invalid_json("the body has the other shape than this request takes");
+        json(status(e.status()), e.to_json(sent))
     };
     match (op, body) {
         (Op::Add, Body::Rules(rules)) => match registry.add(stream, rules) {

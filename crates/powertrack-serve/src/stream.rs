@@ -54,7 +54,6 @@ struct State {
     started: bool,
     done: bool,
     reg: Registration,
-    allowed: usize,
 }
 
 /// The body stream of an open connection.
@@ -65,7 +64,6 @@ pub fn live(
     backfill: Option<mpsc::Receiver<Replayed>>,
     heartbeat: Duration,
     clock: Clock,
-    allowed: usize,
 ) -> impl Stream<Item = Result<BodyFrame<Bytes>, Infallible>> + Send {
     let state = State {
         rx,
@@ -80,7 +78,6 @@ pub fn live(
             reason: CloseReason::ClientClosed,
             clock,
         },
-        allowed,
     };
     stream::unfold(state, |mut s| async move {
         if s.done {
@@ -128,13 +125,13 @@ fn finish(s: &mut State, reason: CloseReason) -> Bytes {
     s.done = true;
     s.reg.reason = reason;
     let sent = s.reg.clock.sent();
+    // A connection over the limit never gets this far: it is answered by `refused`.
     let message = match reason {
-        CloseReason::CouldNotKeepUp => Some(crate::messages::UNABLE_TO_KEEP_UP.to_owned()),
-        CloseReason::Shutdown => Some(crate::messages::OPERATIONAL_DISCONNECT.to_owned()),
-        CloseReason::TooManyConnections => Some(crate::messages::too_many_connections(s.allowed)),
-        CloseReason::ClientClosed => None,
+        CloseReason::CouldNotKeepUp => Some(crate::messages::UNABLE_TO_KEEP_UP),
+        CloseReason::Shutdown => Some(crate::messages::OPERATIONAL_DISCONNECT),
+        CloseReason::TooManyConnections | CloseReason::ClientClosed => None,
     };
-    let line = message.map(|m| notice_line(&m, &sent)).unwrap_or_default();
+    let line = message.map(|m| notice_line(m, &sent)).unwrap_or_default();
     s.gz.finish(line.as_bytes())
 }
 
