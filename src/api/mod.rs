@@ -24,5 +24,5 @@ mod validation;
 
 pub(crate) use body::json_string;
 pub use body::{Body, BodyError, BodyErrorKind, Limits, MAX_BODY_BYTES, MAX_TAG_LEN, RuleEntry};
-pub use sent::{now_rfc3339, rfc3339_millis};
+pub use sent::{now_rfc3339, parse_seconds_utc, rfc3339_millis};
 pub use validation::{Detail, DetailError, ValidationResponse, validate};

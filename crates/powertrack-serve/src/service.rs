@@ -833,10 +833,10 @@ impl App {
                 Err(msg::RECOVERY_NEEDS_BOTH.to_owned())
             }
             (None, Some(start), Some(end)) => {
-                let from_ms =
-                    parse_time(start).ok_or_else(|| msg::recovery_bad_format("startTime"))?;
-                let until_ms =
-                    parse_time(end).ok_or_else(|| msg::recovery_bad_format("endTime"))?;
+                let from_ms = powertrack::api::parse_seconds_utc(start)
+                    .ok_or_else(|| msg::recovery_bad_format("startTime"))?;
+                let until_ms = powertrack::api::parse_seconds_utc(end)
+                    .ok_or_else(|| msg::recovery_bad_format("endTime"))?;
                 let now = self.clock.now_ms();
                 let reach = self.log_reach_ms();
                 if from_ms < now.saturating_sub(reach) {
@@ -903,55 +903,6 @@ impl App {
         h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
         r
     }
-}
-
-/// `YYYY-MM-DDTHH:mm:ssZ` as Unix ms (UTC), or `None` when it is not one.
-fn parse_time(text: &str) -> Option<u64> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 20
-        || bytes[4] != b'-'
-        || bytes[7] != b'-'
-        || bytes[10] != b'T'
-        || bytes[13] != b':'
-        || bytes[16] != b':'
-        || bytes[19] != b'Z'
-    {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<u64> {
-        let digits = &text[r];
-        digits
-            .bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| digits.parse().ok())?
-    };
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let february = if leap { 29 } else { 28 };
-    let month_days = [31, february, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if !(1970..=9999).contains(&year)
-        || !(1..=12).contains(&month)
-        || day == 0
-        || hour > 23
-        || minute > 59
-        || second > 59
-        || day > month_days[usize::try_from(month - 1).ok()?]
-    {
-        return None;
-    }
-    // Days since 1970-01-01 (days-from-civil, Howard Hinnant's algorithm; years from March).
-    let (march_year, march_month) = if month <= 2 {
-        (year - 1, month + 9)
-    } else {
-        (year, month - 3)
-    };
-    let era = march_year / 400;
-    let year_of_era = march_year - era * 400;
-    let day_of_year = (153 * march_month + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    let days = (era * 146_097 + day_of_era).checked_sub(719_468)?;
-    Some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1_000)
 }
 
 fn status(code: u16) -> StatusCode {
@@ -1101,25 +1052,6 @@ mod tests {
             Route::NotFound
         );
         assert_eq!(route("/"), Route::NotFound);
-    }
-
-    #[test]
-    fn recovery_times_parse_strictly() {
-        assert_eq!(parse_time("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_time("2017-01-01T23:15:00Z"), Some(1_483_312_500_000));
-        assert_eq!(parse_time("2024-02-29T12:00:01Z"), Some(1_709_208_001_000));
-        for bad in [
-            "2023-02-29T00:00:00Z",
-            "2017-01-01 23:15:00Z",
-            "2017-01-01T23:15:00",
-            "2017-13-01T00:00:00Z",
-            "2017-01-01T24:00:00Z",
-            "201701012315",
-            "+017-01-01T00:00:00Z",
-            "",
-        ] {
-            assert_eq!(parse_time(bad), None, "{bad}");
-        }
     }
 
     #[test]
