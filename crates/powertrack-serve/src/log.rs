@@ -275,16 +275,19 @@ fn parse_key(k: &[u8]) -> Option<(u64, u64)> {
 
 /// A record's value: zstd of `count: u32`, `count` lengths (`u32`), then the posts.
 fn encode(posts: &[&[u8]]) -> Result<Vec<u8>, LogError> {
+    use std::io::Write as _;
+    // Streamed into the compressor: the batch is not copied into one buffer first.
     let total: usize = posts.iter().map(|p| p.len()).sum();
-    let mut raw = Vec::with_capacity(4 + posts.len() * 4 + total);
-    raw.extend_from_slice(&u32::try_from(posts.len()).unwrap_or(u32::MAX).to_le_bytes());
+    let mut z = zstd::stream::Encoder::new(Vec::with_capacity(total / 4 + 64), ZSTD_LEVEL)?;
+    z.set_pledged_src_size(Some((4 + posts.len() * 4 + total) as u64))?;
+    z.write_all(&u32::try_from(posts.len()).unwrap_or(u32::MAX).to_le_bytes())?;
     for p in posts {
-        raw.extend_from_slice(&u32::try_from(p.len()).unwrap_or(u32::MAX).to_le_bytes());
+        z.write_all(&u32::try_from(p.len()).unwrap_or(u32::MAX).to_le_bytes())?;
     }
     for p in posts {
-        raw.extend_from_slice(p);
+        z.write_all(p)?;
     }
-    Ok(zstd::bulk::compress(&raw, ZSTD_LEVEL)?)
+    Ok(z.finish()?)
 }
 
 fn decode(value: &[u8]) -> Result<Vec<Bytes>, LogError> {
@@ -514,6 +517,12 @@ impl PostLog for EmbeddedLog {
             let next = self.last_seq.load(Ordering::Acquire) + 1;
             return Ok(next..next);
         }
+        // Compressed before the writer's lock: concurrent appenders compress in parallel, and
+        // only the inserts are serialised.
+        let values = posts
+            .chunks(RECORD_POSTS)
+            .map(|chunk| Ok((chunk.len() as u64, encode(chunk)?)))
+            .collect::<Result<Vec<_>, LogError>>()?;
         let mut w = self
             .writer
             .lock()
@@ -530,15 +539,14 @@ impl PostLog for EmbeddedLog {
             let Some(s) = store.as_ref() else {
                 return Err(LogError("the log is not open".into()));
             };
-            for chunk in posts.chunks(RECORD_POSTS) {
-                let value = encode(chunk)?;
+            for (len, value) in values {
                 if let Err(e) = s.posts.insert(key(arrival_ms, seq), value) {
                     // Nothing of this batch is acknowledged; the next append reopens.
                     self.broken.store(true, Ordering::Release);
-                    w.next_seq = seq + chunk.len() as u64;
+                    w.next_seq = seq + len;
                     return Err(e.into());
                 }
-                seq += chunk.len() as u64;
+                seq += len;
             }
         }
         w.next_seq = seq;
