@@ -78,6 +78,10 @@ pub struct ServeArgs {
     /// fast as they are matched unless given).
     #[arg(long)]
     pub rate: Option<u64>,
+    /// Read the `--source` file from its first line, even if an earlier run read part of it
+    /// (by default a file goes on where the last run left it, kept in the firehose log).
+    #[arg(long)]
+    pub source_from_start: bool,
     /// The seed of `--source gen`.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -128,6 +132,8 @@ pub struct Options {
     pub source: Source,
     /// Its pace (posts/s).
     pub rate: Option<u64>,
+    /// Read a file source from its first line, whatever an earlier run read of it.
+    pub source_from_start: bool,
     /// The heartbeat interval.
     pub heartbeat: Duration,
     /// The ingest token.
@@ -154,6 +160,7 @@ impl Options {
             data_dir,
             source: Source::None,
             rate: None,
+            source_from_start: false,
             heartbeat: Duration::from_secs(10),
             ingest_token: None,
             tls: None,
@@ -181,6 +188,7 @@ impl From<ServeArgs> for Options {
             data_dir: a.data_dir,
             source,
             rate,
+            source_from_start: a.source_from_start,
             heartbeat: Duration::from_secs(a.heartbeat.max(1)),
             ingest_token: a.ingest_token,
             tls: a.tls_cert.zip(a.tls_key),
@@ -343,8 +351,14 @@ pub fn start(options: &Options, clock: Clock) -> anyhow::Result<Running> {
     let (ingest_tx, ingest_rx) = tokio::sync::mpsc::channel(64);
     let pipeline_stop = CancellationToken::new();
     let pipeline = pipeline::spawn(ctx, ingest_rx, pipeline_stop.clone())?;
-    source::spawn(options.source.clone(), options.rate, ingest_tx.clone())
-        .with_context(|| format!("opening the source {:?}", options.source))?;
+    source::spawn(
+        options.source.clone(),
+        options.rate,
+        ingest_tx.clone(),
+        post_log.as_ref(),
+        options.source_from_start,
+    )
+    .with_context(|| format!("opening the source {:?}", options.source))?;
     let stream_limits = registry
         .streams()
         .iter()

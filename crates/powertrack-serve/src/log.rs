@@ -172,13 +172,38 @@ pub struct LogStats {
     pub torn_bytes: u64,
 }
 
+/// Where an input (a file the server reads) has reached, recorded with the posts read up to
+/// there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mark {
+    /// The input's name (unique per input, e.g. `file:/abs/path`).
+    pub input: String,
+    /// Its position, in the input's own encoding.
+    pub position: Vec<u8>,
+}
+
 /// What the service needs of a firehose log (one implementation is embedded; the scale-out
 /// issue puts another on a replicated stream).
 pub trait PostLog: Send + Sync + std::fmt::Debug {
     /// Appends one batch of posts that arrived at `arrival_ms`, in order, and returns their
     /// sequence numbers. The posts are readable at once, and durable (see [`PostLog::durable`])
     /// once the durable sequence number reaches the range's end.
-    fn append(&self, arrival_ms: u64, posts: &[&[u8]]) -> Result<Range<u64>, LogError>;
+    fn append(&self, arrival_ms: u64, posts: &[&[u8]]) -> Result<Range<u64>, LogError> {
+        self.append_marked(arrival_ms, posts, None)
+    }
+
+    /// [`PostLog::append`], and in the same atomic write, where the input the posts came from
+    /// has reached ([`Mark`]): after a crash either both are in the log or neither is, so an
+    /// input that resumes from its mark neither skips nor repeats a post.
+    fn append_marked(
+        &self,
+        arrival_ms: u64,
+        posts: &[&[u8]],
+        mark: Option<&Mark>,
+    ) -> Result<Range<u64>, LogError>;
+
+    /// The position last marked for the input `input` (see [`PostLog::append_marked`]).
+    fn mark(&self, input: &str) -> Result<Option<Vec<u8>>, LogError>;
 
     /// What is durable, as it moves (see [`Durability::of`]).
     fn durable(&self) -> watch::Receiver<Durability>;
@@ -218,6 +243,8 @@ pub struct EmbeddedLog {
 struct Store {
     db: Database,
     posts: Keyspace,
+    /// Each input's [`Mark`], by name.
+    marks: Keyspace,
 }
 
 impl Store {
@@ -233,7 +260,8 @@ impl Store {
                     fjall::CompressionType::None,
                 ))
         })?;
-        Ok(Store { db, posts })
+        let marks = db.keyspace("marks", KeyspaceCreateOptions::default)?;
+        Ok(Store { db, posts, marks })
     }
 }
 
@@ -512,8 +540,13 @@ impl Drop for EmbeddedLog {
 }
 
 impl PostLog for EmbeddedLog {
-    fn append(&self, arrival_ms: u64, posts: &[&[u8]]) -> Result<Range<u64>, LogError> {
-        if posts.is_empty() {
+    fn append_marked(
+        &self,
+        arrival_ms: u64,
+        posts: &[&[u8]],
+        mark: Option<&Mark>,
+    ) -> Result<Range<u64>, LogError> {
+        if posts.is_empty() && mark.is_none() {
             let next = self.last_seq.load(Ordering::Acquire) + 1;
             return Ok(next..next);
         }
@@ -539,14 +572,20 @@ impl PostLog for EmbeddedLog {
             let Some(s) = store.as_ref() else {
                 return Err(LogError("the log is not open".into()));
             };
+            // One atomic write: a crash keeps all of the batch and its mark, or none of it.
+            let mut write = s.db.batch();
             for (len, value) in values {
-                if let Err(e) = s.posts.insert(key(arrival_ms, seq), value) {
-                    // Nothing of this batch is acknowledged; the next append reopens.
-                    self.broken.store(true, Ordering::Release);
-                    w.next_seq = seq + len;
-                    return Err(e.into());
-                }
+                write.insert(&s.posts, key(arrival_ms, seq), value);
                 seq += len;
+            }
+            if let Some(m) = mark {
+                write.insert(&s.marks, m.input.as_bytes(), m.position.as_slice());
+            }
+            if let Err(e) = write.commit() {
+                // Nothing of this batch is acknowledged; the next append reopens.
+                self.broken.store(true, Ordering::Release);
+                w.next_seq = seq;
+                return Err(e.into());
             }
         }
         w.next_seq = seq;
@@ -569,6 +608,14 @@ impl PostLog for EmbeddedLog {
             self.durable_tx.send_modify(|d| d.seq = d.seq.max(last));
         }
         Ok(first..seq)
+    }
+
+    fn mark(&self, input: &str) -> Result<Option<Vec<u8>>, LogError> {
+        let store = self.store()?;
+        let Some(s) = store.as_ref() else {
+            return Err(LogError("the log is not open".into()));
+        };
+        Ok(s.marks.get(input.as_bytes())?.map(|v| v.to_vec()))
     }
 
     fn durable(&self) -> watch::Receiver<Durability> {
@@ -725,6 +772,34 @@ mod tests {
             );
             std::thread::sleep(Duration::from_millis(1));
         }
+    }
+
+    #[test]
+    fn a_mark_is_kept_with_its_batch_and_read_back_after_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = now_ms();
+        let mark = |p: &str| Mark {
+            input: "file:/in".into(),
+            position: p.as_bytes().to_vec(),
+        };
+        {
+            let log = open(dir.path(), Fsync::Always);
+            assert_eq!(log.mark("file:/in").unwrap(), None);
+            assert_eq!(
+                log.append_marked(now, &[b"{\"id\":1}"], Some(&mark("1")))
+                    .unwrap(),
+                1..2
+            );
+            log.append_marked(now, &[b"{\"id\":2}", b"{\"id\":3}"], Some(&mark("3")))
+                .unwrap();
+            // Unmarked appends (ingest) leave the mark alone.
+            log.append(now, &[b"{\"id\":4}"]).unwrap();
+            assert_eq!(log.mark("file:/in").unwrap(), Some(b"3".to_vec()));
+            assert_eq!(log.mark("file:/other").unwrap(), None);
+        }
+        let log = open(dir.path(), Fsync::Always);
+        assert_eq!(log.mark("file:/in").unwrap(), Some(b"3".to_vec()));
+        assert_eq!(log.stats().last_seq, 4);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::Clock;
 use crate::hub::Hub;
 use crate::limits::{DailyCap, Take};
-use crate::log::PostLog;
+use crate::log::{Mark, PostLog};
 use crate::metrics::{Metrics, StreamLabel};
 use crate::registry::{Hit, Registry};
 
@@ -34,6 +34,8 @@ pub struct Batch {
     /// Told the outcome once the batch is in the log and its posts are queued on the
     /// connections.
     pub reply: Option<oneshot::Sender<Reply>>,
+    /// Where the input has reached after these lines, written to the log with them.
+    pub mark: Option<Mark>,
 }
 
 /// What became of a batch's lines.
@@ -197,7 +199,7 @@ impl Matcher {
         // gap.
         let input: Vec<(u64, &[u8])> = lines(&batch.data).collect();
         let raw: Vec<&[u8]> = input.iter().map(|l| l.1).collect();
-        match self.ctx.log.append(now, &raw) {
+        match self.ctx.log.append_marked(now, &raw, batch.mark.as_ref()) {
             Ok(seqs) => outcome.last_seq = seqs.end.saturating_sub(1),
             Err(e) => {
                 tracing::error!(source = %batch.source, line = batch.first_line, error = %e, "the log refused a batch; it is not matched");

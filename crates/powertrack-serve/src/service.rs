@@ -619,6 +619,7 @@ impl App {
             first_line: 1,
             arrived: Instant::now(),
             reply: Some(reply),
+            mark: None,
         };
         if self.ingest.send(batch).await.is_err() {
             return error(StatusCode::SERVICE_UNAVAILABLE, msg::SHUTTING_DOWN, sent);

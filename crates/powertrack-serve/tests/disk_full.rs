@@ -144,3 +144,58 @@ async fn a_full_disk_refuses_ingest_loses_nothing_and_resumes() {
     drop(log);
     drop(fs);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_source_waits_out_a_full_disk_and_skips_no_line() {
+    let mount_point = tempfile::tempdir().unwrap();
+    let Some(fs) = Tmpfs::mount(mount_point.path(), "3m") else {
+        eprintln!(
+            "skipping a_file_source_waits_out_a_full_disk_and_skips_no_line: cannot mount a tmpfs here (needs root)"
+        );
+        return;
+    };
+    // The input lives outside the small disk; only the log is on it.
+    let input_dir = tempfile::tempdir().unwrap();
+    let input = input_dir.path().join("firehose.ndjson");
+    let mut generator = FirehoseGenerator::new(4);
+    let (mut ids, mut text) = (Vec::new(), String::new());
+    while ids.len() < 8_000 {
+        let e = generator.next_line();
+        if let LineKind::Post(id) = e.kind() {
+            ids.push(id);
+            text.push_str(std::str::from_utf8(e.line()).unwrap());
+            text.push('\n');
+        }
+    }
+    std::fs::write(&input, text).unwrap();
+    let data = mount_point.path().join("data");
+    let mut s = Server::with(Setup {
+        data_dir: Some(data.clone()),
+        source: powertrack_serve::source::Source::File(input),
+        ..Setup::default()
+    });
+    common::wait_for_metric(&s.base, "powertrack_log_errors_total", |n| n >= 1).await;
+    let stuck = common::metric(&s.base, "powertrack_log_last_seq").await;
+    assert!(
+        stuck < 8_000,
+        "the 3 MB disk fills up before the file's end"
+    );
+    fs.resize("64m");
+    // Posts taken (a refused batch's sequence numbers are not given again, so the log's last
+    // sequence number runs ahead of its posts).
+    common::wait_for_metric(&s.base, "powertrack_posts_in_total", |n| n >= 8_000).await;
+    s.stop();
+    // Every line of the file is in the log once, in the file's order.
+    let log = EmbeddedLog::open(&data.join("log"), LogConfig::default()).unwrap();
+    let mut logged = Vec::new();
+    let mut cursor = Some(Cursor::at(0));
+    while let Some(at) = cursor {
+        let (page, next) = log.read(at, u64::MAX, u64::MAX, 10_000).unwrap();
+        logged.extend(page.iter().map(|p| post_id(&p.line)));
+        cursor = next;
+    }
+    assert_eq!(logged.len(), ids.len());
+    assert!(logged == ids, "the log holds the file's lines out of order");
+    drop(log);
+    drop(fs);
+}

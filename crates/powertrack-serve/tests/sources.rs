@@ -1,5 +1,7 @@
 //! Where posts come from: a gzip file (several members, a malformed line among them), the
-//! synthetic firehose; and the shared index, where a value held by two streams is compiled once.
+//! synthetic firehose; a file resumed across restarts where the last run left it (plain and
+//! gzip, grown between runs, read again when asked or when replaced); and the shared index,
+//! where a value held by two streams is compiled once.
 
 mod common;
 
@@ -71,4 +73,80 @@ async fn a_value_in_two_streams_is_compiled_once() {
     assert_eq!(a["matching_rules"][0]["tag"], "a");
     assert_eq!(b["matching_rules"][0]["tag"], "b");
     assert_ne!(a["matching_rules"][0]["id"], b["matching_rules"][0]["id"]);
+}
+
+/// Appends posts `ids` to `path`, plain or as one more gzip member.
+fn append_posts(path: &std::path::Path, ids: std::ops::Range<u64>, gzip: bool) {
+    let mut text = String::new();
+    for i in ids {
+        text.push_str(&common::post(i, "snow"));
+        text.push('\n');
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    if gzip {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(text.as_bytes()).unwrap();
+        file.write_all(&gz.finish().unwrap()).unwrap();
+    } else {
+        file.write_all(text.as_bytes()).unwrap();
+    }
+}
+
+/// Waits until the log's last sequence number is `n`, then checks that it stays there (the
+/// source has nothing more to send).
+async fn logged_exactly(s: &Server, n: u64) {
+    assert_eq!(wait_for(s, "powertrack_log_last_seq", n).await, n);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(metric(s, "powertrack_log_last_seq").await, n);
+}
+
+async fn a_file_goes_on_where_the_last_run_left_it(gzip: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir
+        .path()
+        .join(if gzip { "in.ndjson.gz" } else { "in.ndjson" });
+    append_posts(&path, 0..30, gzip);
+    let mut s = Server::with(Setup {
+        source: Source::File(path.clone()),
+        ..Setup::default()
+    });
+    logged_exactly(&s, 30).await;
+    // The same file again: nothing is read twice.
+    s.restart();
+    logged_exactly(&s, 30).await;
+    assert_eq!(metric(&s, "powertrack_posts_in_total").await, 0);
+    // Grown since: only the new lines are read.
+    append_posts(&path, 30..40, gzip);
+    s.restart();
+    logged_exactly(&s, 40).await;
+    assert_eq!(metric(&s, "powertrack_posts_in_total").await, 10);
+    // And again, from where the resumed run stopped.
+    append_posts(&path, 40..45, gzip);
+    s.restart();
+    logged_exactly(&s, 45).await;
+    assert_eq!(metric(&s, "powertrack_posts_in_total").await, 5);
+    // Asked to: all of it again.
+    s.options.source_from_start = true;
+    s.restart();
+    logged_exactly(&s, 90).await;
+    s.options.source_from_start = false;
+    // Another file at the same path (its start differs): read from its first line.
+    std::fs::remove_file(&path).unwrap();
+    append_posts(&path, 1_000..1_005, gzip);
+    s.restart();
+    logged_exactly(&s, 95).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_file_goes_on_where_the_last_run_left_it() {
+    a_file_goes_on_where_the_last_run_left_it(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gzip_file_goes_on_where_the_last_run_left_it() {
+    a_file_goes_on_where_the_last_run_left_it(true).await;
 }
