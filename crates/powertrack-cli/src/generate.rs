@@ -66,7 +66,7 @@ struct FirehoseArgs {
 
 #[derive(Debug, Args)]
 struct StatsArgs {
-    /// The NDJSON stream to measure (`-` or nothing: stdin).
+    /// The NDJSON stream to measure, plain, gzip or zstd (`-` or nothing: stdin).
     #[arg(value_name = "FILE")]
     input: Option<PathBuf>,
     /// Print the raw figures only (how the corpus reference figures were measured).
@@ -254,30 +254,43 @@ fn firehose(a: &FirehoseArgs) -> ExitCode {
 
 fn stats_cmd(a: &StatsArgs) -> ExitCode {
     use std::io::BufRead;
-    let input: Box<dyn BufRead> = match a.input.as_deref() {
-        None => Box::new(io::stdin().lock()),
-        Some(p) if p.as_os_str() == "-" => Box::new(io::stdin().lock()),
+    let raw: Box<dyn io::Read + Send> = match a.input.as_deref() {
+        None => Box::new(io::stdin()),
+        Some(p) if p.as_os_str() == "-" => Box::new(io::stdin()),
         Some(p) => match File::open(p) {
-            Ok(f) => Box::new(io::BufReader::with_capacity(1 << 20, f)),
+            Ok(f) => Box::new(f),
             Err(e) => {
                 eprintln!("powertrack gen stats: cannot open {}: {e}", p.display());
                 return ExitCode::from(2);
             }
         },
     };
+    // Compressed captures (gzip, zstd) are decoded as they are read.
+    let input: Box<dyn BufRead> = match powertrack_serve::capture::decoded(raw) {
+        Ok((text, _)) => Box::new(io::BufReader::with_capacity(1 << 20, text)),
+        Err(e) => {
+            eprintln!("powertrack gen stats: reading: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let mut s = stats::Stats::new();
     let mut input = input;
     let mut line = Vec::new();
+    let mut read = 0u64;
     loop {
         line.clear();
         match input.read_until(b'\n', &mut line) {
             Ok(0) => break,
             Ok(_) => {
+                read += 1;
                 let l = line.strip_suffix(b"\n").unwrap_or(&line);
                 s.add_line(l);
             }
             Err(e) => {
-                eprintln!("powertrack gen stats: reading: {e}");
+                eprintln!(
+                    "powertrack gen stats: line {}: the input cannot be read from here on: {e}",
+                    read + 1
+                );
                 return ExitCode::from(2);
             }
         }

@@ -34,8 +34,9 @@ pub(crate) struct Chunk {
 /// What the reader sends.
 pub(crate) enum Msg {
     Chunk(Chunk),
-    /// A read error ends the input's reading (and the run).
-    Error(usize, io::Error),
+    /// A read error (a corrupt or truncated compressed stream, a failing disk) ends the
+    /// input's reading after its last whole line, given here; the next input follows.
+    Error(usize, u64, io::Error),
 }
 
 /// Starts reading `inputs` in order; the channel closes after the last one.
@@ -43,7 +44,16 @@ pub(crate) fn spawn(inputs: Vec<Box<dyn Read + Send>>, max_line_len: usize) -> R
     let (tx, rx) = sync_channel(CHUNKS_AHEAD);
     std::thread::spawn(move || {
         for (input, reader) in inputs.into_iter().enumerate() {
-            let reader = BufReader::with_capacity(1 << 16, reader);
+            // Compressed captures (gzip, zstd) are decoded as they are read.
+            let reader = match powertrack_serve::capture::decoded(reader) {
+                Ok((text, _)) => BufReader::with_capacity(1 << 16, text),
+                Err(e) => {
+                    if tx.send(Msg::Error(input, 0, e)).is_err() {
+                        return;
+                    }
+                    continue;
+                }
+            };
             if !read_input(input, reader, max_line_len, &tx) {
                 return;
             }
@@ -52,7 +62,7 @@ pub(crate) fn spawn(inputs: Vec<Box<dyn Read + Send>>, max_line_len: usize) -> R
     rx
 }
 
-/// Reads one input; false when the run is over (an error, or nobody listens).
+/// Reads one input; false when nobody listens any more.
 fn read_input(
     input: usize,
     mut reader: BufReader<Box<dyn Read + Send>>,
@@ -66,11 +76,10 @@ fn read_input(
         let read = match read_line_capped(&mut reader, &mut chunk.buf, max) {
             Ok(r) => r,
             Err(e) => {
-                if !chunk.lines.is_empty() {
-                    let _ = tx.send(Msg::Chunk(chunk));
+                if !chunk.lines.is_empty() && tx.send(Msg::Chunk(chunk)).is_err() {
+                    return false;
                 }
-                let _ = tx.send(Msg::Error(input, e));
-                return false;
+                return tx.send(Msg::Error(input, number, e)).is_ok();
             }
         };
         let too_long = match read {

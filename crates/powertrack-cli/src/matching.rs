@@ -160,14 +160,8 @@ pub(crate) fn run(args: &Args) -> ExitCode {
     }
     let incoming = lines::spawn(readers, args.max_line_len);
     let mut run = Run::new(rules, pool, args.max_line_len, names);
-    match run.stream(&incoming) {
-        Ok(()) => run.finish(),
-        Err((input, e)) => {
-            run.progress_done();
-            eprintln!("powertrack match: {}: {e}", run.names[input]);
-            ExitCode::from(2)
-        }
-    }
+    run.stream(&incoming);
+    run.finish()
 }
 
 /// The rules matched against: fixed for the run, or live (`--watch`).
@@ -210,6 +204,8 @@ struct Run {
     matched: u64,
     skipped: u64,
     malformed: u64,
+    /// Inputs that could not be read to their end.
+    unreadable: u64,
     progress: Option<indicatif::ProgressBar>,
 }
 
@@ -236,13 +232,16 @@ impl Run {
             matched: 0,
             skipped: 0,
             malformed: 0,
+            unreadable: 0,
             progress,
         }
     }
 
     /// Matches everything the reader sends, a batch at a time: whatever has arrived, up to
-    /// `BATCH_LINES` lines. Stops early, without error, when stdout is closed.
-    fn stream(&mut self, incoming: &Receiver<Msg>) -> Result<(), (usize, io::Error)> {
+    /// `BATCH_LINES` lines. Stops early when stdout is closed. An input that cannot be read to
+    /// its end is reported, with the line it reached, after its lines before that are matched;
+    /// the next input follows.
+    fn stream(&mut self, incoming: &Receiver<Msg>) {
         let mut batch: Vec<Chunk> = Vec::new();
         while let Ok(first) = incoming.recv() {
             let mut failed = None;
@@ -254,8 +253,8 @@ impl Run {
                         lines += c.lines.len();
                         batch.push(c);
                     }
-                    Msg::Error(input, e) => {
-                        failed = Some((input, e));
+                    Msg::Error(input, number, e) => {
+                        failed = Some((input, number, e));
                         break;
                     }
                 }
@@ -265,14 +264,18 @@ impl Run {
             }
             let closed = !batch.is_empty() && self.batch(&batch);
             batch.clear();
-            if let Some(e) = failed {
-                return Err(e);
+            if let Some((input, number, e)) = failed {
+                self.unreadable += 1;
+                let name = &self.names[input];
+                let line = number + 1;
+                eprintln!(
+                    "{name}:{line}: the input cannot be read from here on ({e}); its {number} lines before were matched"
+                );
             }
             if closed {
-                return Ok(());
+                return;
             }
         }
-        Ok(())
     }
 
     /// Matches one batch and writes its results; true when stdout was closed.
@@ -361,6 +364,13 @@ impl Run {
             "summary: lines={} posts={} matched={} skipped={} malformed={} posts_per_s={:.0} mb_per_s={:.1}{generation}",
             self.lines, self.posts, self.matched, self.skipped, self.malformed, pps, mbps
         );
+        if self.unreadable > 0 {
+            eprintln!(
+                "powertrack match: {} input(s) could not be read to their end (above)",
+                self.unreadable
+            );
+            return ExitCode::from(2);
+        }
         ExitCode::SUCCESS
     }
 }

@@ -133,6 +133,17 @@ fn cli_stats_checks_a_stream() {
         text.contains("zipf slope") && !text.contains("OUT"),
         "{text}"
     );
+    // The same stream as zstd and as gzip: the same figures.
+    let plain = std::fs::read(&file).unwrap();
+    let zst = dir.join("posts.ndjson.zst");
+    std::fs::write(&zst, zstd::encode_all(&plain[..], 3).unwrap()).unwrap();
+    let gz = dir.join("posts.ndjson.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, &plain).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let raw_of = |p: &Path| run_gen(&["stats", "--raw", p.to_str().unwrap()]).stdout;
+    let want = raw_of(&file);
+    assert!(raw_of(&zst) == want && raw_of(&gz) == want);
     // A stream of a single kind fails the check.
     let cfg = Config {
         kinds: powertrack::generate::firehose::KindMix {

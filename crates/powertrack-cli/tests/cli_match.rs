@@ -505,3 +505,105 @@ fn an_over_long_line_is_malformed() {
     assert!(errors[1].starts_with(&format!("{name}:3: ")), "{stderr}");
     assert_eq!(counts(&summary(&stderr)), [3, 1, 1, 0, 2], "{stderr}");
 }
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(data).unwrap();
+    gz.finish().unwrap()
+}
+
+/// gzip (as two members, as concatenated captures are) and zstd captures give byte for byte
+/// the output of the plain file: the bundled sample always, the real corpus when present.
+#[test]
+fn compressed_captures_match_like_the_plain_file() {
+    let dir = scratch_dir("compressed");
+    let mut inputs = vec![("sample", manifest("examples/firehose.ndjson"))];
+    if let Some(corpus) = crate::common::corpus_file(
+        "compressed_captures_match_like_the_plain_file (corpus part)",
+        "combined/all_v11_native.ndjson",
+    ) {
+        inputs.push(("corpus", corpus));
+    }
+    for (name, plain) in inputs {
+        let data = std::fs::read(&plain).unwrap();
+        let half = data.len() / 2;
+        let mut two_members = gzip(&data[..half]);
+        two_members.extend(gzip(&data[half..]));
+        let gz = write(&dir, &format!("{name}.ndjson.gz"), two_members);
+        let zst = write(
+            &dir,
+            &format!("{name}.ndjson.zst"),
+            zstd::encode_all(&data[..], 3).unwrap(),
+        );
+        let (want, want_counts) = sample_run(&plain, "2");
+        assert!(
+            want_counts[2] > 10,
+            "{name}: the rules match: {want_counts:?}"
+        );
+        for capture in [gz, zst] {
+            let (got, counts) = sample_run(&capture, "2");
+            assert_eq!(counts, want_counts, "{}", capture.display());
+            assert!(got == want, "{}: output differs", capture.display());
+        }
+    }
+}
+
+/// A truncated `.gz` is reported with its name and the line it reached; the posts before the
+/// cut are matched, the next input is still read, and the run exits 2.
+#[test]
+fn a_truncated_gzip_reports_where_it_stopped_and_keeps_what_came_before() {
+    use std::fmt::Write as _;
+    let dir = scratch_dir("truncated");
+    let line = r#"{"id":1,"id_str":"1","text":"snow day","lang":"en","user":{"id":2,"id_str":"2","screen_name":"a"}}"#;
+    // Incompressible padding in each line, so the cut falls well inside the text.
+    let mut lines = String::new();
+    let mut x: u64 = 7;
+    for i in 0..5_000 {
+        let mut pad = String::new();
+        for _ in 0..20 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            write!(pad, "{:x}", x >> 33).unwrap();
+        }
+        lines.push_str(&line.replace("snow day", &format!("snow day {i} {pad}")));
+        lines.push('\n');
+    }
+    let gz = gzip(lines.as_bytes());
+    let cut = write(&dir, "cut.ndjson.gz", &gz[..gz.len() / 2]);
+    let next = write(&dir, "next.ndjson", format!("{line}\n"));
+    let rules = write(&dir, "rules.json", r#"{"rules":[{"value":"snow"}]}"#);
+    let out = run(
+        &[
+            "--rules",
+            rules.to_str().unwrap(),
+            cut.to_str().unwrap(),
+            next.to_str().unwrap(),
+        ],
+        b"",
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let matched = text(&out.stdout).lines().count();
+    assert!(
+        (1_000..5_000).contains(&matched),
+        "the posts before the cut, and the next file's: {matched}"
+    );
+    let reached = matched; // the cut file's whole lines, plus the next file's one, minus one
+    let report = stderr
+        .lines()
+        .find(|l| l.starts_with(cut.to_str().unwrap()))
+        .unwrap_or_else(|| panic!("a report naming the file: {stderr}"));
+    assert_eq!(
+        report,
+        format!(
+            "{}:{reached}: the input cannot be read from here on (incomplete deflate stream); its {} lines before were matched",
+            cut.display(),
+            reached - 1
+        )
+    );
+    assert!(
+        stderr.ends_with("powertrack match: 1 input(s) could not be read to their end (above)\n"),
+        "{stderr}"
+    );
+}

@@ -21,6 +21,7 @@
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 
+pub mod capture;
 pub mod clock;
 pub mod config;
 pub mod gzip;
@@ -70,7 +71,7 @@ pub struct ServeArgs {
     /// Where the service keeps its state (rules, created when missing).
     #[arg(long)]
     pub data_dir: PathBuf,
-    /// Posts from: a file (NDJSON, plain or gzip), `-` (standard input), `gen` (the synthetic
+    /// Posts from: a file (NDJSON, plain, gzip or zstd), `-` (standard input), `gen` (the synthetic
     /// firehose) or `none` (only `POST /ingest`).
     #[arg(long, default_value = "none")]
     pub source: String,

@@ -1,5 +1,5 @@
-//! Where posts come from besides `POST /ingest`: a file or standard input (NDJSON, gzip
-//! detected by its magic bytes), or the synthetic firehose, optionally paced. A file's
+//! Where posts come from besides `POST /ingest`: a file or standard input (NDJSON, plain,
+//! gzip or zstd: [`crate::capture`]), or the synthetic firehose, optionally paced. A file's
 //! position is kept in the firehose log with its lines, so a restarted server (even after
 //! `kill -9`) goes on from the next line: no line is skipped or logged twice.
 
@@ -20,9 +20,9 @@ use crate::pipeline::{Batch, Reply};
 /// An input of the server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
-    /// NDJSON from a file (plain or gzip).
+    /// NDJSON from a file (plain, gzip or zstd).
     File(PathBuf),
-    /// NDJSON from standard input (plain or gzip).
+    /// NDJSON from standard input (plain, gzip or zstd).
     Stdin,
     /// The synthetic firehose with this seed.
     Generated(u64),
@@ -89,7 +89,7 @@ struct Position {
     head: String,
     /// Lines read.
     lines: u64,
-    /// Bytes read (of the decompressed text, for gzip).
+    /// Bytes read (of the decompressed text, for a compressed file).
     offset: u64,
 }
 
@@ -98,9 +98,9 @@ struct Opened {
     reader: Box<dyn Read + Send>,
     /// The file's name in the log's marks and its head, when its position is kept.
     kept: Option<(String, String)>,
-    /// Decompressed bytes to skip before reading (a gzip file resumed).
+    /// Decompressed bytes to skip before reading (a compressed file resumed).
     skip: u64,
-    /// Bytes read before this run (of the decompressed text, for gzip).
+    /// Bytes read before this run (of the decompressed text, for a compressed file).
     offset: u64,
     /// Lines read before this run.
     lines: u64,
@@ -117,9 +117,10 @@ fn open_file(
     let mut head = Vec::new();
     (&mut file).take(HEAD_BYTES).read_to_end(&mut head)?;
     file.seek(SeekFrom::Start(0))?;
+    // A compressed file is resumed by decoding up to its mark; a plain one by seeking there.
+    let compressed = crate::capture::Compression::of(&head) != crate::capture::Compression::None;
     let head = base64::engine::general_purpose::STANDARD.encode(&head);
     let name = format!("file:{}", std::fs::canonicalize(path)?.display());
-    let gzip = head.starts_with("H4s"); // 1f 8b, base64
     let mut opened = Opened {
         reader: Box::new(file),
         kept: Some((name.clone(), head.clone())),
@@ -138,11 +139,11 @@ fn open_file(
     let len = std::fs::metadata(path)?.len();
     if from_start {
         tracing::info!(source = %path.display(), line = at.lines + 1, "reading the file from its first line, as asked, although an earlier run read it to here");
-    } else if !same_start(&at.head, &head) || (!gzip && at.offset > len) {
+    } else if !same_start(&at.head, &head) || (!compressed && at.offset > len) {
         tracing::warn!(source = %path.display(), "the file is not the one an earlier run read (its start or length differ): reading it from its first line");
     } else {
         tracing::info!(source = %path.display(), line = at.lines + 1, "resuming the file where an earlier run left it");
-        if gzip {
+        if compressed {
             opened.skip = at.offset;
         } else {
             let mut file = std::fs::File::open(path)?;
@@ -255,15 +256,12 @@ fn settle(mut batch: InFlight, name: &Arc<str>, tx: &mpsc::Sender<Batch>) -> boo
 }
 
 fn read_lines(opened: Opened, name: &Arc<str>, mut pacer: Pacer, tx: &mpsc::Sender<Batch>) {
-    let mut raw = BufReader::with_capacity(1 << 16, opened.reader);
-    let gzip = raw.fill_buf().is_ok_and(|b| b.starts_with(&[0x1f, 0x8b]));
-    let mut input: Box<dyn BufRead> = if gzip {
-        Box::new(BufReader::with_capacity(
-            1 << 16,
-            flate2::bufread::MultiGzDecoder::new(raw),
-        ))
-    } else {
-        Box::new(raw)
+    let mut input = match crate::capture::decoded(opened.reader) {
+        Ok((text, _)) => BufReader::with_capacity(1 << 16, text),
+        Err(e) => {
+            tracing::error!(source = %name, error = %e, "the input cannot be read");
+            return;
+        }
     };
     let mut offset = opened.offset;
     if opened.skip > 0 {

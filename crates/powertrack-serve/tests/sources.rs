@@ -1,6 +1,6 @@
 //! Where posts come from: a gzip file (several members, a malformed line among them), the
-//! synthetic firehose; a file resumed across restarts where the last run left it (plain and
-//! gzip, grown between runs, read again when asked or when replaced); and the shared index,
+//! synthetic firehose; a file resumed across restarts where the last run left it (plain, gzip
+//! and zstd, grown between runs, read again when asked or when replaced); and the shared index,
 //! where a value held by two streams is compiled once.
 
 mod common;
@@ -75,8 +75,8 @@ async fn a_value_in_two_streams_is_compiled_once() {
     assert_ne!(a["matching_rules"][0]["id"], b["matching_rules"][0]["id"]);
 }
 
-/// Appends posts `ids` to `path`, plain or as one more gzip member.
-fn append_posts(path: &std::path::Path, ids: std::ops::Range<u64>, gzip: bool) {
+/// Appends posts `ids` to `path`: plain, or as one more gzip member or zstd frame.
+fn append_posts(path: &std::path::Path, ids: std::ops::Range<u64>, how: &str) {
     let mut text = String::new();
     for i in ids {
         text.push_str(&common::post(i, "snow"));
@@ -87,12 +87,16 @@ fn append_posts(path: &std::path::Path, ids: std::ops::Range<u64>, gzip: bool) {
         .append(true)
         .open(path)
         .unwrap();
-    if gzip {
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        gz.write_all(text.as_bytes()).unwrap();
-        file.write_all(&gz.finish().unwrap()).unwrap();
-    } else {
-        file.write_all(text.as_bytes()).unwrap();
+    match how {
+        "gzip" => {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            gz.write_all(text.as_bytes()).unwrap();
+            file.write_all(&gz.finish().unwrap()).unwrap();
+        }
+        "zstd" => file
+            .write_all(&zstd::encode_all(text.as_bytes(), 3).unwrap())
+            .unwrap(),
+        _ => file.write_all(text.as_bytes()).unwrap(),
     }
 }
 
@@ -104,12 +108,10 @@ async fn logged_exactly(s: &Server, n: u64) {
     assert_eq!(metric(s, "powertrack_log_last_seq").await, n);
 }
 
-async fn a_file_goes_on_where_the_last_run_left_it(gzip: bool) {
+async fn a_file_goes_on_where_the_last_run_left_it(how: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir
-        .path()
-        .join(if gzip { "in.ndjson.gz" } else { "in.ndjson" });
-    append_posts(&path, 0..30, gzip);
+    let path = dir.path().join(format!("in.ndjson.{how}"));
+    append_posts(&path, 0..30, how);
     let mut s = Server::with(Setup {
         source: Source::File(path.clone()),
         ..Setup::default()
@@ -120,12 +122,12 @@ async fn a_file_goes_on_where_the_last_run_left_it(gzip: bool) {
     logged_exactly(&s, 30).await;
     assert_eq!(metric(&s, "powertrack_posts_in_total").await, 0);
     // Grown since: only the new lines are read.
-    append_posts(&path, 30..40, gzip);
+    append_posts(&path, 30..40, how);
     s.restart();
     logged_exactly(&s, 40).await;
     assert_eq!(metric(&s, "powertrack_posts_in_total").await, 10);
     // And again, from where the resumed run stopped.
-    append_posts(&path, 40..45, gzip);
+    append_posts(&path, 40..45, how);
     s.restart();
     logged_exactly(&s, 45).await;
     assert_eq!(metric(&s, "powertrack_posts_in_total").await, 5);
@@ -136,17 +138,22 @@ async fn a_file_goes_on_where_the_last_run_left_it(gzip: bool) {
     s.options.source_from_start = false;
     // Another file at the same path (its start differs): read from its first line.
     std::fs::remove_file(&path).unwrap();
-    append_posts(&path, 1_000..1_005, gzip);
+    append_posts(&path, 1_000..1_005, how);
     s.restart();
     logged_exactly(&s, 95).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plain_file_goes_on_where_the_last_run_left_it() {
-    a_file_goes_on_where_the_last_run_left_it(false).await;
+    a_file_goes_on_where_the_last_run_left_it("plain").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gzip_file_goes_on_where_the_last_run_left_it() {
-    a_file_goes_on_where_the_last_run_left_it(true).await;
+    a_file_goes_on_where_the_last_run_left_it("gzip").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zstd_file_goes_on_where_the_last_run_left_it() {
+    a_file_goes_on_where_the_last_run_left_it("zstd").await;
 }
