@@ -9,6 +9,7 @@ mod bench;
 mod generate;
 mod lines;
 mod matching;
+mod rule_stats;
 mod rules_file;
 mod validate;
 mod watch;

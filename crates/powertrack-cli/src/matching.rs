@@ -11,8 +11,8 @@ use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use powertrack::live::{Config, LiveRules};
@@ -22,6 +22,7 @@ use powertrack::post::IngestError;
 use rayon::prelude::*;
 
 use crate::lines::{self, Chunk, ChunkLine, Msg};
+use crate::rule_stats::RuleStats;
 use crate::rules_file;
 use crate::watch;
 
@@ -53,6 +54,11 @@ pub(crate) struct Args {
     /// How often `--watch` looks at the rules file, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 250, requires = "watch")]
     watch_interval: u64,
+    /// Write how often each rule matched to FILE at the end (and on Ctrl-C): one JSON line
+    /// per rule, `id`, `tag`, `value`, `matches`, `share` of the posts, the most matches first;
+    /// rules that never matched are listed too.
+    #[arg(long, value_name = "FILE")]
+    rule_stats: Option<PathBuf>,
 }
 
 /// Lines per batch: large enough to keep every thread busy, small enough to bound memory
@@ -70,6 +76,18 @@ pub(crate) fn run(args: &Args) -> ExitCode {
     for w in &file.warnings {
         eprintln!("powertrack match: {w}");
     }
+    let stats = match &args.rule_stats {
+        Some(path) => {
+            let entries: Vec<_> = file.rules.iter().map(|r| r.entry.clone()).collect();
+            let stats = Arc::new(Mutex::new(RuleStats::new(path.clone(), &entries)));
+            if let Err(e) = on_interrupt(stats.clone(), args) {
+                eprintln!("powertrack match: cannot catch Ctrl-C for --rule-stats: {e}");
+                return ExitCode::from(2);
+            }
+            Some(stats)
+        }
+        None => None,
+    };
     let rules = if args.watch {
         let live = LiveRules::with_config(Config::default().rule_limit(args.max_rules));
         let entries: Vec<_> = file.rules.iter().map(|r| r.entry.clone()).collect();
@@ -160,8 +178,53 @@ pub(crate) fn run(args: &Args) -> ExitCode {
     }
     let incoming = lines::spawn(readers, args.max_line_len);
     let mut run = Run::new(rules, pool, args.max_line_len, names);
+    run.stats = stats;
     run.stream(&incoming);
+    if args.watch
+        && let Some(stats) = &run.stats
+    {
+        know_file_rules(stats, args);
+    }
     run.finish()
+}
+
+/// With `--watch`, the rules file's rules as they are now join those counted (so that a rule
+/// added during the run and never matched is listed too).
+fn know_file_rules(stats: &Mutex<RuleStats>, args: &Args) {
+    if let Ok(file) = rules_file::load(&args.rules, args.max_rules) {
+        let entries: Vec<_> = file.rules.iter().map(|r| r.entry.clone()).collect();
+        lock(stats).know(&entries);
+    }
+}
+
+fn lock(stats: &Mutex<RuleStats>) -> std::sync::MutexGuard<'_, RuleStats> {
+    stats
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// On Ctrl-C: the rule counts of what was written so far go to their file, then the process
+/// ends (130, as a shell reports an interrupted command).
+fn on_interrupt(stats: Arc<Mutex<RuleStats>>, args: &Args) -> Result<(), ctrlc::Error> {
+    let (watch, rules, max_rules) = (args.watch, args.rules.clone(), args.max_rules);
+    ctrlc::set_handler(move || {
+        if watch && let Ok(file) = rules_file::load(&rules, max_rules) {
+            let entries: Vec<_> = file.rules.iter().map(|r| r.entry.clone()).collect();
+            lock(&stats).know(&entries);
+        }
+        let stats = lock(&stats);
+        match stats.write() {
+            Ok(()) => eprintln!(
+                "powertrack match: interrupted; rule counts so far written to {}",
+                stats.path().display()
+            ),
+            Err(e) => eprintln!(
+                "powertrack match: interrupted; the rule counts could not be written to {}: {e}",
+                stats.path().display()
+            ),
+        }
+        std::process::exit(130);
+    })
 }
 
 /// The rules matched against: fixed for the run, or live (`--watch`).
@@ -185,6 +248,8 @@ impl Rules {
 struct ChunkResult {
     out: Vec<u8>,
     errors: Vec<String>,
+    /// The rule ids of each post written, with `--rule-stats`.
+    hits: Vec<u64>,
     posts: u64,
     matched: u64,
     skipped: u64,
@@ -206,6 +271,11 @@ struct Run {
     malformed: u64,
     /// Inputs that could not be read to their end.
     unreadable: u64,
+    /// Per-rule counts (`--rule-stats`), shared with the Ctrl-C handler.
+    stats: Option<Arc<Mutex<RuleStats>>>,
+    /// When the progress line last named the busiest rules, and what it said.
+    busiest_at: Instant,
+    progress_busiest: String,
     progress: Option<indicatif::ProgressBar>,
 }
 
@@ -233,6 +303,9 @@ impl Run {
             skipped: 0,
             malformed: 0,
             unreadable: 0,
+            stats: None,
+            busiest_at: Instant::now(),
+            progress_busiest: String::new(),
             progress,
         }
     }
@@ -284,6 +357,10 @@ impl Run {
         let rules = &*rules;
         let max = self.max_line_len;
         let names = &self.names;
+        let settings = Settings {
+            max_line_len: max,
+            count_rules: self.stats.is_some(),
+        };
         let threads = self.pool.current_num_threads();
         let total: usize = batch.iter().map(|c| c.lines.len()).sum();
         let step = total.div_ceil(threads * 4).max(16);
@@ -300,7 +377,7 @@ impl Run {
                         process(
                             rules,
                             &names[chunk.input],
-                            max,
+                            settings,
                             &chunk.buf,
                             lines,
                             scratch,
@@ -311,6 +388,7 @@ impl Run {
                 .collect()
         });
         let mut closed = false;
+        let mut stats = self.stats.as_ref().map(|s| lock(s));
         for r in &results {
             self.lines += r.posts + r.skipped + r.malformed;
             self.posts += r.posts;
@@ -325,6 +403,10 @@ impl Run {
                     closed = true;
                 }
             }
+            if let Some(stats) = stats.as_mut() {
+                // Counted as written: nothing of a batch cut off by a closed output.
+                stats.add(r.posts, if closed { &[] } else { &r.hits });
+            }
             if !r.errors.is_empty() {
                 let mut err = io::stderr().lock();
                 for e in &r.errors {
@@ -336,9 +418,20 @@ impl Run {
             closed = true;
         }
         if let Some(bar) = &self.progress {
+            // The busiest rules, once a second: finding them costs a pass over the counts.
+            let busiest = match &stats {
+                Some(s) if self.busiest_at.elapsed() >= Duration::from_secs(1) => {
+                    self.busiest_at = Instant::now();
+                    s.busiest(3)
+                }
+                _ => String::new(),
+            };
+            if self.progress_busiest.is_empty() || !busiest.is_empty() {
+                self.progress_busiest = busiest;
+            }
             bar.set_message(format!(
-                "lines={} posts={} matched={} malformed={}",
-                self.lines, self.posts, self.matched, self.malformed
+                "lines={} posts={} matched={} malformed={}{}",
+                self.lines, self.posts, self.matched, self.malformed, self.progress_busiest
             ));
             bar.tick();
         }
@@ -364,6 +457,16 @@ impl Run {
             "summary: lines={} posts={} matched={} skipped={} malformed={} posts_per_s={:.0} mb_per_s={:.1}{generation}",
             self.lines, self.posts, self.matched, self.skipped, self.malformed, pps, mbps
         );
+        if let Some(stats) = &self.stats {
+            let stats = lock(stats);
+            if let Err(e) = stats.write() {
+                eprintln!(
+                    "powertrack match: the rule counts could not be written to {}: {e}",
+                    stats.path().display()
+                );
+                return ExitCode::from(2);
+            }
+        }
         if self.unreadable > 0 {
             eprintln!(
                 "powertrack match: {} input(s) could not be read to their end (above)",
@@ -375,15 +478,27 @@ impl Run {
     }
 }
 
+/// How [`process`] treats lines.
+#[derive(Clone, Copy)]
+struct Settings {
+    max_line_len: usize,
+    /// Keep the rule ids of each post written (`--rule-stats`).
+    count_rules: bool,
+}
+
 fn process(
     rules: &RuleSet,
     name: &str,
-    max_line_len: usize,
+    settings: Settings,
     buf: &[u8],
     chunk: &[ChunkLine],
     scratch: &mut Scratch,
     matches: &mut Matches,
 ) -> ChunkResult {
+    let Settings {
+        max_line_len,
+        count_rules,
+    } = settings;
     let mut r = ChunkResult::default();
     for line in chunk {
         if let Some(len) = line.too_long {
@@ -409,6 +524,9 @@ fn process(
                     Ok(()) => {
                         r.out.push(b'\n');
                         r.matched += 1;
+                        if count_rules {
+                            r.hits.extend(matches.ids());
+                        }
                     }
                     Err(e) => {
                         r.malformed += 1;

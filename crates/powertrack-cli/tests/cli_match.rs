@@ -607,3 +607,155 @@ fn a_truncated_gzip_reports_where_it_stopped_and_keeps_what_came_before() {
         "{stderr}"
     );
 }
+
+/// The rule ids in a written line's `matching_rules`, whatever the post's format.
+fn matching_rule_ids(line: &str) -> Vec<u64> {
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    let list = v
+        .get("matching_rules")
+        .or_else(|| v.get("gnip").and_then(|g| g.get("matching_rules")))
+        .and_then(serde_json::Value::as_array)
+        .unwrap_or_else(|| panic!("no matching_rules in {line}"));
+    list.iter()
+        .map(|r| match &r["id"] {
+            serde_json::Value::String(s) => s.parse().unwrap(),
+            n => n.as_u64().unwrap(),
+        })
+        .collect()
+}
+
+/// `--rule-stats`: one line per rule, whose counts equal the `matching_rules` entries of the
+/// output, with rules that never matched listed at 0; on the corpus when present, else the
+/// bundled sample.
+#[test]
+fn rule_stats_count_what_the_output_says() {
+    let dir = scratch_dir("rule_stats");
+    let input = crate::common::corpus_file(
+        "rule_stats_count_what_the_output_says (corpus part; the sample is used instead)",
+        "combined/all_v11_native.ndjson",
+    )
+    .unwrap_or_else(|| manifest("examples/firehose.ndjson"));
+    let mut rules: Vec<serde_json::Value> = vec![
+        serde_json::json!({"value": "day", "tag": "common", "id": 1}),
+        serde_json::json!({"value": "lang:en", "id": 2}),
+        serde_json::json!({"value": "has:links", "tag": "links", "id": 3}),
+        serde_json::json!({"value": "zzqxv_never_said", "tag": "silent", "id": 4}),
+    ];
+    for (i, word) in [
+        "love",
+        "new",
+        "#news",
+        "@YouTube",
+        "is:retweet",
+        "has:media",
+    ]
+    .iter()
+    .enumerate()
+    {
+        rules.push(serde_json::json!({"value": word, "id": 10 + i}));
+    }
+    let rules_file = write(
+        &dir,
+        "rules.json",
+        serde_json::json!({ "rules": rules }).to_string(),
+    );
+    let stats_file = dir.join("stats.ndjson");
+    let out = run(
+        &[
+            "--rules",
+            rules_file.to_str().unwrap(),
+            "--rule-stats",
+            stats_file.to_str().unwrap(),
+            input.to_str().unwrap(),
+        ],
+        b"",
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let posts = summary(&stderr)["posts"];
+    let mut want: HashMap<u64, u64> = HashMap::new();
+    for line in text(&out.stdout).lines() {
+        for id in matching_rule_ids(line) {
+            *want.entry(id).or_default() += 1;
+        }
+    }
+    let listed: Vec<serde_json::Value> = std::fs::read_to_string(&stats_file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(listed.len(), rules.len(), "every rule, once");
+    let mut previous = u64::MAX;
+    for l in &listed {
+        let id = l["id"].as_u64().unwrap();
+        let matches = l["matches"].as_u64().unwrap();
+        assert_eq!(matches, want.get(&id).copied().unwrap_or(0), "rule {id}");
+        assert!(matches <= previous, "the most matches first");
+        previous = matches;
+        #[allow(clippy::cast_precision_loss)]
+        let share = matches as f64 / posts;
+        assert!((l["share"].as_f64().unwrap() - share).abs() < 1e-6, "{l}");
+        let rule = rules.iter().find(|r| r["id"] == id).unwrap();
+        assert_eq!(l["value"], rule["value"]);
+        assert_eq!(l["tag"], rule.get("tag").cloned().unwrap_or_default());
+    }
+    assert!(want[&1] > 0 && want[&2] > 0, "common rules match: {want:?}");
+    let silent = listed.iter().find(|l| l["id"] == 4).unwrap();
+    assert_eq!(silent["matches"], 0, "a rule that never matched is listed");
+}
+
+/// Ctrl-C (SIGINT) during a run on a never-ending stream writes the counts so far and exits 130.
+#[test]
+fn rule_stats_are_written_on_ctrl_c() {
+    let dir = scratch_dir("rule_stats_sigint");
+    let rules = write(
+        &dir,
+        "rules.json",
+        r#"{"rules":[{"value":"snow","id":7},{"value":"rain","id":8}]}"#,
+    );
+    let stats_file = dir.join("stats.ndjson");
+    let mut child = Command::new(BIN)
+        .args(["match", "--rules", rules.to_str().unwrap(), "--rule-stats"])
+        .arg(&stats_file)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let line = r#"{"id":1,"id_str":"1","text":"snow again","lang":"en","user":{"id":2,"id_str":"2","screen_name":"a"}}"#;
+    for _ in 0..25 {
+        writeln!(stdin, "{line}").unwrap();
+    }
+    stdin.flush().unwrap();
+    // The 25 posts are matched (the stream stays open), then Ctrl-C.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let interrupt = |pid: u32| {
+        Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .unwrap()
+    };
+    assert!(interrupt(child.id()).success());
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(std::time::Instant::now() < deadline, "exits on Ctrl-C");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    drop(stdin);
+    assert_eq!(status.code(), Some(130));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(
+        stderr.contains("interrupted; rule counts so far written to"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&stats_file).unwrap(),
+        "{\"id\":7,\"tag\":null,\"value\":\"snow\",\"matches\":25,\"share\":1.0}\n\
+         {\"id\":8,\"tag\":null,\"value\":\"rain\",\"matches\":0,\"share\":0.0}\n"
+    );
+}
