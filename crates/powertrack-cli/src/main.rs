@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod explain;
 mod generate;
 mod lines;
 mod matching;
@@ -30,6 +31,9 @@ enum Command {
     /// Match posts (NDJSON: v1.1 native, Activity Streams, v2) against a rules file and write
     /// every matching post, once, with `matching_rules`; a summary goes to stderr.
     Match(matching::Args),
+    /// Say why each post matches each rule (or the one chosen), or why not: clause by clause,
+    /// with what was found and in which field of the post.
+    Explain(explain::Args),
     /// Generate synthetic test data (rule sets, a firehose) and measure a stream.
     Gen(generate::GenArgs),
     /// Measure build time, memory and end-to-end matching throughput on generated rules, for
@@ -47,6 +51,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Match(args) => matching::run(&args),
+        Command::Explain(args) => explain::run(&args),
         Command::Gen(args) => generate::run(args),
         Command::Bench(args) => bench::run(&args),
         Command::Serve(args) => service(powertrack_serve::run(args)),

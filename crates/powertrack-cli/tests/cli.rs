@@ -2,6 +2,7 @@
 //! contract.
 
 mod cli_bench;
+mod cli_explain;
 mod cli_gen;
 mod cli_match;
 mod cli_serve;
