@@ -2,6 +2,7 @@
 
 mod common;
 mod differential;
+mod docs;
 mod firehose;
 mod flags_corpus;
 mod fuzz_regressions;

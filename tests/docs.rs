@@ -1,0 +1,192 @@
+//! The project's documents stand alone: every relative link and every path named in README.md
+//! and `docs/` exists inside the repository, and every `#anchor` names a heading of its file.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// README.md and the Markdown files under docs/.
+fn documents(root: &Path) -> Vec<PathBuf> {
+    let mut docs = vec![root.join("README.md")];
+    if let Ok(entries) = std::fs::read_dir(root.join("docs")) {
+        let mut md: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "md"))
+            .collect();
+        md.sort();
+        docs.extend(md);
+    }
+    docs
+}
+
+/// GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens.
+fn slug(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+fn anchors(text: &str) -> HashSet<String> {
+    let mut in_code = false;
+    let mut out = HashSet::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+        } else if !in_code && line.starts_with('#') {
+            out.insert(slug(line.trim_start_matches('#')));
+        }
+    }
+    out
+}
+
+/// `(target, line)` of every Markdown link `[..](target)` outside code blocks.
+fn links(text: &str) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    let mut in_code = false;
+    for (n, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        if in_code {
+            continue;
+        }
+        let mut rest = line;
+        while let Some(i) = rest.find("](") {
+            let after = &rest[i + 2..];
+            let Some(end) = after.find(')') else { break };
+            out.push((after[..end].to_string(), n + 1));
+            rest = &after[end..];
+        }
+    }
+    out
+}
+
+/// `(path, line)` of every inline-code span that names a file or folder of the repository:
+/// a relative path with a `/`, made only of path characters.
+fn named_paths(text: &str) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    let mut in_code = false;
+    for (n, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        if in_code {
+            continue;
+        }
+        for (i, span) in line.split('`').enumerate() {
+            let looks_like_path = i % 2 == 1
+                && span.contains('/')
+                && !span.starts_with('/')
+                && !span.contains("://")
+                && span
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || "/._-".contains(c))
+                && (span.starts_with("..") || has_repo_root(span));
+            if looks_like_path {
+                out.push((span.to_string(), n + 1));
+            }
+        }
+    }
+    out
+}
+
+/// Whether `path` starts with a top-level entry of the repository (so `a/b` in prose, or a
+/// media type like `application/json`, is not taken for a path).
+fn has_repo_root(path: &str) -> bool {
+    let first = path.split('/').next().unwrap_or_default();
+    [
+        "src", "crates", "docs", "tests", "benches", "examples", "grammar", "fuzz", ".ci",
+    ]
+    .contains(&first)
+}
+
+fn inside(root: &Path, path: &Path) -> Option<bool> {
+    let real = path.canonicalize().ok()?;
+    Some(real.starts_with(root.canonicalize().ok()?))
+}
+
+#[test]
+fn every_link_and_path_of_the_docs_stays_in_the_repository_and_exists() {
+    let root = crate::common::root();
+    let mut wrong = Vec::new();
+    for doc in documents(&root) {
+        let text = std::fs::read_to_string(&doc).unwrap();
+        let name = doc
+            .strip_prefix(&root)
+            .unwrap_or(&doc)
+            .display()
+            .to_string();
+        let dir = doc.parent().unwrap();
+        for (target, line) in links(&text) {
+            if target.starts_with("http://")
+                || target.starts_with("https://")
+                || target.starts_with("mailto:")
+            {
+                continue;
+            }
+            let (file, anchor) = target.split_once('#').unwrap_or((&target, ""));
+            let file_path = if file.is_empty() {
+                doc.clone()
+            } else {
+                dir.join(file)
+            };
+            match inside(&root, &file_path) {
+                None => wrong.push(format!("{name}:{line}: {target}: no such file")),
+                Some(false) => {
+                    wrong.push(format!("{name}:{line}: {target}: leaves the repository"))
+                }
+                Some(true) => {
+                    let is_md = file_path.extension().is_some_and(|e| e == "md");
+                    if !anchor.is_empty() && is_md {
+                        let there = std::fs::read_to_string(&file_path).unwrap_or_default();
+                        if !anchors(&there).contains(anchor) {
+                            wrong.push(format!("{name}:{line}: {target}: no such heading"));
+                        }
+                    }
+                }
+            }
+        }
+        for (path, line) in named_paths(&text) {
+            // Named from the repository's root, or from the document's folder.
+            let found = [root.join(&path), dir.join(&path)]
+                .iter()
+                .find_map(|p| inside(&root, p));
+            match found {
+                None => wrong.push(format!("{name}:{line}: `{path}`: no such file")),
+                Some(false) => {
+                    wrong.push(format!("{name}:{line}: `{path}`: leaves the repository"))
+                }
+                Some(true) => {}
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_checker_finds_what_it_should() {
+    assert_eq!(slug("The firehose log"), "the-firehose-log");
+    assert_eq!(
+        slug(" `--rule-stats` and Ctrl-C"),
+        "--rule-stats-and-ctrl-c"
+    );
+    let text = "see [a](docs/x.md#y) and `crates/powertrack-cli/src/main.rs`, not `application/json`\n```\n[b](c)\n```\n";
+    assert_eq!(links(text), [("docs/x.md#y".to_string(), 1)]);
+    assert_eq!(
+        named_paths(text),
+        [("crates/powertrack-cli/src/main.rs".to_string(), 1)]
+    );
+    assert_eq!(
+        named_paths("`../shared/data`"),
+        [("../shared/data".to_string(), 1)]
+    );
+}
