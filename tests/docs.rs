@@ -142,7 +142,7 @@ fn every_link_and_path_of_the_docs_stays_in_the_repository_and_exists() {
             match inside(&root, &file_path) {
                 None => wrong.push(format!("{name}:{line}: {target}: no such file")),
                 Some(false) => {
-                    wrong.push(format!("{name}:{line}: {target}: leaves the repository"))
+                    wrong.push(format!("{name}:{line}: {target}: leaves the repository"));
                 }
                 Some(true) => {
                     let is_md = file_path.extension().is_some_and(|e| e == "md");
@@ -163,7 +163,7 @@ fn every_link_and_path_of_the_docs_stays_in_the_repository_and_exists() {
             match found {
                 None => wrong.push(format!("{name}:{line}: `{path}`: no such file")),
                 Some(false) => {
-                    wrong.push(format!("{name}:{line}: `{path}`: leaves the repository"))
+                    wrong.push(format!("{name}:{line}: `{path}`: leaves the repository"));
                 }
                 Some(true) => {}
             }

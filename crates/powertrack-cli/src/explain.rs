@@ -277,8 +277,9 @@ struct JsonRule<'a> {
     value: &'a str,
 }
 
+/// A clause's report, as JSON (shared with `match --explain`).
 #[derive(Serialize)]
-struct JsonClause<'a> {
+pub(crate) struct JsonClause<'a> {
     clause: &'a str,
     /// Byte span in the rule's value.
     span: [usize; 2],
@@ -288,10 +289,32 @@ struct JsonClause<'a> {
 }
 
 #[derive(Serialize)]
-struct JsonEvidence<'a> {
+pub(crate) struct JsonEvidence<'a> {
     field: &'a str,
     text: &'a str,
     span: Option<[usize; 2]>,
+}
+
+/// Each clause of `why`, as JSON.
+pub(crate) fn json_clauses(why: &Explanation) -> Vec<JsonClause<'_>> {
+    why.clauses
+        .iter()
+        .map(|c| JsonClause {
+            clause: &c.clause,
+            span: [c.span.start, c.span.end],
+            negated: c.negated,
+            held: c.held,
+            evidence: c
+                .evidence
+                .iter()
+                .map(|e| JsonEvidence {
+                    field: e.field,
+                    text: &e.text,
+                    span: e.span.as_ref().map(|s| [s.start, s.end]),
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// One JSON line per post and rule.
@@ -313,25 +336,7 @@ fn json(
             value: &r.value,
         },
         matched: why.matched,
-        clauses: why
-            .clauses
-            .iter()
-            .map(|c| JsonClause {
-                clause: &c.clause,
-                span: [c.span.start, c.span.end],
-                negated: c.negated,
-                held: c.held,
-                evidence: c
-                    .evidence
-                    .iter()
-                    .map(|e| JsonEvidence {
-                        field: e.field,
-                        text: &e.text,
-                        span: e.span.as_ref().map(|s| [s.start, s.end]),
-                    })
-                    .collect(),
-            })
-            .collect(),
+        clauses: json_clauses(why),
     };
     serde_json::to_writer(&mut *out, &line)?;
     out.write_all(b"\n")

@@ -16,9 +16,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use powertrack::live::{Config, LiveRules};
-use powertrack::matcher::{Matches, RuleSet, RuleSetBuilder, Scratch};
+use powertrack::matcher::{Matches, RuleSet, RuleSetBuilder, Scratch, explain};
 use powertrack::output::splice_matching_rules;
-use powertrack::post::IngestError;
+use powertrack::post::{IngestError, Line, Parser};
+use powertrack::syntax::Rule;
 use rayon::prelude::*;
 
 use crate::lines::{self, Chunk, ChunkLine, Msg};
@@ -59,6 +60,11 @@ pub(crate) struct Args {
     /// rules that never matched are listed too.
     #[arg(long, value_name = "FILE")]
     rule_stats: Option<PathBuf>,
+    /// Add to each written post, under `powertrack_explain`, why it matched each of its rules,
+    /// clause by clause (as `powertrack explain --format json` says it); without this flag the
+    /// output is PowerTrack's own shape.
+    #[arg(long)]
+    explain: bool,
 }
 
 /// Lines per batch: large enough to keep every thread busy, small enough to bound memory
@@ -88,6 +94,9 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         }
         None => None,
     };
+    let explainer = args
+        .explain
+        .then(|| Arc::new(Explainer::new(&file, args.rules.clone(), args.max_rules)));
     let rules = if args.watch {
         let live = LiveRules::with_config(Config::default().rule_limit(args.max_rules));
         let entries: Vec<_> = file.rules.iter().map(|r| r.entry.clone()).collect();
@@ -179,6 +188,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
     let incoming = lines::spawn(readers, args.max_line_len);
     let mut run = Run::new(rules, pool, args.max_line_len, names);
     run.stats = stats;
+    run.explainer = explainer;
     run.stream(&incoming);
     if args.watch
         && let Some(stats) = &run.stats
@@ -271,6 +281,8 @@ struct Run {
     malformed: u64,
     /// Inputs that could not be read to their end.
     unreadable: u64,
+    /// The rules to explain matches with (`--explain`).
+    explainer: Option<Arc<Explainer>>,
     /// Per-rule counts (`--rule-stats`), shared with the Ctrl-C handler.
     stats: Option<Arc<Mutex<RuleStats>>>,
     /// When the progress line last named the busiest rules, and what it said.
@@ -303,6 +315,7 @@ impl Run {
             skipped: 0,
             malformed: 0,
             unreadable: 0,
+            explainer: None,
             stats: None,
             busiest_at: Instant::now(),
             progress_busiest: String::new(),
@@ -360,6 +373,7 @@ impl Run {
         let settings = Settings {
             max_line_len: max,
             count_rules: self.stats.is_some(),
+            explain: self.explainer.as_deref(),
         };
         let threads = self.pool.current_num_threads();
         let total: usize = batch.iter().map(|c| c.lines.len()).sum();
@@ -372,16 +386,21 @@ impl Run {
         let results: Vec<ChunkResult> = self.pool.install(|| {
             work.par_iter()
                 .map_init(
-                    || (Scratch::with_max_line_len(max), Matches::new()),
-                    |(scratch, matches), (chunk, lines)| {
+                    || {
+                        (
+                            Scratch::with_max_line_len(max),
+                            Matches::new(),
+                            Parser::new(),
+                        )
+                    },
+                    |state, (chunk, lines)| {
                         process(
                             rules,
                             &names[chunk.input],
                             settings,
                             &chunk.buf,
                             lines,
-                            scratch,
-                            matches,
+                            state,
                         )
                     },
                 )
@@ -480,24 +499,127 @@ impl Run {
 
 /// How [`process`] treats lines.
 #[derive(Clone, Copy)]
-struct Settings {
+struct Settings<'a> {
     max_line_len: usize,
     /// Keep the rule ids of each post written (`--rule-stats`).
     count_rules: bool,
+    /// Add each match's explanation (`--explain`).
+    explain: Option<&'a Explainer>,
+}
+
+/// One rule's explanation under `powertrack_explain` (`null`s for a rule no longer known).
+#[derive(serde::Serialize)]
+struct Explained<'a> {
+    id: u64,
+    matched: Option<bool>,
+    clauses: Option<Vec<crate::explain::JsonClause<'a>>>,
+}
+
+/// The parsed rules by id, for `--explain`. With `--watch` the file is read again when a
+/// match names a rule not known yet (an edit added it), at most once a second.
+pub(crate) struct Explainer {
+    rules: std::sync::RwLock<std::collections::HashMap<u64, Rule>>,
+    path: PathBuf,
+    max_rules: usize,
+    reloaded: Mutex<Option<Instant>>,
+}
+
+impl Explainer {
+    fn new(file: &rules_file::RulesFile, path: PathBuf, max_rules: usize) -> Explainer {
+        let rules = file
+            .rules
+            .iter()
+            .filter_map(|r| Some((r.entry.id?, r.rule.clone())))
+            .collect();
+        Explainer {
+            rules: std::sync::RwLock::new(rules),
+            path,
+            max_rules,
+            reloaded: Mutex::new(None),
+        }
+    }
+
+    fn rule(&self, id: u64) -> Option<Rule> {
+        let known = |e: &Explainer| {
+            e.rules
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(&id)
+                .cloned()
+        };
+        if let Some(rule) = known(self) {
+            return Some(rule);
+        }
+        {
+            let mut at = self
+                .reloaded
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if at.is_some_and(|t| t.elapsed() < Duration::from_secs(1)) {
+                return None;
+            }
+            *at = Some(Instant::now());
+            if let Ok(file) = rules_file::load(&self.path, self.max_rules) {
+                let mut rules = self
+                    .rules
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                for r in file.rules {
+                    if let Some(id) = r.entry.id {
+                        rules.insert(id, r.rule);
+                    }
+                }
+            }
+        }
+        known(self)
+    }
+
+    /// Appends `,"powertrack_explain":[…]` inside the object just written at `out[start..]`.
+    fn append(
+        &self,
+        line: &[u8],
+        ids: impl Iterator<Item = u64>,
+        parser: &mut Parser,
+        out: &mut Vec<u8>,
+        start: usize,
+    ) {
+        let Ok(Line::Post(post)) = parser.parse(line) else {
+            return; // it matched, so it parses; nothing to add if not
+        };
+        let explained: Vec<(u64, Option<powertrack::matcher::Explanation>)> = ids
+            .map(|id| (id, self.rule(id).map(|rule| explain(&rule, &post))))
+            .collect();
+        let list: Vec<Explained<'_>> = explained
+            .iter()
+            .map(|(id, why)| Explained {
+                id: *id,
+                matched: why.as_ref().map(|w| w.matched),
+                clauses: why.as_ref().map(crate::explain::json_clauses),
+            })
+            .collect();
+        let Some(close) = out[start..].iter().rposition(|&b| b == b'}') else {
+            return;
+        };
+        let at = start + close;
+        let mut key = b",\"powertrack_explain\":".to_vec();
+        if serde_json::to_writer(&mut key, &list).is_ok() {
+            out.splice(at..at, key);
+        }
+    }
 }
 
 fn process(
     rules: &RuleSet,
     name: &str,
-    settings: Settings,
+    settings: Settings<'_>,
     buf: &[u8],
     chunk: &[ChunkLine],
-    scratch: &mut Scratch,
-    matches: &mut Matches,
+    (scratch, matches, parser): &mut (Scratch, Matches, Parser),
 ) -> ChunkResult {
     let Settings {
         max_line_len,
         count_rules,
+        explain,
     } = settings;
     let mut r = ChunkResult::default();
     for line in chunk {
@@ -515,6 +637,7 @@ fn process(
                 if matches.is_empty() {
                     continue;
                 }
+                let start = r.out.len();
                 match splice_matching_rules(
                     bytes,
                     matches.layout(),
@@ -522,6 +645,9 @@ fn process(
                     &mut r.out,
                 ) {
                     Ok(()) => {
+                        if let Some(explainer) = explain {
+                            explainer.append(bytes, matches.ids(), parser, &mut r.out, start);
+                        }
                         r.out.push(b'\n');
                         r.matched += 1;
                         if count_rules {

@@ -203,3 +203,48 @@ fn explain_agrees_with_match_on_every_pair() {
     assert!(by_match.len() >= hits, "the rules match the chosen posts");
     assert_eq!(by_explain, by_match);
 }
+
+/// `match --explain`: each written post carries `powertrack_explain`, one matched explanation
+/// per rule of its `matching_rules`; without the key the line is byte for byte what `match`
+/// writes without the flag.
+#[test]
+fn match_explain_adds_a_key_and_changes_nothing_else() {
+    let root = crate::common::root();
+    let rules = root.join("examples/rules.json");
+    let sample = root.join("examples/firehose.ndjson");
+    let (r, p) = (rules.to_str().unwrap(), sample.to_str().unwrap());
+    let plain = stdout(&powertrack(&["match", "--rules", r, p]));
+    let explained = stdout(&powertrack(&["match", "--rules", r, "--explain", p]));
+    let (plain, explained): (Vec<&str>, Vec<&str>) =
+        (plain.lines().collect(), explained.lines().collect());
+    assert!(plain.len() > 10, "the sample rules match the sample");
+    assert_eq!(plain.len(), explained.len());
+    for (want, got) in plain.iter().zip(&explained) {
+        let at = got
+            .rfind(",\"powertrack_explain\":")
+            .expect("the key is there");
+        assert_eq!(format!("{}}}", &got[..at]), *want);
+        let v: serde_json::Value = serde_json::from_str(got).unwrap();
+        // Native and v2 posts carry the list at the root, Activity Streams under `gnip`; v2
+        // ids are strings.
+        let list = v
+            .get("matching_rules")
+            .or_else(|| v.get("gnip").and_then(|g| g.get("matching_rules")))
+            .and_then(serde_json::Value::as_array)
+            .unwrap();
+        let ids: Vec<u64> = list
+            .iter()
+            .map(|m| match &m["id"] {
+                serde_json::Value::String(s) => s.parse().unwrap(),
+                n => n.as_u64().unwrap(),
+            })
+            .collect();
+        let list = v["powertrack_explain"].as_array().unwrap();
+        let explained_ids: Vec<u64> = list.iter().map(|e| e["id"].as_u64().unwrap()).collect();
+        assert_eq!(explained_ids, ids);
+        for e in list {
+            assert_eq!(e["matched"], true, "{e}");
+            assert!(!e["clauses"].as_array().unwrap().is_empty());
+        }
+    }
+}
