@@ -190,3 +190,110 @@ fn the_checker_finds_what_it_should() {
         [("../shared/data".to_string(), 1)]
     );
 }
+
+/// An example of docs/matching-semantics.md: a rule and a post it should or should not match.
+struct Example {
+    line: usize,
+    rule: String,
+    post: String,
+    matches: bool,
+}
+
+/// The examples: in `text` blocks, a `rule:` line, then `matches:` / `no match:` lines, each a
+/// JSON post or `text: …` (the minimal native post with that text, by user 2, id 1000).
+fn semantics_examples(text: &str) -> Vec<Example> {
+    let mut out = Vec::new();
+    let mut rule: Option<String> = None;
+    let mut in_block = false;
+    for (n, line) in text.lines().enumerate() {
+        if line.starts_with("```") {
+            in_block = line == "```text";
+            rule = None;
+            continue;
+        }
+        if !in_block {
+            continue;
+        }
+        if let Some(r) = line.strip_prefix("rule:") {
+            rule = Some(r.trim().to_string());
+            continue;
+        }
+        let (matches, post) = if let Some(p) = line.strip_prefix("matches:") {
+            (true, p)
+        } else if let Some(p) = line.strip_prefix("no match:") {
+            (false, p)
+        } else {
+            continue;
+        };
+        let rule = rule
+            .clone()
+            .unwrap_or_else(|| panic!("line {}: a post before its rule", n + 1));
+        let post = post.trim_start();
+        let post = match post.strip_prefix("text: ") {
+            Some(t) => serde_json::json!({
+                "id_str": "1000",
+                "text": t,
+                "user": {"id_str": "2", "screen_name": "someone"}
+            })
+            .to_string(),
+            None => post.to_string(),
+        };
+        out.push(Example {
+            line: n + 1,
+            rule,
+            post,
+            matches,
+        });
+    }
+    out
+}
+
+/// Every example of docs/matching-semantics.md holds, for the matcher and for the reference
+/// evaluator alike.
+#[test]
+fn every_example_of_the_matching_semantics_holds() {
+    use powertrack::matcher::RuleSetBuilder;
+    use powertrack::post::{Line, Parser};
+    use powertrack::syntax::Rule;
+    let path = crate::common::root().join("docs/matching-semantics.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let examples = semantics_examples(&text);
+    assert!(examples.len() >= 100, "{} examples", examples.len());
+    let mut wrong = Vec::new();
+    let mut parser = Parser::new();
+    for e in &examples {
+        let rule = match Rule::parse(&e.rule) {
+            Ok(r) => r,
+            Err(err) => {
+                wrong.push(format!("line {}: `{}`: {err}", e.line, e.rule));
+                continue;
+            }
+        };
+        let mut b = RuleSetBuilder::new();
+        b.add_value(1, None, &e.rule).unwrap();
+        let matcher = match b.build().unwrap().matching_ids(e.post.as_bytes()) {
+            Ok(ids) => !ids.is_empty(),
+            Err(err) => {
+                wrong.push(format!("line {}: the post does not parse: {err}", e.line));
+                continue;
+            }
+        };
+        let reference = match parser.parse(e.post.as_bytes()) {
+            Ok(Line::Post(post)) => powertrack::reference::matches(&rule, &post),
+            _ => false,
+        };
+        if matcher != e.matches || reference != e.matches {
+            wrong.push(format!(
+                "line {}: `{}` {} the post (matcher: {matcher}, reference: {reference})",
+                e.line,
+                e.rule,
+                if e.matches {
+                    "should match"
+                } else {
+                    "should not match"
+                }
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
