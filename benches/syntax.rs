@@ -15,7 +15,8 @@ use powertrack::syntax::Rule;
 
 mod common;
 
-/// Valid example rules of spec §6, used verbatim for a tenth of the set.
+/// Valid example rules of PowerTrack's documentation (the `example N` entries of
+/// `grammar/examples.txt`), used verbatim for a tenth of the set.
 const SPEC_RULES: &[&str] = &[
     "(social OR data) (academic OR research) -personality -information -university",
     "\"social media research\"~3",

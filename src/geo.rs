@@ -2,9 +2,10 @@
 //!
 //! PowerTrack's geo operators take a circle (`point_radius:`, `profile_point_radius:`) or a
 //! box (`bounding_box:`, `profile_bounding_box:`), both under 25 miles across, and match a post
-//! whose exact point lies inside, or whose place's bounding box lies wholly inside (decision 16).
-//! At that size the sphere is flat to well under a metre, so "a box lies inside a circle" is
-//! "its four corners do", and distances are great-circle (haversine) distances.
+//! whose exact point lies inside, or whose place's bounding box lies wholly inside
+//! (matching-semantics S34). At that size the sphere is flat to well under a metre, so "a box
+//! lies inside a circle" is "its four corners do", and distances are great-circle (haversine)
+//! distances.
 
 /// The mean Earth radius in kilometres (IUGG), used by haversine distances.
 pub const EARTH_RADIUS_KM: f64 = 6371.0088;

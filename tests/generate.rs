@@ -1,5 +1,5 @@
 //! The seeded rule-set generator: determinism, operator coverage, uniqueness, validity and the
-//! shape statistics of `test-data-and-generators.md` §5.
+//! shape statistics that `src/generate/rules.rs` documents.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;

@@ -4,18 +4,18 @@ use core::fmt;
 
 use serde::Deserialize;
 
-/// The Rules API's request body limit (spec §2.5): 5 MB.
+/// The Rules API's request body limit (rule-language §9, R5): 5 MB.
 pub const MAX_BODY_BYTES: usize = 5_000_000;
 
-/// The maximum tag length in UTF-16 code units (spec §2.5, decision 23).
+/// The maximum tag length in UTF-16 code units (rule-language §9, R1).
 pub const MAX_TAG_LEN: usize = 255;
 
-/// PowerTrack's message for a body that is not one of the two accepted shapes (spec §4).
+/// PowerTrack's message for a body that is not one of the two accepted shapes (rule-language R2).
 const INVALID_JSON: &str = "Invalid JSON. The body must be in the format \
 {\"rules\":[{\"value\":\"rule1\", \"tag\":\"tag1\"}, {\"value\":\"rule2\"}]} or \
 {\"rule_ids\": [rule_id1, rule_id2, rule_id3, rule_id4, rule_id5]}";
 
-/// PowerTrack's message when a request would exceed the rule limit (spec §2.5).
+/// PowerTrack's message when a request would exceed the rule limit (rule-language §9, R3).
 const RULE_LIMIT: &str = "Request exceeds account's Rule Limit. Delete rules or contact your \
 account manager to proceed.";
 

@@ -1,4 +1,4 @@
-//! The validation endpoint's response (spec §4).
+//! The validation endpoint's response (docs/service.md, "Validate"; rule-language §10.1).
 
 use crate::syntax::{Error, Rule, utf16_len};
 

@@ -4,8 +4,8 @@
 //! rule like `lang:en snow` is a candidate only for posts that say "snow", not for every English
 //! post. Exact figures do not matter for correctness (every choice of trigger is sound); they
 //! only decide how many candidates are evaluated. Token frequencies come from the corpus
-//! vocabulary bundled with the rule generator; flags and languages from the corpus shares in
-//! `test-data-and-generators.md` §4.
+//! vocabulary bundled with the rule generator; flags and languages from the corpus shares that
+//! the generators in `src/generate/` model.
 
 use std::sync::OnceLock;
 

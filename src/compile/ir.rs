@@ -2,8 +2,8 @@
 //! matcher knows how to index and verify.
 //!
 //! Lowering (`lower.rs`) turns the syntax tree into this form, resolving every operator to the
-//! parts of a post it sees (decisions 7 and 12–17, `grammar/operators.md`): from here on the
-//! compiler never looks at operator names.
+//! parts of a post it sees (matching-semantics S1–S10 and S19–S36, `grammar/operators.md`): from
+//! here on the compiler never looks at operator names.
 
 /// A text field class: which tokenized text of a post a test reads.
 ///
@@ -143,7 +143,7 @@ pub(crate) enum Area {
 pub(crate) struct Term {
     /// The folded token text.
     pub(crate) text: Box<str>,
-    /// A token of a spaceless script (decision 10): it may match inside a longer run.
+    /// A token of a spaceless script (matching-semantics S17): it may match inside a longer run.
     pub(crate) spaceless: bool,
 }
 
@@ -154,8 +154,9 @@ pub(crate) enum Pred {
     Token { fields: Fields, text: Box<str> },
     /// A folded substring of the folded text of some instance of `fields`.
     Substring { fields: Fields, text: Box<str> },
-    /// Tokens in sequence (a phrase), or within `proximity` (decision 11), in one instance of
-    /// `fields`: at least two terms, or one spaceless term (found inside a spaceless run).
+    /// Tokens in sequence (a phrase), or within `proximity` (matching-semantics S15, S16), in one
+    /// instance of `fields`: at least two terms, or one spaceless term (found inside a spaceless
+    /// run).
     Sequence {
         fields: Fields,
         terms: Vec<Term>,
@@ -171,7 +172,7 @@ pub(crate) enum Pred {
     },
     /// A location inside an area.
     Geo { target: GeoTarget, area: Area },
-    /// The post's sample bucket is below `percent` (decision 20).
+    /// The post's sample bucket is below `percent` (matching-semantics S37).
     Sample { percent: u8 },
     /// Never true (e.g. a `bio:` term that tokenizes to nothing).
     Never,

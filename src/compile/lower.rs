@@ -1,17 +1,17 @@
 //! Lowering: a rule's syntax tree to the compiler's expression over leaf tests.
 //!
-//! This is where each operator meets the parts of a post it sees (decisions 7 and 12–17; the
-//! "sees" column of `grammar/operators.md`): keywords read post text and URLs, `bio:` the
-//! author's description, `#` the hashtag entities, and so on. Text arguments are folded and
-//! tokenized with the same tokenizer as posts, so a rule term and a post token compare as
-//! folded token texts.
+//! This is where each operator meets the parts of a post it sees (matching-semantics S1–S10 and
+//! S19–S36; the "sees" column of `grammar/operators.md`): keywords read post text and URLs,
+//! `bio:` the author's description, `#` the hashtag entities, and so on. Text arguments are
+//! folded and tokenized with the same tokenizer as posts, so a rule term and a post token
+//! compare as folded token texts.
 
 use crate::syntax::{ClauseKind, Expr as Ast, HasValue, IsValue, TextArg, UserRef};
 use crate::tokenize::{self, TokenKind};
 
 use super::ir::{Area, CountField, Expr, Field, Fields, GeoTarget, KeyKind, Pred, Term};
 
-/// Keywords, phrases and proximity read post text and URL strings (decision 7).
+/// Keywords, phrases and proximity read post text and URL strings (matching-semantics S19).
 const TEXT_AND_URLS: Fields = Fields::of(Field::Text).with(Field::Url);
 
 /// Lowers a rule's expression.

@@ -1,5 +1,5 @@
 //! Live rules: a rule set that changes while posts are matched, with the Rules API's
-//! operations and messages (spec §2.5, §4).
+//! operations and messages (docs/service.md, "Endpoints"; rule-language §9, §10.3).
 //!
 //! [`LiveRules`] owns the rules and publishes immutable [`RuleSet`] snapshots. Matching
 //! threads never take a lock: they [`load`](LiveRules::load) the current snapshot (a few

@@ -1,11 +1,11 @@
-//! The Rules API response bodies of the live store's operations (spec §4).
+//! The Rules API response bodies of the live store's operations (docs/service.md, "Endpoints").
 
 use crate::api::{RuleEntry, json_string};
 
-/// PowerTrack's message for an add of a value that is already a rule (spec §7.11).
+/// PowerTrack's message for an add of a value that is already a rule (rule-language R4).
 pub const ALREADY_EXISTS: &str = "A rule with this value already exists";
 
-/// PowerTrack's message for a delete of a rule that is not there (spec §7.12).
+/// PowerTrack's message for a delete of a rule that is not there (rule-language R6).
 pub const DOES_NOT_EXIST: &str = "Rule does not exist";
 
 /// The outcome of one rule of an add request.

@@ -321,9 +321,9 @@ impl Store {
         }
     }
 
-    /// Adds a batch of rules, atomically (spec §4): all valid or nothing added; duplicates of
-    /// existing values (or of earlier rules of the batch) are reported with the existing id
-    /// and left unchanged.
+    /// Adds a batch of rules, atomically (docs/service.md, "Add"): all valid or nothing added;
+    /// duplicates of existing values (or of earlier rules of the batch) are reported with the
+    /// existing id and left unchanged (rule-language R4).
     pub(crate) fn add(&mut self, entries: &[RuleEntry]) -> Result<AddResponse, BodyError> {
         match self.prepare(entries, &[])? {
             Ok(prepared) => Ok(self.commit(entries, prepared)),

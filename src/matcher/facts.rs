@@ -190,7 +190,7 @@ fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// The parts of a post that text and entity operators see (decisions 14–15): the root, the
+/// The parts of a post that text and entity operators see (matching-semantics S1): the root, the
 /// retweeted original and the quoted post — not the post a quoted post quotes.
 pub(crate) fn sees_text(role: Role) -> bool {
     matches!(role, Role::Root | Role::Retweeted | Role::Quoted)
@@ -295,7 +295,7 @@ impl Facts {
         ];
         self.sample_bucket = post.sample_bucket();
 
-        // Geo operators never match a retweet (decision 14).
+        // Geo operators never match a retweet (matching-semantics S9).
         let mut geo = false;
         if !retweet {
             if let Some(p) = post.coordinates() {

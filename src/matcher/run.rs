@@ -280,9 +280,9 @@ impl Seq<'_> {
             })
     }
 
-    /// Whether term `j` of a `k`-term phrase matches post token `i` (decisions 10–11): whole
-    /// tokens must be equal; a spaceless term may end the token it starts a phrase in, begin
-    /// the token it ends a phrase in, and lie anywhere in a token it is alone in.
+    /// Whether term `j` of a `k`-term phrase matches post token `i` (matching-semantics S15,
+    /// S17): whole tokens must be equal; a spaceless term may end the token it starts a phrase
+    /// in, begin the token it ends a phrase in, and lie anywhere in a token it is alone in.
     #[inline]
     fn phrase_term(&self, j: usize, k: usize, i: usize) -> bool {
         let term = &self.terms[j];
@@ -338,8 +338,8 @@ impl Seq<'_> {
         (lo..last).filter(move |&i| (0..k).all(|j| self.phrase_term(j, k, i + j)))
     }
 
-    /// Proximity (decision 11): the terms in order within `n` positions of each other from
-    /// first to last, or in reverse order within `n - 2`.
+    /// Proximity (matching-semantics S16): the terms in order within `n` positions of each other
+    /// from first to last, or in reverse order within `n - 2`.
     pub(super) fn near_in(&self, field: &FieldFact, n: usize) -> bool {
         let (lo, hi) = (field.tokens.start as usize, field.tokens.end as usize);
         let k = self.terms.len();

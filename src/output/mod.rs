@@ -1,7 +1,7 @@
 //! Delivery: `matching_rules` spliced into the original bytes of a post.
 //!
 //! PowerTrack delivers a post once, with every rule that matched it listed in `matching_rules`
-//! (decision 18). The post itself is passed through byte for byte: this module never
+//! (matching-semantics S39). The post itself is passed through byte for byte: this module never
 //! re-serialises it. It finds, by a structural scan of the original line, where the list goes
 //! for the post's layout, and writes the line with the list inserted there, or with the value
 //! of an existing `matching_rules` replaced in place (never a second key):

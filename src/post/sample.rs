@@ -1,4 +1,4 @@
-//! The sample bucket of decision 20.
+//! The sample bucket of matching-semantics S37.
 //!
 //! `sample:N` keeps a post when FNV-1a 64 of its decimal id, modulo 100, is below `N`. The
 //! bucket depends on the post alone, so a 10 % sample is inside every 20 % sample, and the

@@ -4,7 +4,7 @@
 //! original, the quoted post, the post that quoted post quotes). Each part has its own text,
 //! entities, author and reply ids; root-level facts (language, source, place, coordinates,
 //! nullcast) belong to the post as delivered. Which parts an operator looks at is the matcher's
-//! business (decisions 14–15); the view only exposes them.
+//! business (matching-semantics S1); the view only exposes them.
 
 use simd_json::Tape;
 
@@ -54,8 +54,8 @@ pub enum Role {
     QuotedQuoted,
 }
 
-/// A media type (decision 21: from `extended_entities` when present, else `entities`; v2: the
-/// `type` of the media key's entry in `includes.media`).
+/// A media type (matching-semantics S27: from `extended_entities` when present, else `entities`;
+/// v2: the `type` of the media key's entry in `includes.media`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MediaKind {
     /// `photo`.
@@ -355,7 +355,8 @@ impl<'p> Post<'p> {
         self.scratch().root.matching_rules
     }
 
-    /// The sample bucket of decision 20, `0..100`: FNV-1a 64 of the decimal id, modulo 100.
+    /// The sample bucket of matching-semantics S37, `0..100`: FNV-1a 64 of the decimal id,
+    /// modulo 100.
     pub fn sample_bucket(&self) -> u8 {
         sample::bucket(self.id())
     }
@@ -444,9 +445,9 @@ impl<'v, 'p> Part<'v, 'p> {
             })
     }
 
-    /// Media items (decision 21: `extended_entities` when present, else `entities`). In v2: one
-    /// per key of `attachments.media_keys`, then one per `media_key` of a URL entity that
-    /// `attachments` does not list (X's own media all the same), in order; each key's kind
+    /// Media items (matching-semantics S27: `extended_entities` when present, else `entities`).
+    /// In v2: one per key of `attachments.media_keys`, then one per `media_key` of a URL entity
+    /// that `attachments` does not list (X's own media all the same), in order; each key's kind
     /// comes from `includes.media`, [`MediaKind::Unknown`] when it is not there, and its links
     /// from the URL entity with that key, if any.
     pub fn media(&self) -> impl ExactSizeIterator<Item = Media<'p>> + 'v {

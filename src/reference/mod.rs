@@ -5,10 +5,10 @@
 //! the compiler and the matcher but the tokenizer's folding and the view, so a bug in the fast
 //! path cannot hide in both. It is slow by design; clarity is its only goal.
 //!
-//! What each operator sees follows `decisions.md` 7 and 12–22 (the "sees" column of
+//! What each operator sees follows matching-semantics S1–S10 and S19–S37 (the "sees" column of
 //! `grammar/operators.md`): text and entity operators read the root post, the retweeted
 //! original and the quoted post; user operators the root author; geo operators the root post,
-//! never a retweet. The rule is evaluated once over that union (decision 22).
+//! never a retweet. The rule is evaluated once over that union (matching-semantics S4).
 //!
 //! # Example
 //!
@@ -205,9 +205,9 @@ fn is_retweet(post: &Post<'_>) -> bool {
     post.is_retweet()
 }
 
-/// Whether the phrase `terms` occurs in `text` (decisions 10–11): as a contiguous run of
-/// tokens, where a spaceless-script token of the phrase may be part of the text's spaceless run
-/// at the phrase's ends (or anywhere, when it is the whole phrase).
+/// Whether the phrase `terms` occurs in `text` (matching-semantics S15, S17): as a contiguous run
+/// of tokens, where a spaceless-script token of the phrase may be part of the text's spaceless
+/// run at the phrase's ends (or anywhere, when it is the whole phrase).
 fn phrase_in(text: &[Tok], terms: &[Tok]) -> bool {
     let k = terms.len();
     if k == 0 {
@@ -264,7 +264,7 @@ fn descend(text: &[Tok], terms: &[&Tok], before: usize, lo: usize) -> bool {
     }
 }
 
-/// Proximity `"…"~n` (decision 11): the word terms in order with the last at most `n`
+/// Proximity `"…"~n` (matching-semantics S16): the word terms in order with the last at most `n`
 /// positions after the first, or in reverse order with the last at most `n - 2` before it.
 fn near_in(text: &[Tok], terms: &[&Tok], n: usize) -> bool {
     (0..text.len()).any(|p1| {
@@ -348,7 +348,7 @@ fn clause_matches<'p>(cx: &Cx<'_, 'p>, kind: &ClauseKind) -> bool {
     let post = cx.post;
     let parts = seen_parts(post);
     let user = post.user();
-    // Keyword fields: post texts and URL strings (decision 7).
+    // Keyword fields: post texts and URL strings (matching-semantics S19).
     let body = || {
         let mut f: Vec<&'p str> = parts.iter().map(Part::text).collect();
         f.extend(url_strings(post));

@@ -164,8 +164,8 @@ eq_ignoring_span!(
 /// The kinds of clause.
 ///
 /// Bare terms (keywords, emoji, phrases, proximity, entities) come first, then one variant per
-/// operator of spec §1.3 ([`Operator`]), its alias resolved and its spelling kept in the
-/// argument.
+/// operator of rule-language §6.2 ([`Operator`]), its alias resolved and its spelling kept in
+/// the argument.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum ClauseKind {

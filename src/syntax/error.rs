@@ -4,53 +4,57 @@ use core::fmt;
 
 use super::span::{Span, position};
 
-/// The maximum rule length, in UTF-16 code units (spec §2.5, decision 23).
+/// The maximum rule length, in UTF-16 code units (rule-language §9, E24).
 pub const MAX_RULE_LEN: usize = 2048;
 
-/// The maximum nesting depth of groups (decision 5); deeper rules are refused, never a stack
-/// overflow.
+/// The maximum nesting depth of groups (rule-language §9, E25); deeper rules are refused, never a
+/// stack overflow.
 pub const MAX_DEPTH: usize = 32;
 
-/// What is wrong. The message texts are PowerTrack's where the spec quotes them (§7).
+/// What is wrong. The message texts are PowerTrack's, as catalogued in rule-language §10.2.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// Unquoted `AND` in any case (§7 #1).
+    /// Unquoted `AND` in any case (rule-language E1).
     AmbiguousAnd,
-    /// Unquoted lower-case `or` (decision 1; no official text).
+    /// Unquoted lower-case `or` (rule-language E2; no official text).
     AmbiguousOr,
-    /// Unquoted `NOT` in any case (decision 1; no official text).
+    /// Unquoted `NOT` in any case (rule-language E3; no official text).
     AmbiguousNot,
-    /// The rule has no positive clause at all (§7 #2).
+    /// The rule has no positive clause at all (rule-language E4).
     NegationOnly,
-    /// The rule has no positive clause that is not a stop word (§7 #3).
+    /// The rule has no positive clause that is not a stop word (rule-language E5).
     NoPositiveClause,
-    /// A token that cannot start a clause here: `no viable alternative at input '…'` (§7 #4).
+    /// A token that cannot start a clause here: `no viable alternative at input '…'`
+    /// (rule-language E6).
     NoViableInput(String),
-    /// A character that cannot start a clause: `no viable alternative at character '…'` (§7 #5).
+    /// A character that cannot start a clause: `no viable alternative at character '…'`
+    /// (rule-language E7).
     NoViableCharacter(char),
-    /// Input ended (or another token came) where a closing bracket was required (§7 #6).
+    /// Input ended (or another token came) where a closing bracket was required
+    /// (rule-language E8).
     Mismatched {
         /// What was found (`EOF` at the end).
         found: String,
         /// What was expected, e.g. `)`.
         expected: &'static str,
     },
-    /// `Cannot parse rule at '…' (position N)` (§7 #7–9); `<EOF>` at the end.
+    /// `Cannot parse rule at '…' (position N)` (rule-language E9); `<EOF>` at the end.
     CannotParse(String),
-    /// A `)` without its `(`: `missing EOF at ')'` (§7 #17).
+    /// A `)` without its `(`: `missing EOF at ')'` (rule-language E10).
     MissingEof(String),
-    /// An unknown operator or `has:`/`is:` value: `Reference to invalid operator '…'` (§7 #17).
+    /// An unknown operator or `has:`/`is:` value: `Reference to invalid operator '…'`
+    /// (rule-language E11).
     UnknownOperator(String),
-    /// An OR branch made only of negations (§2.3, decision 3).
+    /// An OR branch made only of negations (rule-language §8 item 3, E12).
     NegatedOr,
-    /// `sample:` beside an ungrouped OR (§7 #10).
+    /// `sample:` beside an ungrouped OR (rule-language E13).
     SampleWithOr,
-    /// `-sample:` (decision 23).
+    /// `-sample:` (rule-language E14).
     NegatedSample,
     /// `is:nullcast` not negated.
     NullcastNotNegated,
-    /// `source:` without another positive clause (decision 3).
+    /// `source:` without another positive clause (rule-language E23).
     SourceStandalone,
     /// An operator argument that does not fit the operator.
     InvalidArgument {
@@ -169,7 +173,7 @@ impl ErrorKind {
     }
 
     /// Lexer-level and "mismatched input" errors end with a blank line in PowerTrack's responses
-    /// (§7 #5, #6).
+    /// (rule-language §10.1: E7, E8).
     fn double_newline(&self) -> bool {
         matches!(
             self,
@@ -177,7 +181,7 @@ impl ErrorKind {
         )
     }
 
-    /// Errors PowerTrack reports without any position (§7 #17).
+    /// Errors PowerTrack reports without any position (rule-language §10.1: E11).
     fn has_position(&self) -> bool {
         !matches!(self, ErrorKind::UnknownOperator(_))
     }

@@ -1,4 +1,4 @@
-//! Geometry of the geo operators' 25-mile limits (decision 16).
+//! Geometry of the geo operators' 25-mile limits (rule-language §6.5, E19, E20).
 
 use super::ast::{BoundingBox, KM_PER_MILE, PointRadius};
 

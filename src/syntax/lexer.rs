@@ -20,8 +20,8 @@ pub(crate) fn is_ascii_delimiter(b: u8) -> bool {
 }
 
 /// True for the characters that may not start a keyword or bare value (Gnip's punctuation set,
-/// spec §2.3): `! % & \ ' ( ) * + - . / ; < = > ? , : # @ " [ ] _`, ASCII whitespace, and the
-/// ranges U+007B–U+00BF, U+02B0–U+037F, U+2000–U+2BFF, U+FF00–U+FF03, U+FF05–U+FF0F.
+/// rule-language §3.1): `! % & \ ' ( ) * + - . / ; < = > ? , : # @ " [ ] _`, ASCII whitespace,
+/// and the ranges U+007B–U+00BF, U+02B0–U+037F, U+2000–U+2BFF, U+FF00–U+FF03, U+FF05–U+FF0F.
 pub(crate) fn is_punct_start(c: char) -> bool {
     matches!(
         c,

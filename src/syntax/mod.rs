@@ -2,12 +2,12 @@
 //! PowerTrack's error texts.
 //!
 //! This module knows nothing of matching. [`Rule::parse`] checks a rule as PowerTrack's Rules
-//! API validation does: the grammar of spec §2 and `decisions.md` 1–6 (implicit AND binding
-//! tighter than `OR`, `-` negation, groups, phrases, proximity, entities, every operator of spec
-//! §1.3 with its argument grammar), then the whole-rule checks of §2.3 (negation-only and
+//! API validation does: the grammar of rule-language §2–§4 and §6 (implicit AND binding tighter
+//! than `OR`, `-` negation, groups, phrases, proximity, entities, every operator with its
+//! argument grammar), then the whole-rule checks of rule-language §8 and §9 (negation-only and
 //! stop-word-only rules, negated ORs, `-is:nullcast`, `sample:`, `source:`, the 2,048-unit
 //! length limit and a nesting limit). Errors carry PowerTrack's exact message texts and 1-based
-//! UTF-16 positions.
+//! UTF-16 positions (rule-language §10).
 //!
 //! # Example
 //!

@@ -1,5 +1,5 @@
-//! The operator table: every PowerTrack 2.0 operator name and alias (spec §1.3), the `has:` and
-//! `is:` values, and the `lang:` codes (spec §1.4).
+//! The operator table: every PowerTrack 2.0 operator name and alias (rule-language §6.2), the
+//! `has:` and `is:` values (rule-language §6.3), and the `lang:` codes (rule-language §6.4).
 
 use core::fmt;
 
@@ -51,7 +51,7 @@ macro_rules! operators {
         }
 
         impl Operator {
-            /// Every operator, in the order of spec §1.3.
+            /// Every operator, in the order of rule-language §6.2.
             pub const ALL: &'static [Operator] = &[$(Operator::$variant),*];
 
             /// The canonical name, without the colon (`statuses_count`).
@@ -224,7 +224,7 @@ macro_rules! value_enum {
 value_enum! {
     /// The values of `has:`.
     HasValue {
-        /// `has:lang`: the post's `lang` is not `und` (decision 23).
+        /// `has:lang`: the post's `lang` is not `und` (matching-semantics S29).
         Lang = "lang",
         /// `has:links`.
         Links = "links",
@@ -263,8 +263,8 @@ value_enum! {
     }
 }
 
-/// The `lang:` codes PowerTrack classifies (spec §1.4, in its order), then `zh` (the older list)
-/// and `und` (unclassified, decision 23).
+/// The `lang:` codes PowerTrack classifies, then `zh` (the older list) and `und` (unclassified),
+/// in the order of rule-language §6.4.
 pub const LANG_CODES: &[&str] = &[
     "am", "ar", "hy", "eu", "bn", "bs", "bg", "my", "hr", "ca", "cs", "da", "nl", "en", "et", "fi",
     "fr", "ka", "de", "el", "gu", "ht", "iw", "hi", "hi-Latn", "hu", "is", "in", "it", "ja", "kn",
@@ -321,8 +321,9 @@ impl fmt::Display for Lang {
     }
 }
 
-/// Stop words: a rule needs at least one positive clause that is not one of these (spec §2.3,
-/// Gnip's list, plus `not` from the 2.0 list). Compared ASCII case-insensitively.
+/// Stop words: a rule needs at least one positive clause that is not one of these
+/// (rule-language §8 item 2: Gnip's list, plus `not` from the 2.0 list). Compared ASCII
+/// case-insensitively.
 pub const STOP_WORDS: &[&str] = &[
     "a", "an", "and", "at", "but", "by", "com", "from", "http", "https", "if", "in", "is", "it",
     "its", "me", "my", "not", "or", "rt", "the", "this", "to", "too", "via", "we", "www", "you",

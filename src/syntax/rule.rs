@@ -25,7 +25,7 @@ pub struct Rule {
 
 impl Rule {
     /// Parses and validates `rule` as PowerTrack's Rules API does: the grammar, every operator's
-    /// argument, then the whole-rule checks (spec §2.3). On failure the error lists every
+    /// argument, then the whole-rule checks (rule-language §8). On failure the error lists every
     /// problem found, with PowerTrack's messages.
     ///
     /// # Errors

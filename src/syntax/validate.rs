@@ -1,5 +1,5 @@
-//! Whole-rule validation (spec §2.3, decisions 1–3, 23): what a grammatically correct rule must
-//! also satisfy.
+//! Whole-rule validation (rule-language §8; E4, E5, E12–E15, E23): what a grammatically correct
+//! rule must also satisfy.
 
 use super::ast::{Clause, ClauseKind, Expr};
 use super::error::{Diagnostic, ErrorKind};

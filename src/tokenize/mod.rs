@@ -2,7 +2,7 @@
 //!
 //! Keyword, phrase and proximity operators match *tokens* of a post's text. This module turns
 //! one string (one field: the post body, or one URL string) into tokens, following
-//! `decisions.md` 8–11 and `powertrack-spec.md` §3:
+//! rule-language §5 and matching-semantics S11–S18:
 //!
 //! * Unicode separators (`Z*`), control characters (`Cc`) and format characters (`Cf`) other
 //!   than the joiners U+200C/U+200D split tokens and are not tokens themselves. A run of them
