@@ -34,35 +34,33 @@ fn slug(heading: &str) -> String {
 }
 
 fn anchors(text: &str) -> HashSet<String> {
+    prose_lines(text)
+        .filter(|(_, line)| line.starts_with('#'))
+        .map(|(_, line)| slug(line.trim_start_matches('#')))
+        .collect()
+}
+
+/// `(line number, line)` of the lines outside fenced code blocks.
+fn prose_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     let mut in_code = false;
-    let mut out = HashSet::new();
-    for line in text.lines() {
+    text.lines().enumerate().filter_map(move |(n, line)| {
         if line.trim_start().starts_with("```") {
             in_code = !in_code;
-        } else if !in_code && line.starts_with('#') {
-            out.insert(slug(line.trim_start_matches('#')));
+            return None;
         }
-    }
-    out
+        (!in_code).then_some((n + 1, line))
+    })
 }
 
 /// `(target, line)` of every Markdown link `[..](target)` outside code blocks.
 fn links(text: &str) -> Vec<(String, usize)> {
     let mut out = Vec::new();
-    let mut in_code = false;
-    for (n, line) in text.lines().enumerate() {
-        if line.trim_start().starts_with("```") {
-            in_code = !in_code;
-            continue;
-        }
-        if in_code {
-            continue;
-        }
+    for (n, line) in prose_lines(text) {
         let mut rest = line;
         while let Some(i) = rest.find("](") {
             let after = &rest[i + 2..];
             let Some(end) = after.find(')') else { break };
-            out.push((after[..end].to_string(), n + 1));
+            out.push((after[..end].to_string(), n));
             rest = &after[end..];
         }
     }
@@ -73,15 +71,7 @@ fn links(text: &str) -> Vec<(String, usize)> {
 /// a relative path with a `/`, made only of path characters.
 fn named_paths(text: &str) -> Vec<(String, usize)> {
     let mut out = Vec::new();
-    let mut in_code = false;
-    for (n, line) in text.lines().enumerate() {
-        if line.trim_start().starts_with("```") {
-            in_code = !in_code;
-            continue;
-        }
-        if in_code {
-            continue;
-        }
+    for (n, line) in prose_lines(text) {
         for (i, span) in line.split('`').enumerate() {
             let looks_like_path = i % 2 == 1
                 && span.contains('/')
@@ -92,7 +82,7 @@ fn named_paths(text: &str) -> Vec<(String, usize)> {
                     .all(|c| c.is_alphanumeric() || "/._-".contains(c))
                 && (span.starts_with("..") || has_repo_root(span));
             if looks_like_path {
-                out.push((span.to_string(), n + 1));
+                out.push((span.to_string(), n));
             }
         }
     }

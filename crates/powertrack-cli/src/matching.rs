@@ -193,15 +193,15 @@ pub(crate) fn run(args: &Args) -> ExitCode {
     if args.watch
         && let Some(stats) = &run.stats
     {
-        know_file_rules(stats, args);
+        know_file_rules(stats, &args.rules, args.max_rules);
     }
     run.finish()
 }
 
 /// With `--watch`, the rules file's rules as they are now join those counted (so that a rule
 /// added during the run and never matched is listed too).
-fn know_file_rules(stats: &Mutex<RuleStats>, args: &Args) {
-    if let Ok(file) = rules_file::load(&args.rules, args.max_rules) {
+fn know_file_rules(stats: &Mutex<RuleStats>, rules: &std::path::Path, max_rules: usize) {
+    if let Ok(file) = rules_file::load(rules, max_rules) {
         let entries: Vec<_> = file.rules.iter().map(|r| r.entry.clone()).collect();
         lock(stats).know(&entries);
     }
@@ -218,9 +218,8 @@ fn lock(stats: &Mutex<RuleStats>) -> std::sync::MutexGuard<'_, RuleStats> {
 fn on_interrupt(stats: Arc<Mutex<RuleStats>>, args: &Args) -> Result<(), ctrlc::Error> {
     let (watch, rules, max_rules) = (args.watch, args.rules.clone(), args.max_rules);
     ctrlc::set_handler(move || {
-        if watch && let Ok(file) = rules_file::load(&rules, max_rules) {
-            let entries: Vec<_> = file.rules.iter().map(|r| r.entry.clone()).collect();
-            lock(&stats).know(&entries);
+        if watch {
+            know_file_rules(&stats, &rules, max_rules);
         }
         let stats = lock(&stats);
         match stats.write() {

@@ -98,8 +98,9 @@ struct Opened {
     reader: Box<dyn Read + Send>,
     /// The file's name in the log's marks and its head, when its position is kept.
     kept: Option<(String, String)>,
-    /// Decompressed bytes to skip before reading (a compressed file resumed).
-    skip: u64,
+    /// Whether the file is compressed: resuming it decodes and drops `offset` bytes, where a
+    /// plain file was opened at `offset` already.
+    compressed: bool,
     /// Bytes read before this run (of the decompressed text, for a compressed file).
     offset: u64,
     /// Lines read before this run.
@@ -124,7 +125,7 @@ fn open_file(
     let mut opened = Opened {
         reader: Box::new(file),
         kept: Some((name.clone(), head.clone())),
-        skip: 0,
+        compressed,
         offset: 0,
         lines: 0,
     };
@@ -143,9 +144,7 @@ fn open_file(
         tracing::warn!(source = %path.display(), "the file is not the one an earlier run read (its start or length differ): reading it from its first line");
     } else {
         tracing::info!(source = %path.display(), line = at.lines + 1, "resuming the file where an earlier run left it");
-        if compressed {
-            opened.skip = at.offset;
-        } else {
+        if !compressed {
             let mut file = std::fs::File::open(path)?;
             file.seek(SeekFrom::Start(at.offset))?;
             opened.reader = Box::new(file);
@@ -187,7 +186,7 @@ pub fn spawn(
         Source::Stdin => Some(Opened {
             reader: Box::new(std::io::stdin()),
             kept: None,
-            skip: 0,
+            compressed: false,
             offset: 0,
             lines: 0,
         }),
@@ -264,9 +263,10 @@ fn read_lines(opened: Opened, name: &Arc<str>, mut pacer: Pacer, tx: &mpsc::Send
         }
     };
     let mut offset = opened.offset;
-    if opened.skip > 0 {
-        match std::io::copy(&mut (&mut input).take(opened.skip), &mut std::io::sink()) {
-            Ok(n) if n == opened.skip => {}
+    let skip = if opened.compressed { opened.offset } else { 0 };
+    if skip > 0 {
+        match std::io::copy(&mut (&mut input).take(skip), &mut std::io::sink()) {
+            Ok(n) if n == skip => {}
             Ok(_) => {
                 tracing::warn!(source = %name, line = opened.lines + 1, "the file ends before the line an earlier run reached: nothing more to read");
                 return;
