@@ -111,8 +111,15 @@ impl RuleStats {
         out
     }
 
-    /// Writes [`RuleStats::lines`] to the file (replacing it whole: a reader never sees half).
+    /// Writes [`RuleStats::lines`] to the file, replacing a regular file whole (through a
+    /// renamed temporary: a reader never sees half). Anything else that exists (`/dev/stdout`,
+    /// `/dev/stderr`, a FIFO) is written in place: renaming over it would replace the device.
     pub(crate) fn write(&self) -> std::io::Result<()> {
+        let special = std::fs::metadata(&self.path).is_ok_and(|m| !m.is_file());
+        if special {
+            let mut f = std::fs::OpenOptions::new().write(true).open(&self.path)?;
+            return f.write_all(&self.lines());
+        }
         let tmp = tmp_path(&self.path);
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(&self.lines())?;

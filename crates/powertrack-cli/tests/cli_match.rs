@@ -759,3 +759,42 @@ fn rule_stats_are_written_on_ctrl_c() {
          {\"id\":8,\"tag\":null,\"value\":\"rain\",\"matches\":0,\"share\":0.0}\n"
     );
 }
+
+/// `--rule-stats` to something that is not a regular file (here a FIFO; `/dev/stderr` is the
+/// same case) writes into it and leaves it what it was, instead of renaming a temporary over it.
+#[test]
+fn rule_stats_into_a_fifo_leave_it_a_fifo() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = scratch_dir("rule_stats_fifo");
+    let rules = write(&dir, "rules.json", r#"{"rules":[{"value":"snow","id":7}]}"#);
+    let fifo = dir.join("stats.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success(), "mkfifo");
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let post = r#"{"id_str":"1","text":"snow","user":{"id_str":"2","screen_name":"a"}}"#;
+    let out = run(
+        &[
+            "--rules",
+            rules.to_str().unwrap(),
+            "--rule-stats",
+            fifo.to_str().unwrap(),
+        ],
+        format!("{post}\n").as_bytes(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Checked before joining the reader, which would wait forever on a FIFO renamed away.
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(kind.is_fifo(), "still a FIFO: {kind:?}");
+    assert!(!dir.join("stats.fifo.tmp").exists());
+    assert_eq!(
+        reader.join().unwrap(),
+        "{\"id\":7,\"tag\":null,\"value\":\"snow\",\"matches\":1,\"share\":1.0}\n"
+    );
+}
