@@ -1,4 +1,4 @@
-//! Rule-set build time and memory at 10k / 100k / 250k generated rules (`generate::rules`,
+//! Rule-set build time and memory at 10k / 100k / 250k generated rules (`powertrack_gen::rules`,
 //! seed 1; 1,000 under `--test`): `RuleSetBuilder::build` on parsed rules, one core. The
 //! record's workload note carries the memory per rule all-in: `RuleSet::memory_usage` (heap of
 //! the compiled set) and the process's resident-set growth across the first build (what a
@@ -43,7 +43,7 @@ fn build_bench(c: &mut Criterion) {
                 bytes: value_bytes,
                 matches_per_post: None,
                 note: format!(
-                    "rules=generate::rules seed 1, parsed beforehand; first build {first_s:.3} s; \
+                    "rules=powertrack_gen::rules seed 1, parsed beforehand; first build {first_s:.3} s; \
                      bytes_per_rule={} (RuleSet::memory_usage); rss_bytes_per_rule={rss_per_rule} \
                      (resident-set growth over the first build); atoms={}; substring_patterns={}; \
                      automaton_bytes={}; always_evaluated={}",

@@ -11,10 +11,10 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use powertrack::generate::firehose::{FirehoseGenerator, Format};
-use powertrack::generate::rules::RuleSetGenerator;
 use powertrack::matcher::{Matches, RuleSet, RuleSetBuilder, Scratch};
 use powertrack::syntax::Rule;
+use powertrack_gen::firehose::{FirehoseGenerator, Format};
+use powertrack_gen::rules::RuleSetGenerator;
 
 use common::{Workload, quick_mode, record_workload};
 
@@ -51,7 +51,10 @@ fn generation(c: &mut Criterion) {
                 posts: usize::try_from(n).unwrap_or(usize::MAX),
                 bytes,
                 matches_per_post: None,
-                note: format!("generate::firehose seed {SEED}, format {}", format.name()),
+                note: format!(
+                    "powertrack_gen::firehose seed {SEED}, format {}",
+                    format.name()
+                ),
             },
         );
         group.throughput(Throughput::ElementsAndBytes {
@@ -143,8 +146,8 @@ fn against_match(c: &mut Criterion) {
             bytes,
             matches_per_post: Some(mpp),
             note: format!(
-                "generate::firehose seed {SEED} native vs RuleSet::match_line over the same posts, \
-                 rules=generate::rules seed 1; one core; direct timing: generate {gen_pps:.0} posts/s, \
+                "powertrack_gen::firehose seed {SEED} native vs RuleSet::match_line over the same posts, \
+                 rules=powertrack_gen::rules seed 1; one core; direct timing: generate {gen_pps:.0} posts/s, \
                  match {match_pps:.0} posts/s, generate/match = {:.2}",
                 gen_pps / match_pps
             ),

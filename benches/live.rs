@@ -28,9 +28,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use powertrack::api::RuleEntry;
-use powertrack::generate::rules::RuleSetGenerator;
 use powertrack::live::{Config, LiveRules};
 use powertrack::matcher::{Matches, Scratch};
+use powertrack_gen::rules::RuleSetGenerator;
 
 use common::quick_mode;
 

@@ -15,11 +15,11 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use powertrack::generate::firehose::FirehoseGenerator;
 use powertrack::matcher::{Matches, Scratch};
 use powertrack::post::{Line, Parser};
 use powertrack::reference::RuleBook;
 use powertrack::syntax::Rule;
+use powertrack_gen::firehose::FirehoseGenerator;
 
 use common::{Workload, quick_mode, record_workload};
 
@@ -89,7 +89,7 @@ fn run_size(
                 bytes,
                 matches_per_post: Some(mpp),
                 note: format!(
-                    "corpus={source}; rules=generate::rules seed 1; build_s={build_s:.3}; \
+                    "corpus={source}; rules=powertrack_gen::rules seed 1; build_s={build_s:.3}; \
                      bytes_per_rule={}; candidates_per_post={cpp:.2}; atoms={}; always_evaluated={}",
                     set.memory_usage() / n,
                     stats.atoms,

@@ -11,8 +11,8 @@ mod common;
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use powertrack::generate::rules::RuleSetGenerator;
 use powertrack::matcher::{Matches, RuleSet, RuleSetBuilder, Scratch};
+use powertrack_gen::rules::RuleSetGenerator;
 use rayon::prelude::*;
 
 use common::{Workload, quick_mode, record_workload};
@@ -83,7 +83,7 @@ fn scaling(c: &mut Criterion) {
                 bytes,
                 matches_per_post: Some(mpp),
                 note: format!(
-                    "corpus={source}; rules=generate::rules seed 1; rayon pools of {threads:?} threads \
+                    "corpus={source}; rules=powertrack_gen::rules seed 1; rayon pools of {threads:?} threads \
                      (bench id = threads) on {cores} cores, par_chunks + map_init Scratch as in \
                      `powertrack match`; elements/s is the whole pool's"
                 ),

@@ -1,6 +1,6 @@
 //! Parsing and validating rules: a deterministic synthetic rule set (100,000 rules in full mode)
-//! built from the spec's example rules and a corpus-like vocabulary. Reports rules/s and MB/s
-//! of rule text; the aim is ≥ 50 MB/s on one core.
+//! built from the example rules of grammar/examples.txt and a corpus-like vocabulary. Reports
+//! rules/s and MB/s of rule text; the aim is ≥ 50 MB/s on one core.
 //!
 //! The build machine is shared (2 cores, often a load of 8), so besides criterion's wall-clock
 //! figure (`parse_validate`) the bench reports `parse_validate_on_cpu`: the same work timed by the
@@ -225,7 +225,7 @@ fn bench(c: &mut Criterion) {
             bytes,
             matches_per_post: None,
             note: format!(
-                "{n} synthetic rules (benches/syntax.rs rule_set, xorshift seed 0x5EED202600000001; 10% spec §6 examples), {bytes} bytes; posts = rules parsed"
+                "{n} synthetic rules (benches/syntax.rs rule_set, xorshift seed 0x5EED202600000001; 10% grammar/examples.txt examples), {bytes} bytes; posts = rules parsed"
             ),
         },
     );

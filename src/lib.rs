@@ -42,21 +42,19 @@
 //! | [`live`] | the live rule store: Rules API operations, lock-free snapshots, delta segments, tombstones, background compaction | [`matcher`], [`api`] |
 //! | [`reference`](mod@reference) | the oracle: a plain evaluator of syntax trees over post views | [`syntax`], [`post`], [`tokenize`] |
 //! | [`output`] | delivery: `matching_rules` spliced into a post's original bytes | nothing else |
-//! | [`generate`] | seeded synthetic test data: realistic rule sets from the real corpus's vocabulary | nothing else |
 //!
 //! # Crate features
 //!
 //! * `arbitrary`: `arbitrary::Arbitrary` for the rule syntax tree (structure-aware fuzzing).
 //!
 //! The library has no other dependency behind a feature: the `powertrack` command-line tool
-//! (`crates/powertrack-cli`) and the service (`crates/powertrack-serve`) are crates of their own
-//! over this one's public API.
+//! (`crates/powertrack-cli`), the service (`crates/powertrack-serve`) and the synthetic-data
+//! generators (`crates/powertrack-gen`) are crates of their own over this one's public API.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 
 pub mod api;
 mod compile;
-pub mod generate;
 pub mod geo;
 pub mod live;
 pub mod matcher;

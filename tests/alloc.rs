@@ -9,8 +9,8 @@ mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use powertrack::generate::rules::RuleSetGenerator;
 use powertrack::matcher::{Matches, RuleSet, RuleSetBuilder, Scratch};
+use powertrack_gen::rules::RuleSetGenerator;
 
 /// The system allocator, counting the allocations (and reallocations) made while the current
 /// thread has counting on.

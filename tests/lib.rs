@@ -3,10 +3,8 @@
 mod common;
 mod differential;
 mod docs;
-mod firehose;
 mod flags_corpus;
 mod fuzz_regressions;
-mod generate;
 mod live;
 mod matching;
 mod post;

@@ -4,9 +4,9 @@
 
 use std::path::PathBuf;
 
-use powertrack::generate::rules::RuleSetGenerator;
 use powertrack::matcher::{RuleSet, RuleSetBuilder};
 use powertrack::syntax::Rule;
+use powertrack_gen::rules::RuleSetGenerator;
 
 /// What a bench group measures, written beside criterion's output so that
 /// `benches/record.py` can put it in the record (see `benches/record/README.md`).

@@ -32,17 +32,17 @@ fn table() -> &'static FastMap<String, f64> {
             *t.entry(word).or_default() += count / CORPUS_POSTS;
         };
         let vocab = |text: &'static str| text.lines().map(|l| l.split('\t').collect::<Vec<_>>());
-        for cols in vocab(include_str!("../generate/vocab/words.tsv")) {
+        for cols in vocab(include_str!("freq/words.tsv")) {
             if let [_, word, count] = cols[..] {
                 add(word, count);
             }
         }
         for file in [
-            include_str!("../generate/vocab/url_words.tsv"),
-            include_str!("../generate/vocab/bio_words.tsv"),
-            include_str!("../generate/vocab/name_words.tsv"),
-            include_str!("../generate/vocab/location_words.tsv"),
-            include_str!("../generate/vocab/emoji.tsv"),
+            include_str!("freq/url_words.tsv"),
+            include_str!("freq/bio_words.tsv"),
+            include_str!("freq/name_words.tsv"),
+            include_str!("freq/location_words.tsv"),
+            include_str!("freq/emoji.tsv"),
         ] {
             for cols in vocab(file) {
                 if let [word, count] = cols[..] {
@@ -50,7 +50,7 @@ fn table() -> &'static FastMap<String, f64> {
                 }
             }
         }
-        for cols in vocab(include_str!("../generate/vocab/domains.tsv")) {
+        for cols in vocab(include_str!("freq/domains.tsv")) {
             if let [domain, count] = cols[..] {
                 for label in domain.split('.') {
                     add(label, count);

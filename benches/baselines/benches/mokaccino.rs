@@ -1,6 +1,6 @@
 //! powertrack against the mokaccino percolator, on one core, over the real corpus
 //! (`combined/all_v11_native.ndjson`, 3,008 posts), at 10k / 100k / 250k generated rules
-//! (`generate::rules`, seed 1), mokaccino given the subset of each rule set it can express
+//! (`powertrack_gen::rules`, seed 1), mokaccino given the subset of each rule set it can express
 //! (see the crate docs). Per size, one criterion group `mokaccino_<n>`:
 //!
 //! * `mokaccino/pre_extracted`: `percolate` over documents built beforehand (as mokaccino is
@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput};
 use mokaccino::prelude::Document;
-use powertrack::generate::rules::RuleSetGenerator;
+use powertrack_gen::rules::RuleSetGenerator;
 use powertrack::matcher::{Matches, RuleSet, RuleSetBuilder, Scratch};
 use powertrack::post::{Line, Parser};
 use powertrack::syntax::Rule;
@@ -215,7 +215,7 @@ fn main() {
         }
         let pn = posts.len();
         let note = format!(
-            "corpus=combined/all_v11_native.ndjson; rules=generate::rules seed 1 ({gen_s:.1} s to generate and parse); {}; \
+            "corpus=combined/all_v11_native.ndjson; rules=powertrack_gen::rules seed 1 ({gen_s:.1} s to generate and parse); {}; \
              mokaccino {} build {moka_build_s:.2} s; powertrack build subset {ours_build_subset_s:.2} s, full {ours_build_full_s:.2} s; \
              agreement on the subset: {agree} of {pn} posts identical ({ours_total} powertrack vs {theirs_total} mokaccino matches, {} rules differ); \
              end to end (serde_json documents): {e2e_agree} of {pn} identical; serde_json documents equal to pre-extracted: {same_docs} of {pn}; \

@@ -2,7 +2,7 @@
 //! itself on the bundled sample firehose (no shared corpus needed).
 
 use mokaccino::prelude::Document;
-use powertrack::generate::rules::RuleSetGenerator;
+use powertrack_gen::rules::RuleSetGenerator;
 use powertrack::matcher::{Matches, RuleSetBuilder, Scratch};
 use powertrack::post::{Format, Line, Parser};
 use powertrack::syntax::Rule;

@@ -11,10 +11,10 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use powertrack::generate::firehose::FirehoseGenerator;
-use powertrack::generate::rules::RuleSetGenerator;
 use powertrack::matcher::{Matches, RuleSet, RuleSetBuilder, Scratch};
 use powertrack::syntax::Rule;
+use powertrack_gen::firehose::FirehoseGenerator;
+use powertrack_gen::rules::RuleSetGenerator;
 use rayon::prelude::*;
 
 /// Arguments of `powertrack bench`.

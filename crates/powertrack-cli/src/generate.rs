@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use powertrack::api::{Body, Limits};
-use powertrack::generate::firehose::{FirehoseGenerator, Format, LineKind, stats};
-use powertrack::generate::rules::{RuleSetGenerator, write_rules_body};
+use powertrack_gen::firehose::{FirehoseGenerator, Format, LineKind, stats};
+use powertrack_gen::rules::{RuleSetGenerator, write_rules_body};
 
 /// Generate synthetic test data.
 #[derive(Debug, Args)]
@@ -103,7 +103,7 @@ pub(crate) fn run(args: GenArgs) -> ExitCode {
 fn rules(a: &RulesArgs) -> ExitCode {
     let generated = RuleSetGenerator::new(a.seed)
         .count(a.count)
-        .map(powertrack::generate::rules::GeneratedRule::into_parts);
+        .map(powertrack_gen::rules::GeneratedRule::into_parts);
     let result = match &a.out {
         Some(path) => match File::create(path) {
             Ok(f) => write_rules_body(BufWriter::new(f), generated),

@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use powertrack::generate::firehose::{Config, FirehoseGenerator, Format};
 use powertrack::post::{Line, Parser};
 use powertrack::reference;
 use powertrack::syntax::Rule;
+use powertrack_gen::firehose::{Config, FirehoseGenerator, Format};
 
 fn stream(seed: u64, format: Format, noise: bool, n: u64) -> Vec<u8> {
     let mut out = Vec::new();
@@ -146,7 +146,7 @@ fn cli_stats_checks_a_stream() {
     assert!(raw_of(&zst) == want && raw_of(&gz) == want);
     // A stream of a single kind fails the check.
     let cfg = Config {
-        kinds: powertrack::generate::firehose::KindMix {
+        kinds: powertrack_gen::firehose::KindMix {
             original: 0,
             retweet: 0,
             reply: 1,

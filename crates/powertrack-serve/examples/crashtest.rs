@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail, ensure};
 use clap::Parser;
-use powertrack::generate::firehose::{FirehoseGenerator, LineKind};
+use powertrack_gen::firehose::{FirehoseGenerator, LineKind};
 use powertrack_serve::log::{Cursor, EmbeddedLog, LogConfig, PostLog};
 
 const TOKEN: &str = "crash-test-token";

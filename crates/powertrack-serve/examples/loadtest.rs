@@ -35,9 +35,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail, ensure};
 use clap::Parser;
 use futures_util::StreamExt as _;
-use powertrack::generate::firehose::{FirehoseGenerator, Format, LineKind};
-use powertrack::generate::rules::RuleSetGenerator;
 use powertrack::matcher::{Matches, RuleSetBuilder, Scratch};
+use powertrack_gen::firehose::{FirehoseGenerator, Format, LineKind};
+use powertrack_gen::rules::RuleSetGenerator;
 
 const PASSWORD: &str = "load-test";
 const TOKEN: &str = "load-test-token";

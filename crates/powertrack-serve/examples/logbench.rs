@@ -16,9 +16,9 @@ mod record;
 use std::path::Path;
 use std::time::Instant;
 
-use powertrack::generate::firehose::{FirehoseGenerator, LineKind};
-use powertrack::generate::rules::RuleSetGenerator;
 use powertrack::matcher::{Matches, RuleSetBuilder, Scratch};
+use powertrack_gen::firehose::{FirehoseGenerator, LineKind};
+use powertrack_gen::rules::RuleSetGenerator;
 use powertrack_serve::log::{Cursor, EmbeddedLog, Fsync, LogConfig, PostLog};
 
 const BATCH: usize = 100;

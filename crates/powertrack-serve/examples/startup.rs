@@ -13,7 +13,7 @@ mod record;
 use std::time::Instant;
 
 use anyhow::ensure;
-use powertrack::generate::rules::RuleSetGenerator;
+use powertrack_gen::rules::RuleSetGenerator;
 use powertrack_serve::{Clock, Options, start};
 
 const RULES: usize = 250_000;

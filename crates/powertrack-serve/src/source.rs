@@ -361,7 +361,7 @@ fn read_lines(opened: Opened, name: &Arc<str>, mut pacer: Pacer, tx: &mpsc::Send
 
 fn generated(seed: u64, mut pacer: Pacer, tx: &mpsc::Sender<Batch>) {
     let name: Arc<str> = Arc::from("gen");
-    let mut generator = powertrack::generate::firehose::FirehoseGenerator::new(seed);
+    let mut generator = powertrack_gen::firehose::FirehoseGenerator::new(seed);
     let mut line_no = 1u64;
     loop {
         let mut buf = Vec::with_capacity(BATCH_BYTES);

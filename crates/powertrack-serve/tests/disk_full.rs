@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{Server, Setup, client};
-use powertrack::generate::firehose::{FirehoseGenerator, LineKind};
+use powertrack_gen::firehose::{FirehoseGenerator, LineKind};
 use powertrack_serve::log::{Cursor, EmbeddedLog, LogConfig, PostLog};
 
 /// A tmpfs of `size`, unmounted when dropped.

@@ -1,13 +1,13 @@
-//! The synthetic firehose (`generate::firehose`, issue 7): determinism, ingest in every format,
+//! The synthetic firehose (`powertrack_gen::firehose`): determinism, ingest in every format,
 //! entity indices, the corpus statistics, planted matches and the `gen firehose`/`gen stats`
 //! commands.
 
-use powertrack::generate::firehose::stats::{Check, Stats, check, report};
-use powertrack::generate::firehose::{Config, FirehoseGenerator, Format, LineKind};
-use powertrack::generate::rules::{GeneratedRule, RuleSetGenerator};
 use powertrack::post::{self, Line, Parser};
 use powertrack::reference;
 use powertrack::syntax::Rule;
+use powertrack_gen::firehose::stats::{Check, Stats, check, report};
+use powertrack_gen::firehose::{Config, FirehoseGenerator, Format, LineKind};
+use powertrack_gen::rules::{GeneratedRule, RuleSetGenerator};
 use serde_json::Value;
 
 const FORMATS: [Format; 3] = [Format::Native, Format::ActivityStreams, Format::V2];
@@ -265,7 +265,7 @@ fn a_5k_stream_is_within_the_stated_tolerances() {
 fn stats_reject_a_stream_unlike_the_corpus() {
     // Originals only: the kind mix, sizes and mention shares fall out of tolerance.
     let cfg = Config {
-        kinds: powertrack::generate::firehose::KindMix {
+        kinds: powertrack_gen::firehose::KindMix {
             original: 1,
             retweet: 0,
             reply: 0,
@@ -305,7 +305,7 @@ fn extreme_configurations_still_give_valid_streams() {
         Config {
             posts_per_second: u32::MAX,
             languages: vec![],
-            kinds: powertrack::generate::firehose::KindMix {
+            kinds: powertrack_gen::firehose::KindMix {
                 original: 0,
                 retweet: 0,
                 reply: 0,

@@ -1,6 +1,9 @@
 //! Seeded synthetic firehose: an unbounded, deterministic NDJSON stream of realistic posts.
 //!
-//! The design follows `test-data-and-generators.md` §4:
+//! The real corpus (3,008 v1.1 posts, 12.6 MB) is too small for GB-scale runs and, replayed in
+//! a loop, stays in the CPU caches. This generator writes posts whose field layout, size, entity
+//! density, kind and language mix and term statistics resemble the firehose's, held to stated
+//! targets by [`stats`]:
 //!
 //! * **Skeletons.** Posts are written in the field layouts of real tweets (three bundled
 //!   shapes: the streaming *compat* shape with `extended_tweet` above 140 code points, the REST
@@ -9,20 +12,20 @@
 //!   content varies. Sizes therefore resemble the real corpus (see [`stats`]).
 //! * **Kinds.** Retweets embed a generated original (`RT @x: ` + its text cut at 140 code
 //!   points, the full text only in `retweeted_status`), quotes embed `quoted_status`, replies
-//!   open with their mentions. The default mix is the firehose estimate: 50 % retweets, 20 %
-//!   replies, 5 % quotes, 25 % originals.
-//! * **Text.** A per-language Zipf(1) vocabulary of 2^20 ≈ 10^6 types: the language's real
-//!   words from the corpus (`vocab/words.tsv`, the list the [rule generator](super::rules)
-//!   draws from) after a few stop words, filler words up to rank 4,096 for languages the corpus
-//!   has few words of, then the long tail: the rule generator's pseudo-words from index 2^16
-//!   on, at rank 4,096 + (index − 2^16). Rules and posts thus share one vocabulary model: the
-//!   rule generator's 65,536 most popular dormant terms never occur in posts, its other ones
-//!   at the Zipf rate of their rank (10^4 generated rules match about 3.5 per post, 92 % of the
-//!   rules fewer than 0.01 % of the posts). Screen names are built as the rule generator
-//!   builds handles. Seventeen languages
-//!   (en, ja, es, ar, pt, und, ko, th, in, tr, fr, ru, de, zh, hi, it, tl); Japanese, Chinese
-//!   and Thai are written without spaces. Emoji come from the corpus and a list of ZWJ and
-//!   variation-selector sequences.
+//!   open with their mentions. The default mix estimates the firehose, where retweets outnumber
+//!   original posts (the search- and timeline-biased corpus has only 25 % retweets): 50 %
+//!   retweets, 20 % replies, 5 % quotes, 25 % originals.
+//! * **Text.** A per-language Zipf(1) vocabulary of 2^20 ≈ 10^6 types: the language's real words
+//!   from the corpus (`src/compile/freq/words.tsv`, the list the [rule generator](super::rules)
+//!   draws from) after a few stop words, filler words up to rank 4,096 for languages the corpus has
+//!   few words of, then the long tail: the rule generator's pseudo-words from index 2^16 on, at
+//!   rank 4,096 + (index − 2^16). Rules and posts thus share one vocabulary model: the rule
+//!   generator's 65,536 most popular dormant terms never occur in posts, its other ones at the Zipf
+//!   rate of their rank (10^4 generated rules match about 3.5 per post, 92 % of the rules fewer
+//!   than 0.01 % of the posts). Screen names are built as the rule generator builds handles.
+//!   Seventeen languages (en, ja, es, ar, pt, und, ko, th, in, tr, fr, ru, de, zh, hi, it, tl);
+//!   Japanese, Chinese and Thai are written without spaces. Emoji come from the corpus and a list
+//!   of ZWJ and variation-selector sequences.
 //! * **Entities.** Hashtags, mentions, cashtags, URLs (`t.co` with `expanded_url`) and media,
 //!   with `indices` in code points (as v1.1 and v2 count them: the corpus's hashtags slice
 //!   their texts by code point, not by UTF-16 unit) that always slice the text.
@@ -32,7 +35,7 @@
 //!   keep-alive blank lines are mixed in at [`Config::noise_rate`].
 //! * **Planted matches.** [`FirehoseGenerator::plant`] takes a rule set and makes a share of
 //!   the posts match chosen rules; each is checked with the [reference
-//!   evaluator](crate::reference) before it is written, and [`Emitted::planted`] names the
+//!   evaluator](powertrack::reference) before it is written, and [`Emitted::planted`] names the
 //!   rules (the ground truth a sidecar records).
 //!
 //! Ids are snowflakes of a stream clock (about 6,000 posts per second), unique and increasing.
@@ -43,7 +46,7 @@
 //! # Example
 //!
 //! ```
-//! use powertrack::generate::firehose::{FirehoseGenerator, Format};
+//! use powertrack_gen::firehose::{FirehoseGenerator, Format};
 //! use powertrack::post::{Line, Parser};
 //!
 //! let mut out = Vec::new();
@@ -138,7 +141,8 @@ impl Default for KindMix {
     }
 }
 
-/// The knobs of the generator; the defaults follow `test-data-and-generators.md` §4.
+/// The knobs of the generator; the defaults are the firehose estimates of the [module
+/// docs](self), and [`stats::check`] holds a stream to them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     /// Shares of the post kinds.
@@ -308,7 +312,7 @@ impl FirehoseGenerator {
     /// Plants matches for `rules` (`(id, value)` pairs): about [`Config::plant_rate`] of the
     /// posts are made to match one chosen rule, picked round-robin among the rules the
     /// generator can satisfy. A planted match is only reported when the [reference
-    /// evaluator](crate::reference) confirms it.
+    /// evaluator](powertrack::reference) confirms it.
     ///
     /// # Errors
     ///

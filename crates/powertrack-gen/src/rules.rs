@@ -1,25 +1,47 @@
 //! Seeded generator of realistic PowerTrack rule sets.
 //!
-//! The design follows `test-data-and-generators.md` §5: rules come in seven shapes (single term,
-//! OR-lists of variants, a topic group with qualifiers, a keyword with a negation list, user
-//! lists, geo rules, profile and URL rules), terms are drawn Zipf-wise from a vocabulary derived
-//! from the real corpus (`src/gen/vocab/`), and most rules are *dormant*: their required terms
-//! are pseudo-words, unseen handles, ids and places that never occur in real posts, the way most
-//! of a large customer rule set tracks brands that a given sample never mentions. A small share
-//! of *live* rules uses terms seen in the corpus, and a few *broad* rules use its most frequent
-//! words, hashtags, users and languages. Every operator family of the rule language appears.
+//! No statistics of the rules PowerTrack customers write are public, so the defaults are
+//! estimates, chosen so that a generated set stresses a matcher the way a large real one does.
+//!
+//! * **Shapes** ([`ShapeMix`]): a single term (`nike`, `"air max"`) 25 %; an OR-list of 3–50
+//!   variants (`(nike OR #nike OR @nike OR "just do it")`) 30 %; a topic OR-group `AND`ed with
+//!   qualifiers (`(…) lang:en -is:retweet has:links`) 25 %; a keyword with a negation list
+//!   (`apple -pie -fruit -juice`) 8 %; a list of 20–200 users or post ids (`from:`, `to:`,
+//!   `retweets_of:`, `@`) up to the length limit 5 %; geo rules (`bounding_box:` and
+//!   `point_radius:` lists, `place:`, `place_country:`, profile geo) 4 %; profile and URL rules
+//!   (`bio*:`, `url*:`, `contains:`) 3 %. Lengths are heavy-tailed: a median of some tens of
+//!   characters, the longest lists near the 2,048 limit.
+//! * **Terms** ([`ItemMix`]): mostly bare keywords, then phrases, hashtags, mentions, `AND`ed
+//!   pairs, emoji, proximity, cashtags and `contains:`; qualifiers (`lang:`, `is:`, `has:`,
+//!   counts, `source:`, `sample:`, negations and negated groups) follow [`Qualifiers`]. Every
+//!   operator family of the rule language appears.
+//! * **Vocabulary.** Terms are drawn Zipf-wise from a vocabulary derived from the real corpus
+//!   (`vocab/` and the engine's `src/compile/freq/`; see `vocab/README.md`), so popular terms
+//!   recur in thousands of rules and give the skewed posting lists that are the hard case for
+//!   a term index. A rule has a language, which its terms and any `lang:` follow. Live rules
+//!   use the most frequent words of a language only inside phrases, as real customers avoid
+//!   stop-word-like keywords.
+//! * **Reach.** Most rules are *dormant*: their required terms are pseudo-words, unseen
+//!   handles, ids and places that never occur in real posts, the way most of a large customer
+//!   rule set tracks brands that a given sample never mentions. A small share of *live* rules
+//!   uses terms seen in the corpus, and a few *broad* rules use its most frequent words,
+//!   hashtags, users and languages.
+//! * **Calibration.** With the defaults, 10,000 rules run over the real corpus give 0.5–3
+//!   matching rules per post on average, leave at least 90 % of the rules matching no post, and
+//!   include a few broad rules that match at least 1 % of the posts (checked by
+//!   `tests/differential.rs`).
 //!
 //! Generation is a pure function of the seed and the [`Config`]: one seed gives byte-identical
 //! output on every run, and a smaller rule set is a prefix of a larger one with the same seed.
-//! Every value is unique, at most 2,048 UTF-16 code units long, and valid PowerTrack under
-//! `decisions.md`: no stop-word-only rule, no OR branch made only of negations, `sample:` only
-//! in a top-level conjunction whose ORs are grouped, `source:` and `-is:nullcast` only beside a
-//! positive clause, radii and boxes under 25 miles.
+//! Every value is unique, at most 2,048 UTF-16 code units long, and valid under the rule
+//! language's checks (rule-language §8, §9): no stop-word-only rule, no OR branch made only of
+//! negations, `sample:` only in a top-level conjunction whose ORs are grouped, `source:` and
+//! `-is:nullcast` only beside a positive clause, radii and boxes under 25 miles.
 //!
 //! # Example
 //!
 //! ```
-//! use powertrack::generate::rules::{RuleSetGenerator, write_rules_body};
+//! use powertrack_gen::rules::{RuleSetGenerator, write_rules_body};
 //!
 //! let rules: Vec<_> = RuleSetGenerator::new(42).count(100).collect();
 //! assert_eq!(rules.len(), 100);
@@ -40,8 +62,8 @@ use std::io::{self, Write};
 use super::rng::{Rng, splitmix64};
 use super::vocab::Vocab;
 
-/// Relative weights of the rule shapes (any scale; the defaults are per mille and follow the
-/// design document's table).
+/// Relative weights of the rule shapes (any scale; the defaults are per mille, the estimates
+/// listed in the [module docs](self)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShapeMix {
     /// One keyword, phrase, proximity phrase, hashtag, cashtag or emoji. Default 250.
@@ -157,7 +179,7 @@ impl Default for Qualifiers {
     }
 }
 
-/// The knobs of the generator. The defaults are the design document's estimates; the matcher's
+/// The knobs of the generator. The defaults are the estimates of the [module docs](self); the
 /// calibration (mean 0.5–3 matching rules per post at 10k rules, ≥ 90 % dormant, a few rules
 /// matching ≥ 1 % of posts) tunes mainly [`live`](Config::live) and [`broad`](Config::broad).
 #[derive(Debug, Clone, PartialEq)]
@@ -325,7 +347,7 @@ impl GeneratedRule {
 /// A seeded, endless source of unique, valid, realistic rules.
 ///
 /// ```
-/// use powertrack::generate::rules::{Config, RuleSetGenerator};
+/// use powertrack_gen::rules::{Config, RuleSetGenerator};
 ///
 /// let mut config = Config::default();
 /// config.live = 0.10; // more rules that can match real posts
@@ -595,7 +617,7 @@ fn neg(n: Node) -> Node {
 // ---------------------------------------------------------------------------------------------
 // Fixed tables
 
-/// Gnip stop words (`powertrack-spec.md` §2.3) and the reserved words: never bare keywords.
+/// The stop words of rule-language §8, reserved words included: never bare keywords.
 #[rustfmt::skip]
 const STOP_WORDS: &[&str] = &[
     "a", "an", "and", "at", "but", "by", "com", "from", "http", "https", "if", "in", "is", "it",
@@ -664,7 +686,8 @@ fn is_stop(w: &str) -> bool {
     STOP_WORDS.contains(&w.to_lowercase().as_str())
 }
 
-/// Characters a bare keyword may not contain (Gnip punctuation, `powertrack-spec.md` §2.3).
+/// Characters kept out of bare keywords and values: those a keyword may not start with
+/// (rule-language §3.1), a few more ASCII symbols, variation selectors and whitespace.
 fn gnip_punct(c: char) -> bool {
     let o = u32::from(c);
     "!%&\\'()*+-./;<=>?,:#@\t\r\n\"[]_$~`^|{} ".contains(c)

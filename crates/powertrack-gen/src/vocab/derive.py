@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Derive the rule generator's compact vocabulary from the real tweet corpus.
 
-Usage: python3 src/gen/vocab/derive.py [SHARED_TWEETS_DIR]   (default ../shared/data/tweets)
+Usage: python3 crates/powertrack-gen/src/vocab/derive.py TWEETS_DIR
 
 Reads combined/all_v11_native.ndjson (v1.1) and twarc-csv-v2/twarc-csv_v2_stream_like.ndjson (v2)
-and rewrites the *.tsv files beside this script. Output is deterministic (ties broken by value).
+and rewrites the *.tsv files beside this script, and the term counts the engine's compiler
+reads (src/compile/freq/ at the workspace root: the words, emoji and domains lists). Output is deterministic (ties broken by value).
 See README.md in this directory for the file formats.
 """
 import collections
@@ -15,11 +16,15 @@ import sys
 import unicodedata
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "..", "..", "shared", "data", "tweets")
+SHARED = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "..", "..", "..", "shared", "data", "tweets")
+# Term counts the engine's compiler also reads (to anchor each rule on its rarest term) live in the
+# engine crate; the generator includes them from there.
+FREQ = os.path.join(HERE, "..", "..", "..", "..", "src", "compile", "freq")
+FREQ_FILES = {"words.tsv", "url_words.tsv", "bio_words.tsv", "name_words.tsv", "location_words.tsv", "emoji.tsv", "domains.tsv"}
 
-# Gnip stop words (powertrack-spec.md §2.3) plus the reserved words; never used as bare keywords.
+# PowerTrack's stop words plus the reserved words (docs/rule-language.md); never bare keywords.
 STOP = set("a an and at but by com from http https if in is it its me my or rt the this to too via we www you not".split())
-# Scripts written without spaces (decisions.md 10): keywords there are substrings of runs.
+# Scripts written without spaces (docs/matching-semantics.md): keywords there are substrings of runs.
 SPACELESS = ("CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR")
 URL_RE = re.compile(r"https?://\S+")
 ENTITY_RE = re.compile(r"[@#$][\w]+")
@@ -30,7 +35,8 @@ DEFAULT_BUDGET = 200
 
 
 def gnip_punct(ch):
-    """Characters a bare keyword may not contain (Gnip 1.0 restriction, spec §2.3)."""
+    """Characters kept out of bare keywords: those a keyword may not start with
+    (docs/rule-language.md §3.1), and a few more ASCII symbols."""
     o = ord(ch)
     return (ch in "!%&\\'()*+-./;<=>?,:#@\t\r\n\"[]_$~`^|{}"
             or 0x7B <= o <= 0xBF or 0x2B0 <= o <= 0x37F or 0x2000 <= o <= 0x2BFF
@@ -55,7 +61,8 @@ def spaceless(ch):
 
 
 def tokens(text):
-    """Folded word tokens, and emoji clusters, of one text (decision 8, simplified)."""
+    """Folded word tokens, and emoji clusters, of one text (docs/matching-semantics.md S11,
+    S18; simplified)."""
     text = URL_RE.sub(" ", text)
     words, emoji = [], []
     cur = []
@@ -85,7 +92,7 @@ def tokens(text):
 
 
 def split_script_runs(word):
-    """A token split where spaceless and spaced scripts meet (decision 10)."""
+    """A token split where spaceless and spaced scripts meet (docs/matching-semantics.md S17)."""
     runs, cur, kind = [], [], None
     for ch in word:
         k = spaceless(ch)
@@ -264,7 +271,7 @@ def clean_field(s):
 
 
 def write(name, rows):
-    with open(os.path.join(HERE, name), "w", encoding="utf-8", newline="\n") as f:
+    with open(os.path.join(FREQ if name in FREQ_FILES else HERE, name), "w", encoding="utf-8", newline="\n") as f:
         for row in rows:
             f.write("\t".join(clean_field(str(x)) for x in row) + "\n")
 

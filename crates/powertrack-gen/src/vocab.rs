@@ -78,7 +78,7 @@ impl Vocab {
 
     fn parse() -> Vocab {
         let mut langs: Vec<LangWords> = Vec::new();
-        for r in rows(include_str!("vocab/words.tsv")) {
+        for r in rows(include_str!("../../../src/compile/freq/words.tsv")) {
             match langs.iter_mut().find(|l| l.lang == r[0]) {
                 Some(l) => l.words.push(r[1]),
                 None => langs.push(LangWords {
@@ -118,16 +118,16 @@ impl Vocab {
             .collect();
         let mut v = Vocab {
             langs,
-            emoji: first_col(include_str!("vocab/emoji.tsv")),
+            emoji: first_col(include_str!("../../../src/compile/freq/emoji.tsv")),
             hashtags: first_col(include_str!("vocab/hashtags.tsv")),
             cashtags: first_col(include_str!("vocab/cashtags.tsv")),
             users,
-            domains: first_col(include_str!("vocab/domains.tsv")),
-            url_words: first_col(include_str!("vocab/url_words.tsv")),
+            domains: first_col(include_str!("../../../src/compile/freq/domains.tsv")),
+            url_words: first_col(include_str!("../../../src/compile/freq/url_words.tsv")),
             sources: first_col(include_str!("vocab/sources.tsv")),
-            bio_words: first_col(include_str!("vocab/bio_words.tsv")),
-            name_words: first_col(include_str!("vocab/name_words.tsv")),
-            location_words: first_col(include_str!("vocab/location_words.tsv")),
+            bio_words: first_col(include_str!("../../../src/compile/freq/bio_words.tsv")),
+            name_words: first_col(include_str!("../../../src/compile/freq/name_words.tsv")),
+            location_words: first_col(include_str!("../../../src/compile/freq/location_words.tsv")),
             status_ids: first_col(include_str!("vocab/status_ids.tsv")),
             places,
             profile_geo,

@@ -12,10 +12,10 @@ use std::fmt;
 
 use super::model::Tw;
 use super::{FirehoseGenerator, PKind};
-use crate::generate::rng::Rng;
-use crate::post::{Line, Parser};
-use crate::reference;
-use crate::syntax::{ClauseKind, Expr, HasValue, IsValue, Rule, UserRef};
+use crate::rng::Rng;
+use powertrack::post::{Line, Parser};
+use powertrack::reference;
+use powertrack::syntax::{ClauseKind, Expr, HasValue, IsValue, Rule, UserRef};
 
 /// Why a rule set cannot be planted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,7 +147,7 @@ fn apply(plan: &Plan, root: &mut Tw, inner: &mut Tw) {
 }
 
 /// A plan satisfying `e`, or `None` when some required clause cannot be produced.
-fn build(e: &Expr, rng: &mut Rng, v: &crate::generate::vocab::Vocab) -> Option<Plan> {
+fn build(e: &Expr, rng: &mut Rng, v: &crate::vocab::Vocab) -> Option<Plan> {
     let mut plan = Plan::default();
     if add(e, rng, v, &mut plan) {
         Some(plan)
@@ -156,7 +156,7 @@ fn build(e: &Expr, rng: &mut Rng, v: &crate::generate::vocab::Vocab) -> Option<P
     }
 }
 
-fn add(e: &Expr, rng: &mut Rng, v: &crate::generate::vocab::Vocab, plan: &mut Plan) -> bool {
+fn add(e: &Expr, rng: &mut Rng, v: &crate::vocab::Vocab, plan: &mut Plan) -> bool {
     match e {
         Expr::Or(o) => {
             let n = o.branches.len();
@@ -194,13 +194,10 @@ fn set_kind(plan: &mut Plan, k: PKind) -> bool {
     }
 }
 
-#[allow(clippy::too_many_lines)]
-fn clause(
-    k: &ClauseKind,
-    rng: &mut Rng,
-    v: &crate::generate::vocab::Vocab,
-    plan: &mut Plan,
-) -> bool {
+// The operators that cannot be planted are named (the list is the documentation); the wildcard
+// arms cover operators the engine may add later (its syntax enums are non-exhaustive).
+#[allow(clippy::too_many_lines, clippy::match_same_arms)]
+fn clause(k: &ClauseKind, rng: &mut Rng, v: &crate::vocab::Vocab, plan: &mut Plan) -> bool {
     use ClauseKind as K;
     match k {
         K::Keyword(w) | K::Emoji(w) => plan.words.push(w.text.clone()),
@@ -315,6 +312,7 @@ fn clause(
                     plan.lang = Some("en".to_owned());
                 }
             }
+            _ => return false,
         },
         K::Is(i) => match i {
             IsValue::Retweet => return set_kind(plan, PKind::Retweet),
@@ -326,6 +324,7 @@ fn clause(
                 plan.counts = Some(counts);
             }
             IsValue::Nullcast => return false,
+            _ => return false,
         },
         K::Sample(_) => {}
         K::Source(t) => {
@@ -390,6 +389,7 @@ fn clause(
             return false;
         }
         K::UrlTitle(_) | K::UrlDescription(_) => return false,
+        _ => return false,
     }
     true
 }

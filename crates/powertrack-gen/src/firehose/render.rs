@@ -6,7 +6,7 @@
 // their conventional one-letter names.
 #![allow(clippy::cast_possible_truncation, clippy::many_single_char_names)]
 
-use super::model::{Ent, EntKind, Layout, Model, Tw, push_num};
+use super::model::{Ent, EntKind, Layout, Model, Tw, UserData, push_num};
 
 pub(crate) fn num(out: &mut Vec<u8>, mut n: u64) {
     let mut buf = [0u8; 20];
@@ -140,22 +140,6 @@ fn iso_date(out: &mut Vec<u8>, ms: u64) {
 
 // ---------------------------------------------------------------------------------------------
 // Users
-
-/// The derived profile of a user key.
-#[derive(Default)]
-pub(crate) struct UserData {
-    id: u64,
-    screen: String,
-    name: String,
-    location: String,
-    description: String,
-    url: bool,
-    counts: [u64; 5], // statuses, followers, friends, listed, favourites
-    created_ms: u64,
-    verified: bool,
-    geo: Option<usize>,
-    colour: u64,
-}
 
 fn user_data(m: &mut Model, tw: &Tw, u: &mut UserData) {
     let v = m.vocab;
@@ -387,7 +371,7 @@ fn user_native(out: &mut Vec<u8>, m: &mut Model, tw: &Tw) {
     m.user_buf = u;
 }
 
-fn full_geo_name(pg: &crate::generate::vocab::ProfileGeo) -> String {
+fn full_geo_name(pg: &crate::vocab::ProfileGeo) -> String {
     let mut s = String::from(pg.locality);
     for part in [pg.region, country_name(pg.country_code)] {
         if !part.is_empty() {
@@ -639,7 +623,7 @@ fn place_native(out: &mut Vec<u8>, m: &Model, p: usize) {
 }
 
 /// A place's box: its centre ± 0.08° (the corpus keeps only the centre).
-pub(crate) fn bbox(pl: &crate::generate::vocab::Place) -> (f64, f64, f64, f64) {
+pub(crate) fn bbox(pl: &crate::vocab::Place) -> (f64, f64, f64, f64) {
     (
         (pl.lon - 0.08).max(-180.0),
         (pl.lat - 0.08).max(-90.0),

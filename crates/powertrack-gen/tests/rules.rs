@@ -1,10 +1,10 @@
 //! The seeded rule-set generator: determinism, operator coverage, uniqueness, validity and the
-//! shape statistics that `src/generate/rules.rs` documents.
+//! shape statistics that `crates/powertrack-gen/src/rules.rs` documents.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
-use powertrack::generate::rules::{
+use powertrack_gen::rules::{
     Config, GeneratedRule, Reach, RuleSetGenerator, Shape, ShapeMix, write_rules_body,
 };
 

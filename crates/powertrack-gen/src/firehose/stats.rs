@@ -1,8 +1,8 @@
 //! Figures of a stream of posts, and their comparison with the real corpus.
 //!
-//! [`Stats`] reads NDJSON lines through [`post::Parser`](crate::post::Parser) and measures what
-//! `test-data-and-generators.md` §4 calibrates: line sizes, the kind mix, tokens per post, the
-//! Zipf slope of the word frequencies, entities, geo and languages. [`CORPUS`] holds the same
+//! [`Stats`] reads NDJSON lines through [`post::Parser`](powertrack::post::Parser) and measures the
+//! figures the firehose is calibrated on: line sizes, the kind mix, tokens per post, the Zipf
+//! slope of the word frequencies, entities, geo and languages. [`CORPUS`] holds the same
 //! figures measured once on the real corpus (`combined/all_v11_native.ndjson`, 3,008 posts) with
 //! this very code:
 //!
@@ -16,7 +16,7 @@
 //! [`Config`](super::Config)'s defaults (50 % retweets instead of 25 %; en 35 % instead of
 //! 74 %), and the line sizes and the shares of posts with a hashtag, mention or URL, which
 //! depend on the kind, are the corpus's reweighted to the firehose kind mix (each corpus post
-//! weighted by target share / corpus share of its kind, by `src/generate/firehose/measure.py`).
+//! weighted by target share / corpus share of its kind, by `firehose/measure.py`).
 //!
 //! | figures | target | tolerance |
 //! |---|---|---|
@@ -31,8 +31,8 @@
 //! | the six largest languages (en, ja, es, ar, pt, und) | the default mix | ±3 points |
 //!
 //! ```
-//! use powertrack::generate::firehose::FirehoseGenerator;
-//! use powertrack::generate::firehose::stats::{Stats, check};
+//! use powertrack_gen::firehose::FirehoseGenerator;
+//! use powertrack_gen::firehose::stats::{Stats, check};
 //!
 //! let mut out = Vec::new();
 //! FirehoseGenerator::new(1).write_to(&mut out, 2000)?;
@@ -50,8 +50,8 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
-use crate::post::{Kind, Line, Parser};
-use crate::tokenize::{TokenKind, fold, tokens};
+use powertrack::post::{Kind, Line, Parser};
+use powertrack::tokenize::{TokenKind, fold, tokens};
 
 /// The figures of a stream.
 #[derive(Clone, Debug, PartialEq)]
@@ -318,8 +318,9 @@ impl fmt::Display for Check {
 const FIREHOSE_KINDS: [f64; 4] = [0.25, 0.50, 0.20, 0.05];
 
 /// The corpus's line sizes (p10, p50, p90, mean) reweighted to the firehose kind mix
-/// (`python3 src/generate/firehose/measure.py …/all_v11_native.ndjson`): a retweet embeds a
-/// whole second post, and the firehose has twice the corpus's share of retweets.
+/// (`python3 crates/powertrack-gen/src/firehose/measure.py …/all_v11_native.ndjson`): a
+/// retweet embeds a whole second post, and the firehose has twice the corpus's share of
+/// retweets.
 const FIREHOSE_SIZE: [f64; 4] = [2429.0, 5015.0, 7861.0, 5026.0];
 
 /// The corpus's shares of posts with ≥ 1 hashtag, mention, URL, reweighted to the firehose kind

@@ -1,0 +1,4 @@
+//! The generators' integration tests: one binary, one module per generator.
+
+mod firehose;
+mod rules;
