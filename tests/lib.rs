@@ -5,6 +5,7 @@ mod differential;
 mod docs;
 mod flags_corpus;
 mod fuzz_regressions;
+mod layout;
 mod live;
 mod matching;
 mod post;

@@ -7,7 +7,7 @@ use super::scratch::{PartData, PlaceData, ProfileGeoData, Scratch, Span, StrRef,
 use super::tape::{
     Nodes, bool_at, entries, get, is_object, items, objects, parse_u64, str_at, u64_at,
 };
-use super::view::{Point, Role};
+use super::values::{Point, Role};
 
 #[derive(Default)]
 struct Nested {

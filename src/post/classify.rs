@@ -1,7 +1,7 @@
 //! Line classification: blank keep-alives, stream control messages, and the format of a post.
 
 use super::tape::{Nodes, entries, is_array, is_object};
-use super::view::Format;
+use super::values::Format;
 
 /// Why a line that is not a post was skipped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -7,7 +7,7 @@ use super::scratch::{
     MediaData, MentionData, PartData, ProfileGeoData, Scratch, Span, StrRef, UrlData, mark,
 };
 use super::tape::{Nodes, entries, f64_at, items, objects, str_at, u64_at, width};
-use super::view::{BoundingBox, MediaKind, Point};
+use super::values::{BoundingBox, MediaKind, Point};
 
 /// A string node, or `StrRef::NONE` when the node is not a string.
 #[inline]

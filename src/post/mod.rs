@@ -43,13 +43,12 @@ mod sample;
 mod scratch;
 mod tape;
 mod v2;
+mod values;
 mod view;
 
 pub use classify::SkipKind;
 pub use error::{IngestError, IngestErrorKind};
 pub use parser::{Line, Parser};
 pub use sample::{bucket as sample_bucket, fnv1a64};
-pub use view::{
-    BoundingBox, Format, Kind, Media, MediaKind, Mention, Part, Place, Point, Post, ProfileGeo,
-    Role, Source, Url, User,
-};
+pub use values::{BoundingBox, Format, Kind, MediaKind, Point, Role};
+pub use view::{Media, Mention, Part, Place, Post, ProfileGeo, Source, Url, User};

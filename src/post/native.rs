@@ -5,7 +5,7 @@ use super::entities::{bounding_box, lon_lat, native_profile_geo, sref, v11_entit
 use super::error::IngestErrorKind;
 use super::scratch::{PartData, PlaceData, RootData, Scratch, Span, StrRef, UserData, mark};
 use super::tape::{Nodes, bool_at, entries, get, is_object, objects, str_at, u64_at};
-use super::view::{Point, Role};
+use super::values::{Point, Role};
 
 /// Nested posts a status object refers to.
 #[derive(Default)]
@@ -119,7 +119,7 @@ fn status(
         None => {}
     }
     let entities = ext_entities.or(ents);
-    // Decision 21: `extended_entities` when present (it alone says video / animated_gif).
+    // matching-semantics S27: `extended_entities` when present (it alone says video / animated_gif).
     let media_from = ext_ext_entities.or(ext_ents).or(entities);
     v11_entities(nodes, entities, media_from, sc, &mut part);
 

@@ -5,9 +5,10 @@ use simd_json::{Buffers, INPUT_PADDING, Tape, fill_tape_padded};
 
 use super::classify::{Class, SkipKind, classify, is_blank};
 use super::error::{IngestError, IngestErrorKind};
-use super::scratch::Scratch;
+use super::scratch::Home;
 use super::tape::is_object;
-use super::view::{Format, Post};
+use super::values::Format;
+use super::view::Post;
 use super::{activity, native, v2};
 
 /// What a line turned out to be.
@@ -17,14 +18,6 @@ pub enum Line<'p> {
     Post(Post<'p>),
     /// A line that is not a post (a keep-alive or a stream message), to be skipped and counted.
     Skipped(SkipKind),
-}
-
-/// The parts of the parser a [`Post`] borrows, and gives back when dropped.
-#[derive(Debug, Default)]
-pub(crate) struct Home {
-    /// The tape allocation, between posts.
-    pub(crate) tape: Option<Tape<'static>>,
-    pub(crate) scratch: Scratch,
 }
 
 /// A reusable post parser. Keep one per thread: it owns the padded input copy, simd-json's

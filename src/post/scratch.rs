@@ -4,8 +4,10 @@
 //! its string), lists are [`Span`]s into shared vectors. The vectors keep their capacity from one
 //! post to the next, so steady-state ingest allocates nothing.
 
+use simd_json::Tape;
+
 use super::tape::{NONE, Nodes, str_at};
-use super::view::{BoundingBox, MediaKind, Point, Role};
+use super::values::{BoundingBox, MediaKind, Point, Role};
 
 /// A string of the tape: node `node`, bytes `start..end` of it (`end == NONE`: to its end).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -220,4 +222,12 @@ impl Scratch {
         self.profile_geo.clear();
         self.root = RootData::default();
     }
+}
+
+/// The parts of the [`Parser`](super::Parser) a [`Post`](super::Post) borrows, and gives back when dropped.
+#[derive(Debug, Default)]
+pub(crate) struct Home {
+    /// The tape allocation, between posts.
+    pub(crate) tape: Option<Tape<'static>>,
+    pub(crate) scratch: Scratch,
 }

@@ -13,7 +13,7 @@ use super::scratch::{
     MediaData, MentionData, PartData, PlaceData, Scratch, Span, StrRef, UrlData, UserData, mark,
 };
 use super::tape::{Nodes, bool_at, entries, get, is_object, items, objects, str_at, u64_at};
-use super::view::{BoundingBox, MediaKind, Role};
+use super::values::{BoundingBox, MediaKind, Role};
 
 /// The `includes` arrays.
 #[derive(Default, Clone, Copy)]

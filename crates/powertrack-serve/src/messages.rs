@@ -1,6 +1,11 @@
 //! The texts the service answers with. PowerTrack's own where its documentation gives them; ours
 //! in the same style where it gives none (each is pinned by a test).
 
+/// `{"error":{"message":…,"sent":…}}\r\n`, PowerTrack's in-stream notice.
+pub fn notice_line(message: &str, sent: &str) -> String {
+    error_body(message, sent) + "\r\n"
+}
+
 /// `{"error":{"message":…,"sent":…}}`: the body of every error answer, and of in-stream notices.
 pub fn error_body(message: &str, sent: &str) -> String {
     serde_json::json!({"error": {"message": message, "sent": sent}}).to_string()

@@ -127,7 +127,7 @@ pub fn spawn(
                     let now = ctx.clock.now_ms();
                     let resume = powertrack::api::rfc3339_millis(DailyCap::resets_at(now));
                     let text = crate::messages::daily_cap_reached(ctx.caps[account].cap(), &resume);
-                    let line = crate::stream::notice_line(&text, &sent);
+                    let line = crate::messages::notice_line(&text, &sent);
                     for (i, s) in streams.iter().enumerate() {
                         if s.account == account {
                             ctx.hub.message(i, &line);

@@ -735,7 +735,7 @@ impl App {
                     // Connected after the day's cap was reached: say why nothing comes.
                     let resume = powertrack::api::rfc3339_millis(DailyCap::resets_at(now));
                     let text = msg::daily_cap_reached(cap.cap(), &resume);
-                    conn.notify(&crate::stream::notice_line(&text, sent));
+                    conn.notify(&crate::messages::notice_line(&text, sent));
                 }
                 cut = Some(conn.cut_token().clone());
                 let backfill = match replay {

@@ -15,12 +15,8 @@ use tokio::sync::mpsc;
 use crate::clock::Clock;
 use crate::gzip::{ConnectionGzip, HEADER};
 use crate::hub::{CloseReason, Conn, Frame, Hub};
+use crate::messages::notice_line;
 use crate::replay::Replayed;
-
-/// `{"error":{"message":…,"sent":…}}\r\n`, PowerTrack's in-stream notice.
-pub fn notice_line(message: &str, sent: &str) -> String {
-    crate::messages::error_body(message, sent) + "\r\n"
-}
 
 /// A stream's first bytes: the gzip header and a first heartbeat, so that clients see the
 /// stream open at once.
