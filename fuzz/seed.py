@@ -5,7 +5,7 @@
     python3 fuzz/seed.py --committed  # rewrite fuzz/seeds/<target>/ (small, committed, for CI)
     python3 fuzz/seed.py parse ingest # only these targets
 
-Sources: grammar/examples.txt and the spec examples (rules), examples/ (rules.json and the
+Sources: grammar/examples.txt (rules), examples/ (rules.json and the
 firehose sample), tests/data/ (posts, matching cases, output lines) and, when present, the real
 corpus under ../shared/data/tweets (never copied into the repository: only into fuzz/corpus/,
 which is ignored). Every target's corpus also gets the committed seeds of fuzz/seeds/<target>/,

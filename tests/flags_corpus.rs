@@ -344,8 +344,8 @@ fn v2_flags_agree_with_a_plain_reading() {
         return;
     };
     assert_eq!(posts.len(), 1109);
-    // The shapes of the issue are in: 38 of the 633 retweets lack their original in
-    // `includes.tweets`, and 17 posts link X media that `attachments` does not list.
+    // Both cases of matching-semantics S38 occur: 38 of the 633 retweets lack their original
+    // in `includes.tweets`, and 17 posts link X media that `attachments` does not list.
     assert_eq!(count(&posts, |p| p.retweet), 633);
     let unexpanded = posts
         .iter()

@@ -245,8 +245,9 @@ fn unknown_fields_and_wrong_types_are_ignored() {
     });
 }
 
-/// Decision 20's hash, frozen: these values were computed independently (Python, FNV-1a 64
-/// with offset 0xcbf29ce484222325 and prime 0x100000001b3 over the decimal digits).
+/// The `sample:` hash of matching-semantics S37, frozen: these values were computed
+/// independently (Python, FNV-1a 64 with offset 0xcbf29ce484222325 and prime 0x100000001b3 over
+/// the decimal digits).
 #[test]
 fn sample_bucket_test_vectors() {
     assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);

@@ -293,7 +293,7 @@ fn coordinates() {
             })
         );
         assert_eq!(post.place().unwrap().bounding_box, Some(BOULDER));
-        // Decision 21: extended_entities says animated_gif where entities says photo.
+        // matching-semantics S27: extended_entities says animated_gif where entities says photo.
         let kinds: Vec<MediaKind> = post.root().media().map(|m| m.kind).collect();
         assert_eq!(kinds, [MediaKind::AnimatedGif]);
         let user = post.user();

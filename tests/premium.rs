@@ -117,8 +117,8 @@ fn point_radius_boulder() {
         // 33 posts have exact coordinates inside the circle (16.09 km) and 50 a place whose
         // bounding box lies wholly inside it. These 17 have only a place whose box reaches
         // beyond the circle (its farthest corner at 17.2 km: Louisville, CO; 18.6 km:
-        // Lafayette, CO and Superior, CO). Decision 16: a place matches only when its box is
-        // wholly inside, so the boxes that merely overlap do not match.
+        // Lafayette, CO and Superior, CO). matching-semantics S34: a place matches only when its
+        // box is wholly inside, so the boxes that merely overlap do not match.
         &[
             "932392871377981440", // Louisville, CO
             "932396451459559424", // Lafayette, CO

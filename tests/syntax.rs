@@ -1,5 +1,5 @@
-//! The rule language: data-driven examples (grammar/examples.txt), the §4 validation example,
-//! every operator, nesting and length limits, error rendering.
+//! The rule language: data-driven examples (grammar/examples.txt), the Rules API's six-rule
+//! validation example, every operator, nesting and length limits, error rendering.
 
 use std::path::PathBuf;
 
@@ -105,8 +105,9 @@ fn check_error_invariants(src: &str, err: &Error) {
     }
 }
 
-/// The six-rule validation example of spec §4: the library's response equals the documented one
-/// byte for byte, apart from `sent`.
+/// The six-rule validation example of PowerTrack's Rules API documentation (its five invalid
+/// rules and their messages are also in grammar/examples.txt): the library's response equals
+/// the documented one byte for byte, apart from `sent`.
 #[test]
 fn spec4_validation_example_library() {
     let body = std::fs::read(manifest("tests/data/spec4_validation_request.json")).unwrap();
@@ -164,8 +165,8 @@ fn only_clause(rule: &str) -> ClauseKind {
     }
 }
 
-/// Every operator name and alias of spec §1.3 parses to its canonical operator with the spelling
-/// remembered, prints as written, and re-parses.
+/// Every operator name and alias of rule-language §6.2 parses to its canonical operator with the
+/// spelling remembered, prints as written, and re-parses.
 #[test]
 fn every_operator_and_alias() {
     for &op in Operator::ALL {

@@ -1,6 +1,7 @@
-//! The tokenizer: decisions 8–11, the spec's §3.2 examples at the token level, scripts, emoji,
-//! case folding, and agreement of the fast and reference tokenizers on the corpus and on
-//! generated strings.
+//! The tokenizer (rule-language §5; matching-semantics S11–S18): PowerTrack's documented match /
+//! no-match examples at the token level, separators and punctuation, case folding, scripts,
+//! emoji, and agreement of the fast and reference tokenizers on the corpus and on generated
+//! strings.
 
 use std::io::BufRead;
 
@@ -66,7 +67,7 @@ fn phrase_matches(needle: &str, text: &str) -> bool {
     !n.is_empty() && h.windows(n.len()).any(|w| w == n.as_slice())
 }
 
-// --- spec §3.2, at the token level -----------------------------------------------------------
+// --- documented examples (matching-semantics S11–S18), at the token level -----------------------
 
 #[test]
 fn spec_gnip() {
@@ -156,7 +157,7 @@ fn spec_call_gnip_phrase() {
     assert!(!phrase_matches("call gnip", "I called gnip"));
     assert!(!phrase_matches("call gnip", "call-gnip"));
     assert!(!phrase_matches("call gnip", "call_gnip"));
-    // Decision 11: a whitespace run of any length is one separator.
+    // matching-semantics S15: a whitespace run of any length is one separator.
     let t = checked("call  \t\n gnip");
     assert_eq!((t[0].position, t[1].position), (0, 1));
     assert!(phrase_matches("call gnip", "call  gnip"));
@@ -188,7 +189,7 @@ fn spec_cyrillic_folding() {
     assert_eq!(fold("Привет"), "привет");
 }
 
-// --- decision 8: separators, punctuation, symbols, digits, underscore -------------------------
+// --- matching-semantics S11: separators, punctuation, symbols, digits, underscore ---------------
 
 #[test]
 fn separators_split_and_are_not_tokens() {
@@ -258,7 +259,7 @@ fn accents_and_marks_stay_in_the_word() {
     assert!(checked("\u{200C} \u{200D}").is_empty());
 }
 
-// --- decision 9: case folding -----------------------------------------------------------------
+// --- matching-semantics S14: case folding -------------------------------------------------------
 
 #[test]
 fn simple_case_folding() {
@@ -296,7 +297,7 @@ fn fold_char_agrees_with_the_table_on_every_code_point() {
     }
 }
 
-// --- decision 10: spaceless scripts and script changes -----------------------------------------
+// --- matching-semantics S17: spaceless scripts and script changes -------------------------------
 
 #[test]
 fn cjk_runs_are_spaceless() {

@@ -58,7 +58,7 @@ fn text(fields: Fields, text: &str) -> Expr {
     let mut terms = folded_terms(text, |_| true);
     Expr::Pred(match terms.len() {
         0 => Pred::Never,
-        // Decision 10: a spaceless-script term matches inside a run, which only a sequence
+        // matching-semantics S17: a spaceless-script term matches inside a run, which only a sequence
         // test checks; the automaton finds its candidates.
         1 if !terms[0].spaceless => Pred::Token {
             fields,

@@ -6,11 +6,11 @@
 //! owns a [`Scratch`] (`Send`, not `Sync`) holding the reusable buffers, and writes results
 //! into a caller-owned [`Matches`]. Steady-state matching allocates nothing.
 //!
-//! Matching runs in three stages (`architecture.md`): (a) the post's rule-independent facts,
-//! computed once per post; (b) for each segment of the rule set, a lookup of those facts in the
-//! segment's atom index and automaton, then verification of the candidate rules' plans; (c) a
-//! filter dropping deleted (tombstoned) rules. A rule set built here has one segment; the
-//! live store keeps several.
+//! Matching runs in three stages, so that the per-post work is done once however many segments
+//! the rule set has: (a) the post's rule-independent facts, computed once per post; (b) for each
+//! segment of the rule set, a lookup of those facts in the segment's atom index and automaton,
+//! then verification of the candidate rules' plans; (c) a filter dropping deleted (tombstoned)
+//! rules. A rule set built here has one segment; the live store keeps several.
 //!
 //! # Example
 //!

@@ -1,4 +1,4 @@
-//! `powertrack validate`: the spec's validation example, exit codes and the text format.
+//! `powertrack validate`: the Rules API's six-rule validation example, exit codes and the text format.
 
 use std::path::PathBuf;
 
