@@ -64,6 +64,11 @@ pub mod reference;
 pub mod syntax;
 pub mod tokenize;
 
+/// `docs/library.md`, the library guide: each of its examples runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/library.md")]
+struct LibraryGuide;
+
 /// The README's examples are compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -95,6 +95,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
                 Ok(0) => break,
                 Ok(_) => number += 1,
                 Err(e) => {
+                    let _ = out.flush();
                     eprintln!(
                         "{name}:{}: the input cannot be read from here on ({e})",
                         number + 1
@@ -111,6 +112,9 @@ pub(crate) fn run(args: &Args) -> ExitCode {
                 Ok(Line::Post(post)) => post,
                 Ok(Line::Skipped(_)) => continue,
                 Err(e) => {
+                    // What came before goes out first, so that a terminal or a merged log reads
+                    // in input order (errors are rare: the flush costs nothing).
+                    let _ = out.flush();
                     eprintln!("{name}:{number}: {e}");
                     continue;
                 }
