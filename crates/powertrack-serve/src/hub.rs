@@ -137,6 +137,15 @@ pub struct Closed {
     pub closed_ms: u64,
 }
 
+/// A connection's opening or end, for the connection history.
+#[derive(Clone, Debug)]
+pub enum ConnEvent {
+    /// A connection was opened (it may be refused and closed at once).
+    Opened(Arc<Conn>),
+    /// A connection ended.
+    Closed(Closed),
+}
+
 /// All streams' connections.
 #[derive(Debug)]
 pub struct Hub {
@@ -145,7 +154,7 @@ pub struct Hub {
     buffer_bytes: usize,
     grace: Duration,
     runtime: tokio::runtime::Handle,
-    closed: mpsc::UnboundedSender<Closed>,
+    events: mpsc::UnboundedSender<ConnEvent>,
 }
 
 /// A connection opened, and the queue its body reads.
@@ -160,14 +169,14 @@ pub struct Full {
 
 impl Hub {
     /// A hub for streams with these counters; every connection gets a queue of at most `buffer_bytes`
-    /// (compressed) bytes, and one that overflowed is cut `grace` after its notice. Ended
-    /// connections are reported on `closed`.
+    /// (compressed) bytes, and one that overflowed is cut `grace` after its notice. Openings
+    /// and ends are reported on `events`.
     pub fn new(
         streams: Vec<StreamCounters>,
         buffer_bytes: usize,
         grace: Duration,
         runtime: tokio::runtime::Handle,
-        closed: mpsc::UnboundedSender<Closed>,
+        events: mpsc::UnboundedSender<ConnEvent>,
     ) -> Hub {
         Hub {
             streams: streams
@@ -184,7 +193,7 @@ impl Hub {
             buffer_bytes,
             grace,
             runtime,
-            closed,
+            events,
         }
     }
 
@@ -212,6 +221,7 @@ impl Hub {
             cut: CancellationToken::new(),
             counters: self.streams[stream].counters.clone(),
         });
+        let _ = self.events.send(ConnEvent::Opened(conn.clone()));
         let mut conns = lock(&self.streams[stream].conns);
         if conns.len() >= allowed {
             return Err((Full { allowed }, conn));
@@ -230,11 +240,11 @@ impl Hub {
         conns.retain(|c| c.id != conn.id);
         hub.open.store(conns.len(), Ordering::Release);
         drop(conns);
-        let _ = self.closed.send(Closed {
+        let _ = self.events.send(ConnEvent::Closed(Closed {
             conn: conn.clone(),
             reason,
             closed_ms: now_ms,
-        });
+        }));
     }
 
     /// Whether `stream` has a connection open (a hint for the matcher: a post matched for a
@@ -252,6 +262,11 @@ impl Hub {
     /// Open connections of `stream`.
     pub fn count(&self, stream: usize) -> usize {
         self.streams[stream].open.load(Ordering::Acquire)
+    }
+
+    /// The open connections of `stream`.
+    pub fn connections(&self, stream: usize) -> Vec<Arc<Conn>> {
+        lock(&self.streams[stream].conns).clone()
     }
 
     /// The stream's counters.

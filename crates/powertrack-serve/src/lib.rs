@@ -21,9 +21,13 @@
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 
+pub mod app;
 pub mod capture;
 pub mod clock;
 pub mod config;
+pub mod connections;
+pub mod console;
+pub mod counts;
 pub mod gzip;
 pub mod hub;
 pub mod limits;
@@ -34,9 +38,12 @@ pub mod persist;
 pub mod pipeline;
 pub mod registry;
 pub mod replay;
+pub mod respond;
 pub mod server;
 pub mod service;
+pub mod sessions;
 pub mod source;
+pub mod status;
 pub mod stream;
 
 use std::net::SocketAddr;
@@ -49,6 +56,7 @@ use anyhow::Context as _;
 pub use clock::Clock;
 use tokio_util::sync::CancellationToken;
 
+use crate::app::{AccountState, App, StreamLimits};
 use crate::config::Accounts;
 use crate::hub::{Hub, StreamCounters};
 use crate::limits::{DailyCap, Logins, PerMinute};
@@ -56,7 +64,6 @@ use crate::metrics::{Metrics, StreamLabel};
 use crate::persist::Persist;
 use crate::pipeline::Context;
 use crate::registry::{Registry, StreamSpec};
-use crate::service::{AccountState, App, StreamLimits};
 use crate::source::Source;
 
 /// `powertrack serve`'s options.
@@ -118,6 +125,15 @@ pub struct ServeArgs {
     /// Posts per second a recovery sends at most.
     #[arg(long, default_value_t = 1_000)]
     pub recovery_rate: u64,
+    /// An operator notice for the status page (`/status`), dated when the server starts; may
+    /// be given more than once.
+    #[arg(long = "notice", value_name = "TEXT")]
+    pub notices: Vec<String>,
+    /// A file of operator notices, one a line, that the server rereads when it changes: a line
+    /// may begin with its time (`2026-12-07T14:00:00Z Maintenance at 15:00`), otherwise it is
+    /// dated when the server first reads it; blank lines and `#` comments are skipped.
+    #[arg(long, value_name = "FILE")]
+    pub notice_file: Option<PathBuf>,
 }
 
 /// What [`start`] needs: [`ServeArgs`] without the command line.
@@ -149,6 +165,10 @@ pub struct Options {
     pub log: log::LogConfig,
     /// Posts per second a recovery sends at most.
     pub recovery_rate: u64,
+    /// Operator notices given at start.
+    pub notices: Vec<String>,
+    /// A file of operator notices, reread when it changes.
+    pub notice_file: Option<PathBuf>,
 }
 
 impl Options {
@@ -169,6 +189,8 @@ impl Options {
             header_timeout: Duration::from_secs(10),
             log: log::LogConfig::default(),
             recovery_rate: 1_000,
+            notices: Vec::new(),
+            notice_file: None,
         }
     }
 }
@@ -201,18 +223,30 @@ impl From<ServeArgs> for Options {
                 fsync: a.fsync,
             },
             recovery_rate: a.recovery_rate.max(1),
+            notices: a.notices,
+            notice_file: a.notice_file,
         }
     }
 }
 
 /// A server running in the background.
-#[derive(Debug)]
 pub struct Running {
     addr: SocketAddr,
     stop: CancellationToken,
     pipeline_stop: CancellationToken,
     thread: Option<std::thread::JoinHandle<()>>,
     pipeline: Vec<std::thread::JoinHandle<()>>,
+    /// What is saved once matching has stopped (the rule counts).
+    final_save: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Running")
+            .field("addr", &self.addr)
+            .field("stopped", &self.thread.is_none())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Running {
@@ -243,6 +277,9 @@ impl Running {
         for t in self.pipeline.drain(..) {
             let _ = t.join();
         }
+        if let Some(save) = self.final_save.take() {
+            save();
+        }
     }
 
     /// The token that stops it.
@@ -261,9 +298,12 @@ impl Drop for Running {
 /// Starts a server: loads the accounts and the persisted rules, binds the listener, starts
 /// the source and the matcher, and serves in a thread of its own until stopped.
 pub fn start(options: &Options, clock: Clock) -> anyhow::Result<Running> {
+    let boot_ms = clock.now_ms();
     let accounts = Accounts::load(&options.accounts)?;
-    let persist = Persist::open(&options.data_dir)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", options.data_dir.display()))?;
+    let persist = Arc::new(
+        Persist::open(&options.data_dir)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", options.data_dir.display()))?,
+    );
     let streams: Vec<StreamSpec> = accounts
         .accounts
         .iter()
@@ -320,13 +360,30 @@ pub fn start(options: &Options, clock: Clock) -> anyhow::Result<Running> {
             }
         })
         .collect();
-    let (closed_tx, mut closed_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (events_tx, events_rx) = tokio::sync::mpsc::unbounded_channel();
     let hub = Arc::new(Hub::new(
         counters,
         options.connection_buffer,
         Duration::from_secs(2),
         runtime.handle().clone(),
-        closed_tx,
+        events_tx,
+    ));
+    let history = connections::spawn(
+        registry.persist().clone(),
+        registry.streams().iter().map(|s| s.key.clone()).collect(),
+        events_rx,
+        clock.clone(),
+        boot_ms,
+    )?;
+    let stream_keys: Vec<String> = registry.streams().iter().map(|s| s.key.clone()).collect();
+    let counts = Arc::new(
+        counts::RuleCounts::load(registry.persist(), &stream_keys)
+            .map_err(|e| anyhow::anyhow!("{}: rule counts: {e}", options.data_dir.display()))?,
+    );
+    let status = Arc::new(status::ServiceStatus::new(
+        boot_ms,
+        &options.notices,
+        options.notice_file.clone(),
     ));
     let stream_days = Arc::new(
         registry
@@ -348,10 +405,29 @@ pub fn start(options: &Options, clock: Clock) -> anyhow::Result<Running> {
         metrics: metrics.clone(),
         clock: clock.clone(),
         log: post_log.clone(),
+        counts: counts.clone(),
+        status: status.clone(),
     });
     let (ingest_tx, ingest_rx) = tokio::sync::mpsc::channel(64);
     let pipeline_stop = CancellationToken::new();
-    let pipeline = pipeline::spawn(ctx, ingest_rx, pipeline_stop.clone())?;
+    let mut pipeline = pipeline::spawn(ctx, ingest_rx, pipeline_stop.clone())?;
+    pipeline.push(counts::spawn_saver(
+        counts.clone(),
+        registry.persist().clone(),
+        stream_keys.clone(),
+        Duration::from_secs(60),
+        pipeline_stop.clone(),
+    )?);
+    // Ends once the hub is gone (every connection recorded), so it is joined last.
+    pipeline.push(history);
+    let final_save = {
+        let (counts, persist) = (counts.clone(), registry.persist().clone());
+        Box::new(move || {
+            if let Err(e) = counts.save(&persist, &stream_keys) {
+                tracing::warn!(error = %e, "cannot save the rule counts");
+            }
+        })
+    };
     source::spawn(
         options.source.clone(),
         options.rate,
@@ -385,6 +461,9 @@ pub fn start(options: &Options, clock: Clock) -> anyhow::Result<Running> {
         recovery_rate: options.recovery_rate,
         log_retention: options.log.retention,
         stream_days,
+        counts,
+        status: status.clone(),
+        sessions: sessions::Sessions::default(),
     });
     let stop = CancellationToken::new();
     let config = server::ListenConfig {
@@ -393,13 +472,19 @@ pub fn start(options: &Options, clock: Clock) -> anyhow::Result<Running> {
         drain: Duration::from_secs(5),
     };
     let token = stop.clone();
+    let app_ticker = app.clone();
     let thread = std::thread::Builder::new()
         .name("powertrack-serve".into())
         .spawn(move || {
             runtime.block_on(async move {
+                let ticker = app_ticker.clone();
                 tokio::spawn(async move {
-                    while let Some(c) = closed_rx.recv().await {
-                        tracing::info!(conn = c.conn.id, stream = c.conn.stream, addr = %c.conn.addr, reason = c.reason.as_str(), delivered = c.conn.delivered.load(std::sync::atomic::Ordering::Relaxed), "stream disconnected");
+                    let mut every = tokio::time::interval(Duration::from_secs(1));
+                    loop {
+                        every.tick().await;
+                        ticker
+                            .status
+                            .tick(ticker.clock.now_ms(), ticker.metrics.posts_in.get());
                     }
                 });
                 let listener = match tokio::net::TcpListener::from_std(std_listener) {
@@ -419,6 +504,7 @@ pub fn start(options: &Options, clock: Clock) -> anyhow::Result<Running> {
         pipeline_stop,
         thread: Some(thread),
         pipeline,
+        final_save: Some(final_save),
     })
 }
 

@@ -134,3 +134,7 @@ pub fn recovery_completed(sent: &str, activity_count: u64) -> String {
     let body = serde_json::json!({"info": {"message": "Recovery Request Completed", "sent": sent, "activity_count": activity_count}});
     format!("{body}\r\n")
 }
+
+/// A console asked for with the right credentials of another account.
+pub const CONSOLE_FORBIDDEN: &str =
+    "These credentials are for another account; each account sees only its own console.";

@@ -1,6 +1,7 @@
 //! The service's durable state in `--data-dir`: every stream's rules (and those deleted in the
-//! last day, for their history), in one redb database. Every acknowledged change is committed
-//! (redb's default durability: fsync before the commit returns).
+//! last day, for their history), every stream connection of the last day and the rules' match
+//! counts (saved now and then), in one redb database. Every acknowledged change is committed (redb's default durability: fsync before
+//! the commit returns).
 
 use std::path::Path;
 
@@ -9,6 +10,10 @@ use serde::{Deserialize, Serialize};
 
 const RULES: TableDefinition<u64, &[u8]> = TableDefinition::new("rules");
 const DELETED: TableDefinition<u64, &[u8]> = TableDefinition::new("deleted_rules");
+/// Connections by (opened ms, server boot ms, connection id): unique across restarts.
+const CONNECTIONS: TableDefinition<(u64, u64, u64), &[u8]> = TableDefinition::new("connections");
+/// Match counts by (stream, rule id): the whole table is one snapshot, replaced at each save.
+const RULE_COUNTS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("rule_counts");
 
 /// A rule as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +33,38 @@ pub struct StoredRule {
     pub deleted_ms: Option<u64>,
 }
 
+/// One stream connection, as the connection history keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionRecord {
+    /// `account/label`.
+    pub stream: String,
+    /// When the server that held it started (Unix ms): with `id`, unique across restarts.
+    pub boot_ms: u64,
+    /// The connection's number in that server's life.
+    pub id: u64,
+    /// When it opened (Unix ms).
+    pub opened_ms: u64,
+    /// When it ended (Unix ms); `None` while it is open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_ms: Option<u64>,
+    /// The client's address (`ip:port`).
+    pub addr: String,
+    /// The client's `User-Agent`.
+    pub user_agent: String,
+    /// Posts delivered to it (known once it ended).
+    pub delivered: u64,
+    /// Why it ended: `client closed`, `too many connections`, `could not keep up`,
+    /// `shutdown`, or `server stopped` for one the server did not see end (a crash or a kill).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl ConnectionRecord {
+    fn key(&self) -> (u64, u64, u64) {
+        (self.opened_ms, self.boot_ms, self.id)
+    }
+}
+
 /// The database.
 #[derive(Debug)]
 pub struct Persist {
@@ -45,6 +82,8 @@ impl Persist {
         let tx = db.begin_write()?;
         tx.open_table(RULES)?;
         tx.open_table(DELETED)?;
+        tx.open_table(CONNECTIONS)?;
+        tx.open_table(RULE_COUNTS)?;
         tx.commit()?;
         Ok(Persist { db })
     }
@@ -114,5 +153,156 @@ impl Persist {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Writes a connection's record (when it opens, and again when it ends), dropping records
+    /// of connections that ended before `forget_before_ms`.
+    pub fn record_connection(
+        &self,
+        record: &ConnectionRecord,
+        forget_before_ms: Option<u64>,
+    ) -> Result<(), Error> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut table = tx.open_table(CONNECTIONS)?;
+            table.insert(record.key(), serde_json::to_vec(record)?.as_slice())?;
+            if let Some(before) = forget_before_ms {
+                // Keys start with the opening time: only the oldest are looked at.
+                let stale: Vec<(u64, u64, u64)> = table
+                    .range(..(before, 0, 0))?
+                    .filter_map(Result::ok)
+                    .filter_map(|(k, v)| {
+                        let r: ConnectionRecord = serde_json::from_slice(v.value()).ok()?;
+                        r.closed_ms.is_some_and(|c| c < before).then(|| k.value())
+                    })
+                    .collect();
+                for key in stale {
+                    table.remove(key)?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The connections of `stream` that were open at some time at or after `since_ms`, oldest
+    /// first.
+    pub fn connections(&self, stream: &str, since_ms: u64) -> Result<Vec<ConnectionRecord>, Error> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(CONNECTIONS)?;
+        let mut out = Vec::new();
+        for row in table.iter()? {
+            let (_, v) = row?;
+            let r: ConnectionRecord = serde_json::from_slice(v.value())?;
+            if r.stream == stream && r.closed_ms.is_none_or(|c| c >= since_ms) {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Replaces the saved match counts with `rows` (stream, rule id, the counts' bytes), in
+    /// one durable transaction.
+    pub fn save_rule_counts(&self, rows: &[(&str, u64, Vec<u8>)]) -> Result<(), Error> {
+        let tx = self.db.begin_write()?;
+        tx.delete_table(RULE_COUNTS)?;
+        {
+            let mut table = tx.open_table(RULE_COUNTS)?;
+            for (stream, id, bytes) in rows {
+                table.insert((*stream, *id), bytes.as_slice())?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The saved match counts: (stream, rule id, bytes).
+    pub fn rule_counts(&self) -> Result<Vec<(String, u64, Vec<u8>)>, Error> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(RULE_COUNTS)?;
+        let mut out = Vec::new();
+        for row in table.iter()? {
+            let (k, v) = row?;
+            let (stream, id) = k.value();
+            out.push((stream.to_owned(), id, v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// Ends, as `server stopped` at `now_ms`, every connection a previous run left open (it
+    /// was killed or crashed before it could record their end). Returns how many.
+    pub fn close_interrupted(&self, boot_ms: u64, now_ms: u64) -> Result<usize, Error> {
+        let tx = self.db.begin_write()?;
+        let mut n = 0;
+        {
+            let mut table = tx.open_table(CONNECTIONS)?;
+            let open: Vec<ConnectionRecord> = table
+                .iter()?
+                .filter_map(Result::ok)
+                .filter_map(|(_, v)| serde_json::from_slice::<ConnectionRecord>(v.value()).ok())
+                .filter(|r| r.closed_ms.is_none() && r.boot_ms != boot_ms)
+                .collect();
+            for mut r in open {
+                r.closed_ms = Some(now_ms);
+                r.reason = Some("server stopped".to_owned());
+                table.insert(r.key(), serde_json::to_vec(&r)?.as_slice())?;
+                n += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conn(boot_ms: u64, id: u64, opened_ms: u64) -> ConnectionRecord {
+        ConnectionRecord {
+            stream: "acme/prod".into(),
+            boot_ms,
+            id,
+            opened_ms,
+            closed_ms: None,
+            addr: "127.0.0.1:1".into(),
+            user_agent: String::new(),
+            delivered: 0,
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn connections_left_open_by_a_killed_run_end_as_server_stopped_and_old_ones_go() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let p = Persist::open(dir.path()).unwrap();
+            p.record_connection(&conn(100, 1, 1_000), None).unwrap();
+            let mut ended = conn(100, 2, 2_000);
+            ended.closed_ms = Some(3_000);
+            ended.reason = Some("client closed".into());
+            p.record_connection(&ended, None).unwrap();
+        } // the run is killed: connection 1 never ends
+        let p = Persist::open(dir.path()).unwrap();
+        assert_eq!(p.close_interrupted(200, 9_000).unwrap(), 1);
+        let all = p.connections("acme/prod", 0).unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].reason.as_deref(), Some("server stopped"));
+        assert_eq!(all[0].closed_ms, Some(9_000));
+        assert_eq!(all[1].reason.as_deref(), Some("client closed"));
+        // The current run's own open connections are left alone.
+        p.record_connection(&conn(200, 1, 10_000), None).unwrap();
+        assert_eq!(p.close_interrupted(200, 11_000).unwrap(), 0);
+        // Connections that ended before the cut are dropped; open ones and later ones stay.
+        p.record_connection(&conn(200, 2, 12_000), Some(5_000))
+            .unwrap();
+        let left: Vec<u64> = p
+            .connections("acme/prod", 0)
+            .unwrap()
+            .iter()
+            .map(|r| r.opened_ms)
+            .collect();
+        assert_eq!(left, [1_000, 10_000, 12_000]);
+        assert!(p.connections("other/prod", 0).unwrap().is_empty());
     }
 }

@@ -14,11 +14,13 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
+use crate::counts::RuleCounts;
 use crate::hub::Hub;
 use crate::limits::{DailyCap, Take};
 use crate::log::{Mark, PostLog};
 use crate::metrics::{Metrics, StreamLabel};
 use crate::registry::{Hit, Registry};
+use crate::status::ServiceStatus;
 
 /// Lines of NDJSON from one source, matched as one batch.
 #[derive(Debug)]
@@ -72,6 +74,10 @@ pub struct Context {
     pub clock: Clock,
     /// The firehose log, every input line appended before it is matched.
     pub log: Arc<dyn PostLog>,
+    /// Posts matched per stream rule, for the console.
+    pub counts: Arc<RuleCounts>,
+    /// The status page's figures.
+    pub status: Arc<ServiceStatus>,
 }
 
 struct Delivery {
@@ -137,6 +143,7 @@ pub fn spawn(
                 if d.posts > 0 {
                     let per_post = d.arrived.elapsed().as_secs_f64();
                     ctx.metrics.match_latency.observe(per_post);
+                    ctx.status.record_latency(per_post);
                 }
                 if let Some((reply, outcome)) = d.reply {
                     let _ = reply.send(outcome);
@@ -157,6 +164,8 @@ struct Matcher {
     matched: Vec<u64>,
     /// The `stream_posts_matched` counter of each stream.
     matched_counters: Vec<prometheus_client::metrics::counter::Counter>,
+    /// The batch's matched stream rules, `(stream, rule id)` once per post, for the counts.
+    counted: Vec<(usize, u64)>,
 }
 
 impl Matcher {
@@ -184,6 +193,7 @@ impl Matcher {
             hits: Vec::new(),
             out: vec![Vec::new(); n],
             posts: vec![0; n],
+            counted: Vec::new(),
         }
     }
 
@@ -236,6 +246,8 @@ impl Matcher {
                             .count();
                         let account = streams[stream].account;
                         self.matched[stream] += 1;
+                        self.counted
+                            .extend(self.hits[i..j].iter().map(|h| (stream, h.1)));
                         if !self.ctx.hub.is_open(stream) {
                             // Nobody to deliver to: nothing to splice, nothing billed.
                             i = j;
@@ -271,6 +283,11 @@ impl Matcher {
             }
         }
         self.ctx.metrics.posts_in.inc_by(posts_in);
+        if !self.counted.is_empty() {
+            self.counted.sort_unstable();
+            self.ctx.counts.add(&self.counted, now);
+            self.counted.clear();
+        }
         for (counter, n) in self.matched_counters.iter().zip(&mut self.matched) {
             if *n > 0 {
                 counter.inc_by(std::mem::take(n));

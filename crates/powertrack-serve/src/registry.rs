@@ -19,6 +19,7 @@
 //! (one lock), and durable (committed to `--data-dir`) before they take effect in memory.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use arc_swap::ArcSwap;
@@ -147,7 +148,7 @@ pub struct Registry {
     index: LiveRules,
     fanout: ArcSwap<Fanout>,
     state: Mutex<State>,
-    persist: Persist,
+    persist: Arc<Persist>,
     clock: Clock,
     streams: Vec<StreamSpec>,
 }
@@ -155,7 +156,7 @@ pub struct Registry {
 impl Registry {
     /// Loads every stream's persisted rules and compiles them into one index.
     pub fn open(
-        persist: Persist,
+        persist: Arc<Persist>,
         streams: Vec<StreamSpec>,
         clock: Clock,
     ) -> Result<Registry, crate::persist::Error> {
@@ -639,11 +640,69 @@ impl Registry {
         }
     }
 
+    /// Calls `f` with the stream's rules in id order (only rule `only`, when given), borrowed
+    /// under the registry's lock: the console filters, sorts and pages them without copying
+    /// a rule it does not show (Rules API changes wait meanwhile).
+    pub fn with_rules<R>(
+        &self,
+        stream: usize,
+        only: Option<u64>,
+        f: impl for<'r> FnOnce(&mut dyn Iterator<Item = RuleRef<'r>>) -> R,
+    ) -> R {
+        let st = self.lock();
+        let range = only.map_or((Bound::Unbounded, Bound::Unbounded), |id| {
+            (Bound::Included(id), Bound::Included(id))
+        });
+        let mut rules = st.streams[stream]
+            .by_id
+            .range(range)
+            .map(|(&id, r)| RuleRef {
+                id,
+                value: &r.value,
+                tag: r.tag.as_deref(),
+                created_ms: r.created_ms,
+            });
+        f(&mut rules)
+    }
+
+    /// The stream's rules deleted at or after `since_ms` (the history keeps a day).
+    pub fn deleted_since(
+        &self,
+        stream: usize,
+        since_ms: u64,
+    ) -> Result<Vec<StoredRule>, crate::persist::Error> {
+        let key = &self.streams[stream].key;
+        Ok(self
+            .persist
+            .deleted_since(since_ms)?
+            .into_iter()
+            .filter(|r| &r.stream == key)
+            .collect())
+    }
+
+    /// The database the rules are kept in (the connection history shares it).
+    pub fn persist(&self) -> &Arc<Persist> {
+        &self.persist
+    }
+
     /// One rule of the stream.
     pub fn get_one(&self, stream: usize, id: u64) -> Option<RuleEntry> {
         let st = self.lock();
         st.streams[stream].by_id.get(&id).map(|r| entry(id, r))
     }
+}
+
+/// A rule in force, borrowed from the registry.
+#[derive(Clone, Copy, Debug)]
+pub struct RuleRef<'a> {
+    /// Its id.
+    pub id: u64,
+    /// Its value.
+    pub value: &'a str,
+    /// Its tag.
+    pub tag: Option<&'a str>,
+    /// When it was added (Unix ms).
+    pub created_ms: u64,
 }
 
 fn entry(id: u64, r: &Rule) -> RuleEntry {

@@ -13,8 +13,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::app::App;
 use crate::hub::CloseReason;
-use crate::service::App;
 
 /// How the listener behaves.
 #[derive(Clone, Debug)]

@@ -1,35 +1,29 @@
-//! The HTTP endpoints: the Rules API, the stream, usage, ingest, health and metrics.
+//! The HTTP endpoints: the Rules API, the stream, usage, ingest, health and metrics (the
+//! console and status pages are in [`crate::console`]).
 
-use std::collections::HashSet;
-use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
-use http_body_util::combinators::UnsyncBoxBody;
-use http_body_util::{BodyExt, Full, Limited, StreamBody};
+use http_body_util::{BodyExt, Limited, StreamBody};
 use hyper::body::Incoming;
 use powertrack::api::{Body, BodyError, Limits, MAX_BODY_BYTES, validate};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
-use crate::clock::Clock;
-use crate::config::{Account, verify_password};
-use crate::hub::{CloseReason, Hub};
-use crate::limits::{Credits, DailyCap, Logins, PerMinute, Quota};
-use crate::log::PostLog;
+use crate::hub::CloseReason;
+use crate::limits::DailyCap;
 use crate::messages as msg;
-use crate::metrics::{AccountLabel, Metrics};
 use crate::pipeline::{Batch, Outcome};
 use crate::registry::{ChangeError, Registry};
 use crate::replay::{self, Window};
 
-/// A response body: a whole one, or a stream.
-pub type ResponseBody = UnsyncBoxBody<Bytes, Infallible>;
+pub use crate::app::{AccountState, App, StreamLimits};
+pub use crate::respond::ResponseBody;
+use crate::respond::{Resp, error, full, json, with_quota};
 
 /// The largest `POST /ingest` body: a producer sends the firehose in pieces of at most this.
 pub const MAX_INGEST_BYTES: usize = 64 << 20;
@@ -50,111 +44,6 @@ pub mod cost {
     pub const USAGE: u64 = 25;
 }
 
-/// An account as the server holds it.
-#[derive(Debug)]
-pub struct AccountState {
-    /// Its configuration.
-    pub config: Account,
-    /// Its credits.
-    pub credits: Credits,
-    /// Its daily cap.
-    pub cap: Arc<DailyCap>,
-    /// `Authorization` header values already verified (argon2 is slow on purpose).
-    verified: Mutex<HashSet<String>>,
-}
-
-impl AccountState {
-    /// The state of a configured account.
-    pub fn new(config: Account) -> AccountState {
-        AccountState {
-            credits: Credits::new(config.credits_per_hour),
-            cap: Arc::new(DailyCap::new(config.posts_per_day)),
-            config,
-            verified: Mutex::new(HashSet::new()),
-        }
-    }
-}
-
-/// Per-stream request limits.
-#[derive(Debug)]
-pub struct StreamLimits {
-    /// Rules API requests a minute.
-    pub rules: PerMinute,
-    /// Connection requests a minute.
-    pub connects: PerMinute,
-    /// Recoveries running.
-    pub recoveries: Arc<std::sync::atomic::AtomicUsize>,
-}
-
-/// Everything the endpoints share.
-#[derive(Debug)]
-pub struct App {
-    /// The clock.
-    pub clock: Clock,
-    /// Rules.
-    pub registry: Arc<Registry>,
-    /// Connections.
-    pub hub: Arc<Hub>,
-    /// Metrics.
-    pub metrics: Arc<Metrics>,
-    /// Accounts, in file order.
-    pub accounts: Vec<AccountState>,
-    /// Per-stream limits, by stream index.
-    pub stream_limits: Vec<StreamLimits>,
-    /// Failed logins.
-    pub logins: Logins,
-    /// Into the pipeline.
-    pub ingest: mpsc::Sender<Batch>,
-    /// The producer credential of `POST /ingest` (none: ingest refused).
-    pub ingest_token: Option<String>,
-    /// The heartbeat interval of idle streams.
-    pub heartbeat: Duration,
-    /// Set once a shutdown has begun.
-    pub shutting_down: AtomicBool,
-    /// The firehose log (backfill, recovery, ingest durability).
-    pub log: Arc<dyn PostLog>,
-    /// Posts per second a recovery sends at most.
-    pub recovery_rate: u64,
-    /// How long the log keeps posts (a recovery reaches this far back).
-    pub log_retention: Duration,
-    /// Posts delivered per stream today, by stream index.
-    pub stream_days: Arc<Vec<DailyCap>>,
-}
-
-type Resp = Response<ResponseBody>;
-
-fn full(body: impl Into<Bytes>) -> ResponseBody {
-    Full::new(body.into()).boxed_unsync()
-}
-
-fn json(status: StatusCode, body: impl Into<Bytes>) -> Resp {
-    let mut r = Response::new(full(body));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
-    r
-}
-
-/// `{"error":{"message":…,"sent":…}}` with `status`.
-fn error(status: StatusCode, message: &str, sent: &str) -> Resp {
-    json(status, msg::error_body(message, sent))
-}
-
-fn with_quota(mut r: Resp, q: &Quota) -> Resp {
-    let h = r.headers_mut();
-    for (name, v) in [
-        ("x-ratelimit-limit", q.limit),
-        ("x-ratelimit-remaining", q.remaining),
-        ("x-ratelimit-cost", q.cost),
-        ("x-ratelimit-reset", q.reset_secs),
-    ] {
-        h.insert(name, HeaderValue::from(v));
-    }
-    r
-}
-
 /// What a path names.
 #[derive(Debug, PartialEq, Eq)]
 enum Route<'a> {
@@ -166,6 +55,7 @@ enum Route<'a> {
     Rule(&'a str, &'a str, &'a str),
     Validation(&'a str, &'a str),
     Stream(&'a str, &'a str),
+    Console(crate::console::Page<'a>),
     NotFound,
 }
 
@@ -197,7 +87,7 @@ fn route<'a>(path: &'a str) -> Route<'a> {
             };
             found.unwrap_or(Route::NotFound)
         }
-        _ => Route::NotFound,
+        segs => crate::console::route(segs).map_or(Route::NotFound, Route::Console),
     }
 }
 
@@ -306,6 +196,7 @@ impl App {
                 "stream",
                 self.stream(req, peer, account, label, &sent).await,
             ),
+            Route::Console(page) => ("console", self.console(req, peer, page, &sent).await),
             Route::NotFound => (
                 "not_found",
                 error(StatusCode::NOT_FOUND, msg::NOT_FOUND, &sent),
@@ -339,106 +230,6 @@ impl App {
         self.metrics
             .log_torn_bytes
             .set(i64::try_from(log.torn_bytes).unwrap_or(i64::MAX));
-    }
-
-    /// The account whose credentials the request carries, if they are right for `account`.
-    async fn authenticate(
-        &self,
-        req: &Request<Incoming>,
-        peer: SocketAddr,
-        account: &str,
-        sent: &str,
-    ) -> Result<usize, Resp> {
-        let now = self.clock.now_ms();
-        if self.logins.blocked(peer.ip(), now) {
-            return Err(error(
-                StatusCode::TOO_MANY_REQUESTS,
-                msg::LOGIN_RATE_LIMITED,
-                sent,
-            ));
-        }
-        let unauthorized = || {
-            let mut r = error(StatusCode::UNAUTHORIZED, msg::UNAUTHORIZED, sent);
-            r.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"powertrack\""),
-            );
-            r
-        };
-        let header = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        let Some(index) = self.accounts.iter().position(|a| a.config.name == account) else {
-            self.logins.failed(peer.ip(), now);
-            return Err(unauthorized());
-        };
-        let state = &self.accounts[index];
-        if state
-            .verified
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .contains(&header)
-        {
-            return Ok(index);
-        }
-        let credentials = header
-            .strip_prefix("Basic ")
-            .and_then(|b| {
-                base64::engine::general_purpose::STANDARD
-                    .decode(b.trim())
-                    .ok()
-            })
-            .and_then(|b| String::from_utf8(b).ok());
-        let ok = match credentials.as_deref().and_then(|c| c.split_once(':')) {
-            Some((user, password)) if user == account => {
-                let hash = state.config.password_hash.clone();
-                let password = password.as_bytes().to_vec();
-                tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-                    .await
-                    .unwrap_or(false)
-            }
-            _ => false,
-        };
-        if ok {
-            let mut v = state
-                .verified
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if v.len() > 64 {
-                v.clear();
-            }
-            v.insert(header);
-            Ok(index)
-        } else {
-            self.logins.failed(peer.ip(), now);
-            Err(unauthorized())
-        }
-    }
-
-    fn charge(&self, account: usize, cost: u64, sent: &str) -> Result<Quota, Resp> {
-        let state = &self.accounts[account];
-        state
-            .credits
-            .charge(self.clock.now_ms(), cost)
-            .map_err(|q| {
-                self.metrics
-                    .credit_refusals
-                    .get_or_create(&AccountLabel {
-                        account: state.config.name.clone(),
-                    })
-                    .inc();
-                with_quota(
-                    error(
-                        StatusCode::FORBIDDEN,
-                        &msg::out_of_credits(q.limit, q.reset_secs),
-                        sent,
-                    ),
-                    &q,
-                )
-            })
     }
 
     async fn rules(

@@ -45,6 +45,8 @@ pub struct Setup {
     pub recovery_rate: u64,
     /// Where the state goes (default: `data` in the server's temporary directory).
     pub data_dir: Option<PathBuf>,
+    /// Operator notices for the status page.
+    pub notices: Vec<String>,
 }
 
 impl Default for Setup {
@@ -60,6 +62,7 @@ impl Default for Setup {
             rate: None,
             recovery_rate: 1_000,
             data_dir: None,
+            notices: Vec::new(),
         }
     }
 }
@@ -95,6 +98,7 @@ impl Server {
         options.source = setup.source.clone();
         options.rate = setup.rate;
         options.recovery_rate = setup.recovery_rate;
+        options.notices.clone_from(&setup.notices);
         let clock = Clock::system();
         let running = start(&options, clock.clone()).unwrap();
         let base = format!("http://{}", running.addr());
@@ -259,8 +263,16 @@ pub struct Stream {
 }
 
 pub async fn open_stream(url: &str, user: &str, password: &str) -> Stream {
-    let r = client()
-        .get(url)
+    open_stream_as(url, user, password, "").await
+}
+
+/// [`open_stream`] with this `User-Agent` (none when empty).
+pub async fn open_stream_as(url: &str, user: &str, password: &str, agent: &str) -> Stream {
+    let mut request = client().get(url);
+    if !agent.is_empty() {
+        request = request.header("user-agent", agent);
+    }
+    let r = request
         .basic_auth(user, Some(password))
         .header("accept-encoding", "gzip")
         .send()
