@@ -37,7 +37,14 @@ struct Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        self.hub.close(&self.conn, self.reason, self.clock.now_ms());
+        // A client cut for not keeping up usually never reads as far as the notice, so its
+        // body ends by the cut, not by `finish`: the overflow is the reason all the same.
+        let reason = if self.reason == CloseReason::ClientClosed && self.conn.overflowed() {
+            CloseReason::CouldNotKeepUp
+        } else {
+            self.reason
+        };
+        self.hub.close(&self.conn, reason, self.clock.now_ms());
     }
 }
 

@@ -152,6 +152,12 @@ async fn a_third_connection_is_disconnected_with_the_message() {
     assert!(ended, "the refused connection's stream ends cleanly");
     assert_eq!(lines.len(), 1);
     assert_eq!(error_message(&lines[0]), TOO_MANY);
+    // The console's history has it, with the reason.
+    let reasons = common::connection_reasons(&s, "prod", |r| r.len() == 3).await;
+    assert_eq!(
+        reasons,
+        [None, None, Some("too many connections".to_owned())]
+    );
     // The first two go on.
     s.add("prod", &[("snow", None)]).await;
     s.ingest(&format!("{}\n", post(1, "snow"))).await;
@@ -261,6 +267,9 @@ async fn a_client_that_never_reads_is_cut_off_and_the_other_loses_nothing() {
     })
     .await;
     assert!(closed.is_ok(), "the server closed the stalled connection");
+    // The console's history says why.
+    let reasons = common::connection_reasons(&s, "prod", |r| r[1].is_some()).await;
+    assert_eq!(reasons, [None, Some("could not keep up".to_owned())]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

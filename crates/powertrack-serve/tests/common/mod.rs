@@ -185,6 +185,35 @@ pub async fn acme_get(url: &str) -> reqwest::Response {
         .unwrap()
 }
 
+/// Why each of `acme`'s connections to stream `label` ended (`None`: open), oldest first, from
+/// the console's connection history, once `done` holds of them (10 s at most).
+#[allow(dead_code)]
+pub async fn connection_reasons(
+    s: &Server,
+    label: &str,
+    done: impl Fn(&[Option<String>]) -> bool,
+) -> Vec<Option<String>> {
+    let url = format!(
+        "{}/console/accounts/acme/streams/{label}/connections.json",
+        s.base
+    );
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let v = acme_get(&url).await.json_value().await;
+        let mut reasons: Vec<Option<String>> = v["connections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["reason"].as_str().map(String::from))
+            .collect();
+        reasons.reverse();
+        if done(&reasons) || tokio::time::Instant::now() > deadline {
+            return reasons;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// `POST url` with `body` as the test account `acme`.
 pub async fn acme_post(url: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
     client()
