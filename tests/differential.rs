@@ -429,6 +429,84 @@ fn generated_rules_agree_with_the_reference_on_the_corpus() {
     }
 }
 
+/// The matcher computes only what a rule set reads. The rules of one family (each family
+/// one rule set, so its reads are that family's alone) must still agree with the
+/// reference on the whole corpus: a field a family needs that the extraction skipped would
+/// show here as a missing match, not hidden by other rules reading it.
+#[test]
+fn rule_sets_of_one_family_agree_with_the_reference_on_the_corpus() {
+    let Some(lines) =
+        corpus_lines("rule_sets_of_one_family_agree_with_the_reference_on_the_corpus")
+    else {
+        return;
+    };
+    let pool = pool_of(&lines);
+    let (_, rules) = build(&pool, 2_500, 7);
+    let mut groups: BTreeMap<Vec<String>, Vec<(u64, Rule)>> = BTreeMap::new();
+    // Rules of one family each (the rules that combine families are checked as one set above).
+    for (_, rule) in &rules {
+        let families = families(rule);
+        if families.len() != 1 {
+            continue;
+        }
+        let group = groups.entry(families).or_default();
+        group.push((group.len() as u64 + 1, rule.clone()));
+    }
+    // One rule set and reference book per group; each post parsed once for all of them.
+    let sets: Vec<_> = groups
+        .iter()
+        .map(|(families, group)| {
+            let mut b = RuleSetBuilder::new();
+            for (id, rule) in group {
+                b.add(*id, None, rule.clone());
+            }
+            let book = reference::RuleBook::new(group.iter().cloned());
+            (families, b.build().expect("valid rules"), book, group)
+        })
+        .collect();
+    let (mut scratch, mut matches, mut parser) = (Scratch::new(), Matches::new(), Parser::new());
+    let mut matched_families = std::collections::BTreeSet::new();
+    let mut disagreements = Vec::new();
+    for line in &lines {
+        let Ok(Line::Post(post)) = parser.parse(line) else {
+            continue;
+        };
+        for (families, set, book, group) in &sets {
+            let want = book.matching_ids(&post);
+            set.match_post(&post, &mut scratch, &mut matches);
+            let got: Vec<u64> = matches.ids().collect();
+            if got != want && disagreements.len() < 20 {
+                let name = |i: &u64| group[*i as usize - 1].1.to_string();
+                disagreements.push(format!(
+                    "{families:?}, post {}: want {:?} got {:?}",
+                    post.id(),
+                    want.iter().map(name).collect::<Vec<_>>(),
+                    got.iter().map(name).collect::<Vec<_>>()
+                ));
+            }
+            if !want.is_empty() && families.len() == 1 {
+                matched_families.insert(families[0].clone());
+            }
+        }
+    }
+    assert!(disagreements.is_empty(), "{disagreements:#?}");
+    // Single-family sets with true matches, so each of these fields was read alone.
+    for f in [
+        "keyword",
+        "phrase",
+        "hashtag",
+        "mention",
+        "from",
+        "contains",
+        "url_contains",
+        "lang",
+        "bio",
+        "url",
+    ] {
+        assert!(matched_families.contains(f), "{f}: {matched_families:?}");
+    }
+}
+
 #[test]
 fn a_dropped_candidate_is_caught() {
     let Some(lines) = corpus_lines("a_dropped_candidate_is_caught") else {

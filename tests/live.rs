@@ -219,3 +219,37 @@ fn matchers_and_a_writer_agree_with_the_reference_at_every_generation() {
         "the writer ran while the matchers did"
     );
 }
+
+/// What the matcher reads of a post is part of the published rule set: in a store of `from:`
+/// rules no text is read, and the first rule that reads a field (a `bio:` rule, a keyword, a
+/// `url:`) is matched from the next post on, in the same scratch space.
+#[test]
+fn the_first_rule_reading_a_field_matches_from_the_next_post_on() {
+    let live = LiveRules::new();
+    let from: Vec<RuleEntry> = (0..50)
+        .map(|i| RuleEntry::new(format!("from:user{i}"), None))
+        .collect();
+    live.add(&from).unwrap();
+    let line = br#"{"id_str":"9","text":"fresh snow today https://t.co/x","entities":{"urls":[{"url":"https://t.co/x","expanded_url":"https://example.com/winter"}]},"user":{"id_str":"3","screen_name":"user7","description":"Meteorologist","location":"Oslo, Norway"}}"#;
+    let (mut scratch, mut matches) = (Scratch::new(), Matches::new());
+    let mut ids_now = |live: &LiveRules| {
+        live.load()
+            .match_line(line, &mut scratch, &mut matches)
+            .unwrap();
+        matches.ids().collect::<Vec<u64>>()
+    };
+    let user7 = live.list().rules[7].id.unwrap();
+    assert_eq!(ids_now(&live), [user7]);
+    for value in [
+        "bio:meteorologist",
+        "snow",
+        "url:winter",
+        "bio_location:oslo",
+    ] {
+        let added = live.add(&[RuleEntry::new(value, None)]).unwrap();
+        let id = added.detail[0].rule.id.unwrap();
+        let got = ids_now(&live);
+        assert!(got.contains(&id), "{value} after it was added: {got:?}");
+    }
+    assert_eq!(ids_now(&live).len(), 5);
+}

@@ -1,4 +1,5 @@
-//! `output`: `output::splice_matching_rules` on arbitrary JSON objects and arbitrary bytes.
+//! `output`: `output::splice_matching_rules` (and `append_matching_rules`, which must write the
+//! same bytes where no `matching_rules` is in place) on arbitrary JSON objects and arbitrary bytes.
 //!
 //! Structure-aware half: an arbitrary key/value tree (keys include `matching_rules`, `gnip`,
 //! `data`, near misses and arbitrary strings, some written with `\u` escapes; existing
@@ -21,7 +22,9 @@ use std::fmt;
 
 use arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
-use powertrack::output::{Layout, MatchedRule, SpliceErrorKind, splice_matching_rules};
+use powertrack::output::{
+    Layout, MatchedRule, SpliceErrorKind, append_matching_rules, splice_matching_rules,
+};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// A JSON value that keeps member order and duplicate keys, and integers exactly.
@@ -365,6 +368,21 @@ fn check(line: &[u8], layout: Layout, rules: &[(u64, Option<String>)]) {
     let mut out = prefix.to_vec();
     let result = splice_matching_rules(line, layout, matched.iter().copied(), &mut out);
     let input = parse(line).filter(|j| matches!(j, J::Obj(_)));
+    // Where the line has no `matching_rules` at its root, the copy-cost path writes the same
+    // bytes (for Activity Streams it is the splice itself).
+    if let (Some(J::Obj(members)), true) = (&input, result.is_ok())
+        && !members.iter().any(|(k, _)| k == "matching_rules")
+    {
+        let mut appended = prefix.to_vec();
+        append_matching_rules(line, layout, matched.iter().copied(), &mut appended)
+            .expect("a JSON object takes the list");
+        assert_eq!(
+            appended,
+            out,
+            "append and splice differ on {}",
+            String::from_utf8_lossy(line)
+        );
+    }
     match result {
         Err(e) => {
             assert!(

@@ -109,6 +109,46 @@ pub(crate) enum KeyKind {
     Pair,
 }
 
+/// What a rule set can consult of a post: the text fields it tokenizes or scans and the key
+/// kinds it looks up. The facts stage computes only these (the reference evaluator, the
+/// oracle, always reads everything).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub(crate) struct Reads {
+    /// Text fields any token, phrase, proximity or substring test reads.
+    pub(crate) fields: Fields,
+    /// Key kinds any atom has, as bits `1 << kind`.
+    pub(crate) keys: u32,
+}
+
+impl Reads {
+    /// Everything: what explanations and the oracle see.
+    pub(crate) const ALL: Reads = Reads {
+        fields: Fields(u16::MAX),
+        keys: u32::MAX,
+    };
+
+    /// Whether field `field` is read.
+    #[inline]
+    pub(crate) const fn field(self, field: Field) -> bool {
+        self.fields.contains(field)
+    }
+
+    /// Whether keys of kind `kind` are looked up.
+    #[inline]
+    pub(crate) const fn key(self, kind: KeyKind) -> bool {
+        self.keys & (1 << kind as u8) != 0
+    }
+
+    /// What either reads.
+    #[must_use]
+    pub(crate) const fn union(self, other: Reads) -> Reads {
+        Reads {
+            fields: Fields(self.fields.0 | other.fields.0),
+            keys: self.keys | other.keys,
+        }
+    }
+}
+
 /// Which user count a [`Pred::Count`] reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]

@@ -12,7 +12,7 @@ use smallvec::{SmallVec, smallvec};
 use super::atoms::{AtomTable, FastMap, hash_key};
 use super::freq;
 use super::geo_cells;
-use super::ir::{Area, CountField, Expr, Fields, GeoTarget, KeyKind, Pred, Term};
+use super::ir::{Area, CountField, Expr, Fields, GeoTarget, KeyKind, Pred, Reads, Term};
 
 /// A leaf test, with its atoms resolved to ids of the segment's table.
 #[derive(Clone, Debug)]
@@ -136,6 +136,8 @@ pub(crate) struct Segment {
     pub(crate) rules: Vec<RuleEntry>,
     /// Gate atoms of all rules, with the fields they must hit in.
     pub(crate) gates: Vec<(u32, Fields)>,
+    /// What its rules can read of a post.
+    pub(crate) reads: Reads,
     pub(crate) stats: SegmentStats,
 }
 
@@ -154,6 +156,34 @@ pub(crate) fn pair_value(first: u32, second: u32) -> [u8; 8] {
     value[..4].copy_from_slice(&first.to_le_bytes());
     value[4..].copy_from_slice(&second.to_le_bytes());
     value
+}
+
+/// What the rules of a segment can read: every key kind among its atoms (a negated test
+/// reads as much as a positive one), and every text field a token, phrase, proximity or
+/// substring test looks in. Count, geo and sample tests read facts computed for every post.
+fn reads_of(atoms: &AtomTable, preds: &[CPred], substring_fields: Fields) -> Reads {
+    let mut reads = Reads {
+        fields: substring_fields,
+        keys: 0,
+    };
+    for a in 0..atoms.len() {
+        let kind = atoms.key(u32::try_from(a).unwrap_or(u32::MAX))[0];
+        reads.keys |= 1 << kind;
+    }
+    let text_kind = |atom: u32| {
+        let kind = atoms.key(atom)[0];
+        kind == KeyKind::Token as u8
+            || kind == KeyKind::Pair as u8
+            || kind == KeyKind::Substring as u8
+    };
+    for p in preds {
+        match p {
+            CPred::Atom { atom, fields } if text_kind(*atom) => reads.fields.0 |= fields.0,
+            CPred::Sequence { fields, .. } => reads.fields.0 |= fields.0,
+            _ => {}
+        }
+    }
+    reads
 }
 
 /// The bit of the token filter for a key hash: its top bits.
@@ -577,6 +607,7 @@ impl Segment {
         for list in &mut b.count_atoms {
             list.sort_unstable_by_key(|&(min, max, atom)| (min, max, atom));
         }
+        let reads = reads_of(&b.atoms, &b.preds, b.substring_fields);
         let stats = SegmentStats {
             rules: entries.len(),
             atoms: b.atoms.len(),
@@ -604,6 +635,7 @@ impl Segment {
             children: b.children,
             rules: entries,
             gates,
+            reads,
             stats,
         }
     }

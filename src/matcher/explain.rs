@@ -77,7 +77,8 @@ pub fn explain(rule: &Rule, post: &Post<'_>) -> Explanation {
         sources: Some(Vec::new()),
         ..Facts::default()
     };
-    facts.extract(post);
+    // Explanations show every field, whatever the rule set reads.
+    facts.extract(post, crate::compile::ir::Reads::ALL);
     let mut scratch = SegmentScratch::default();
     let whole = one_rule_segment(rule.expr());
     match_segment(&whole, &facts, &mut scratch);

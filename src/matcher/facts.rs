@@ -3,7 +3,9 @@
 //! Folded tokens with their field and position, folded field texts for the substring automaton,
 //! exact keys (entities, users, ids, language, flags, geo cells, profile strings), user counts,
 //! locations and the sample bucket. Every segment of a rule set then looks these up in its own
-//! tables (stage b); nothing here is repeated per segment, and no rule is consulted.
+//! tables (stage b); nothing here is repeated per segment. Only what the rule set can read
+//! ([`Reads`], the union over its segments) is computed: a set of `from:` rules never folds or
+//! tokenizes a text, a set without bio tests never decodes the bio.
 
 use std::ops::Range;
 
@@ -11,7 +13,7 @@ use smallvec::SmallVec;
 
 use crate::compile::atoms::hash_key;
 use crate::compile::geo_cells;
-use crate::compile::ir::{Field, KeyKind};
+use crate::compile::ir::{Field, KeyKind, Reads};
 use crate::post::{MediaKind, Post, Role};
 
 /// One tokenized field instance of the post (the root's text, a URL, the bio…).
@@ -197,42 +199,62 @@ pub(crate) fn sees_text(role: Role) -> bool {
 }
 
 impl Facts {
-    /// Computes the facts of `post`, replacing the previous post's.
-    pub(crate) fn extract(&mut self, post: &Post<'_>) {
+    /// Computes the facts of `post` that `reads` asks for, replacing the previous post's.
+    /// Facts that cost nothing next to the view (counts, points, the sample bucket, the flags'
+    /// truth) are always taken; folded texts, tokens and keys only when read.
+    pub(crate) fn extract(&mut self, post: &Post<'_>, reads: Reads) {
         self.clear();
+        let text = reads.field(Field::Text);
+        let url_fields = [Field::Url, Field::UrlTitle, Field::UrlDescription];
+        let urls = url_fields.iter().any(|&f| reads.field(f));
         let retweet = post.is_retweet();
         let (mut links, mut mentions, mut hashtags, mut symbols) = (false, false, false, false);
         let (mut media, mut images, mut videos) = (false, false, false);
         let (mut reply, mut quote) = (false, post.quoted().is_some());
         for part in post.parts().filter(|p| sees_text(p.role())) {
-            self.add_field(Field::Text, part.text());
+            if text {
+                self.add_field(Field::Text, part.text());
+            }
             for url in part.urls() {
                 links = true;
-                let strings = [url.url, url.expanded_url, url.display_url, url.unwound_url];
-                for (i, s) in strings.iter().enumerate() {
-                    // The same string twice (an unwound URL equal to the expanded one) adds
-                    // nothing a test could see.
-                    if !strings[..i].contains(s) {
-                        self.add_field(Field::Url, s.unwrap_or(""));
+                if !urls {
+                    continue;
+                }
+                if reads.field(Field::Url) {
+                    let strings = [url.url, url.expanded_url, url.display_url, url.unwound_url];
+                    for (i, s) in strings.iter().enumerate() {
+                        // The same string twice (an unwound URL equal to the expanded one)
+                        // adds nothing a test could see.
+                        if !strings[..i].contains(s) {
+                            self.add_field(Field::Url, s.unwrap_or(""));
+                        }
                     }
                 }
-                self.add_field(Field::UrlTitle, url.unwound_title.unwrap_or(""));
-                self.add_field(Field::UrlDescription, url.unwound_description.unwrap_or(""));
+                if reads.field(Field::UrlTitle) {
+                    self.add_field(Field::UrlTitle, url.unwound_title.unwrap_or(""));
+                }
+                if reads.field(Field::UrlDescription) {
+                    self.add_field(Field::UrlDescription, url.unwound_description.unwrap_or(""));
+                }
             }
             for tag in part.hashtags() {
                 hashtags = true;
-                self.add_key(KeyKind::Hashtag, tag, true);
+                if reads.key(KeyKind::Hashtag) {
+                    self.add_key(KeyKind::Hashtag, tag, true);
+                }
             }
             for tag in part.cashtags() {
                 symbols = true;
-                self.add_key(KeyKind::Cashtag, tag, true);
+                if reads.key(KeyKind::Cashtag) {
+                    self.add_key(KeyKind::Cashtag, tag, true);
+                }
             }
             for m in part.mentions() {
                 mentions = true;
-                if let Some(name) = m.screen_name {
+                if let (Some(name), true) = (m.screen_name, reads.key(KeyKind::MentionName)) {
                     self.add_key(KeyKind::MentionName, name, true);
                 }
-                if let Some(id) = m.id {
+                if let (Some(id), true) = (m.id, reads.key(KeyKind::MentionId)) {
                     self.add_key_u64(KeyKind::MentionId, id);
                 }
             }
@@ -248,43 +270,55 @@ impl Facts {
 
         let root = post.root();
         let user = post.user();
-        self.add_field(Field::Bio, user.description().unwrap_or(""));
-        self.add_field(Field::BioName, user.name().unwrap_or(""));
-        self.add_field(Field::BioLocation, user.location().unwrap_or(""));
-        if let Some(source) = post.source() {
+        if reads.field(Field::Bio) {
+            self.add_field(Field::Bio, user.description().unwrap_or(""));
+        }
+        if reads.field(Field::BioName) {
+            self.add_field(Field::BioName, user.name().unwrap_or(""));
+        }
+        if reads.field(Field::BioLocation) {
+            self.add_field(Field::BioLocation, user.location().unwrap_or(""));
+        }
+        if let (Some(source), true) = (post.source(), reads.field(Field::Source)) {
             self.add_field(Field::Source, source.name.unwrap_or(""));
             self.add_field(Field::Source, source.url.unwrap_or(""));
         }
-        if let Some(name) = user.screen_name() {
+        if let (Some(name), true) = (user.screen_name(), reads.key(KeyKind::FromName)) {
             self.add_key(KeyKind::FromName, name, true);
         }
-        if let Some(id) = user.id() {
+        if let (Some(id), true) = (user.id(), reads.key(KeyKind::FromId)) {
             self.add_key_u64(KeyKind::FromId, id);
         }
-        if let Some(name) = root.in_reply_to_screen_name() {
+        if let (Some(name), true) = (root.in_reply_to_screen_name(), reads.key(KeyKind::ToName)) {
             self.add_key(KeyKind::ToName, name, true);
         }
-        if let Some(id) = root.in_reply_to_user_id() {
+        if let (Some(id), true) = (root.in_reply_to_user_id(), reads.key(KeyKind::ToId)) {
             self.add_key_u64(KeyKind::ToId, id);
         }
-        if let Some(id) = root.in_reply_to_status_id() {
+        if let (Some(id), true) = (
+            root.in_reply_to_status_id(),
+            reads.key(KeyKind::InReplyToStatus),
+        ) {
             self.add_key_u64(KeyKind::InReplyToStatus, id);
         }
-        if let Some(id) = post.retweeted_status_id() {
+        if let (Some(id), true) = (
+            post.retweeted_status_id(),
+            reads.key(KeyKind::RetweetOfStatus),
+        ) {
             self.add_key_u64(KeyKind::RetweetOfStatus, id);
         }
         // The original's author is known only when the post carries the original.
         if let Some(rt) = post.retweeted() {
             let author = rt.author();
-            if let Some(name) = author.screen_name() {
+            if let (Some(name), true) = (author.screen_name(), reads.key(KeyKind::RetweetsOfName)) {
                 self.add_key(KeyKind::RetweetsOfName, name, true);
             }
-            if let Some(id) = author.id() {
+            if let (Some(id), true) = (author.id(), reads.key(KeyKind::RetweetsOfId)) {
                 self.add_key_u64(KeyKind::RetweetsOfId, id);
             }
         }
         let lang = post.lang();
-        if let Some(lang) = lang {
+        if let (Some(lang), true) = (lang, reads.key(KeyKind::Lang)) {
             self.add_key(KeyKind::Lang, lang, true);
         }
         self.counts = [
@@ -301,23 +335,30 @@ impl Facts {
             if let Some(p) = post.coordinates() {
                 geo = true;
                 self.point = Some((p.lon, p.lat));
-                if let Some(cell) = geo_cells::cell(p.lon, p.lat) {
+                if let (Some(cell), true) =
+                    (geo_cells::cell(p.lon, p.lat), reads.key(KeyKind::GeoCell))
+                {
                     self.add_key_bytes(KeyKind::GeoCell, &cell);
                 }
             }
             if let Some(place) = post.place() {
                 geo = true;
-                if let Some(id) = place.id {
+                if let (Some(id), true) = (place.id, reads.key(KeyKind::PlaceId)) {
                     self.add_key(KeyKind::PlaceId, id, true);
                 }
-                if let Some(cc) = place.country_code {
+                if let (Some(cc), true) = (place.country_code, reads.key(KeyKind::PlaceCountry)) {
                     self.add_key(KeyKind::PlaceCountry, cc, true);
                 }
-                self.add_field(Field::Place, place.name.unwrap_or(""));
-                self.add_field(Field::Place, place.full_name.unwrap_or(""));
+                if reads.field(Field::Place) {
+                    self.add_field(Field::Place, place.name.unwrap_or(""));
+                    self.add_field(Field::Place, place.full_name.unwrap_or(""));
+                }
                 if let Some(b) = place.bounding_box {
                     self.place_box = Some([b.west, b.south, b.east, b.north]);
-                    if let Some(cell) = geo_cells::cell(b.west, b.south) {
+                    if let (Some(cell), true) = (
+                        geo_cells::cell(b.west, b.south),
+                        reads.key(KeyKind::GeoCell),
+                    ) {
                         self.add_key_bytes(KeyKind::GeoCell, &cell);
                     }
                 }
@@ -326,21 +367,22 @@ impl Facts {
         let mut profile_geo = false;
         for g in user.profile_geo() {
             profile_geo = true;
-            if let Some(cc) = g.country_code {
-                self.add_key(KeyKind::ProfileCountry, cc, true);
-            }
-            if let Some(s) = g.region {
-                self.add_key(KeyKind::ProfileRegion, s, true);
-            }
-            if let Some(s) = g.locality {
-                self.add_key(KeyKind::ProfileLocality, s, true);
-            }
-            if let Some(s) = g.sub_region {
-                self.add_key(KeyKind::ProfileSubregion, s, true);
+            for (value, kind) in [
+                (g.country_code, KeyKind::ProfileCountry),
+                (g.region, KeyKind::ProfileRegion),
+                (g.locality, KeyKind::ProfileLocality),
+                (g.sub_region, KeyKind::ProfileSubregion),
+            ] {
+                if let (Some(s), true) = (value, reads.key(kind)) {
+                    self.add_key(kind, s, true);
+                }
             }
             if let Some(p) = g.point {
                 self.profile_points.push((p.lon, p.lat));
-                if let Some(cell) = geo_cells::cell(p.lon, p.lat) {
+                if let (Some(cell), true) = (
+                    geo_cells::cell(p.lon, p.lat),
+                    reads.key(KeyKind::ProfileGeoCell),
+                ) {
                     self.add_key_bytes(KeyKind::ProfileGeoCell, &cell);
                 }
             }
@@ -367,7 +409,7 @@ impl Facts {
             (post.is_nullcast(), "is:nullcast"),
         ];
         for (on, name) in flags {
-            if on {
+            if on && reads.key(KeyKind::Flag) {
                 self.add_key_bytes(KeyKind::Flag, name.as_bytes());
             }
         }

@@ -41,6 +41,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use crate::compile::atoms::FastHasher;
+use crate::compile::ir::Reads;
 use crate::compile::lower::lower;
 use crate::compile::segment::{RuleInput, Segment};
 use crate::output::MatchedRule;
@@ -267,6 +268,10 @@ pub struct RuleSet {
     generation: u64,
     /// Whether matches are sorted by [`LiveSegment::order`].
     ordered: bool,
+    /// What any of its rules can read of a post (the union over its segments): the facts
+    /// stage computes nothing else. Part of the set, so a swap that brings the first rule
+    /// reading a field brings the extraction of that field with it.
+    reads: Reads,
     /// Test-only fault injection: a rule id whose matches are dropped.
     drop_candidate: Option<u64>,
     /// Scratch space for [`RuleSet::matching_ids`], shared by clones.
@@ -284,6 +289,9 @@ impl RuleSet {
             .map(|s| s.segment.rules.len() - s.dead)
             .sum();
         let ordered = segments.iter().any(|s| !s.order.is_empty());
+        let reads = segments
+            .iter()
+            .fold(Reads::default(), |r, s| r.union(s.segment.reads));
         let identity = NEXT_IDENTITY.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         RuleSet {
             segments,
@@ -291,6 +299,7 @@ impl RuleSet {
             identity,
             generation,
             ordered,
+            reads,
             drop_candidate: None,
             pool: Arc::default(),
         }
@@ -349,7 +358,7 @@ impl RuleSet {
     /// Matches one post, replacing the contents of `matches` with the rules that match it,
     /// in rule-set order.
     pub fn match_post(&self, post: &Post<'_>, scratch: &mut Scratch, matches: &mut Matches) {
-        scratch.facts.extract(post);
+        scratch.facts.extract(post, self.reads);
         self.match_facts(scratch, matches);
     }
 
@@ -404,8 +413,9 @@ impl RuleSet {
         let Scratch { parser, facts, .. } = scratch;
         match parser.parse(line)? {
             Line::Post(post) => {
-                facts.extract(&post);
+                facts.extract(&post, self.reads);
                 matches.layout = layout_of(&post);
+                matches.in_place = post.has_matching_rules();
             }
             Line::Skipped(kind) => return Ok(Some(kind)),
         }
@@ -526,6 +536,8 @@ pub struct Matches {
     ids: Vec<u64>,
     candidates: usize,
     layout: crate::output::Layout,
+    /// Whether the post has a `matching_rules` where its layout puts one.
+    in_place: bool,
     set: Option<u64>,
     generation: u64,
     /// Rule-set positions of the matches, for sets whose segments interleave.
@@ -582,6 +594,58 @@ impl Matches {
     /// The `matching_rules` layout of the post's format (set by [`RuleSet::match_line`]).
     pub fn layout(&self) -> crate::output::Layout {
         self.layout
+    }
+
+    /// Whether the post already has a `matching_rules` where its layout puts one (set by
+    /// [`RuleSet::match_line`]): output must then replace it
+    /// ([`splice_matching_rules`](crate::output::splice_matching_rules)); otherwise
+    /// [`append_matching_rules`](crate::output::append_matching_rules) writes the same bytes
+    /// without scanning the line again.
+    pub fn has_matching_rules(&self) -> bool {
+        self.in_place
+    }
+
+    /// Appends `line` (the line these matches came from) to `out` with its `matching_rules`
+    /// listing these matches, the cheapest way the post allows: a copy and the list when it
+    /// has no `matching_rules` in place, a structural splice when it has. `rules` must be the
+    /// rule set that matched.
+    ///
+    /// # Errors
+    ///
+    /// A [`SpliceError`](crate::output::SpliceError) when `line` cannot take the list
+    /// (nothing is appended); never for a line [`RuleSet::match_line`] accepted as a post.
+    ///
+    /// # Panics
+    ///
+    /// When `rules` is not the rule set that produced these matches.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use powertrack::matcher::{Matches, RuleSetBuilder, Scratch};
+    ///
+    /// let mut builder = RuleSetBuilder::new();
+    /// builder.add_value(7, Some("weather"), "snow")?;
+    /// let rules = builder.build()?;
+    /// let (mut scratch, mut matches) = (Scratch::new(), Matches::new());
+    /// let line = br#"{"id_str":"1","text":"snow!","user":{"id_str":"2","screen_name":"a"}}"#;
+    /// rules.match_line(line, &mut scratch, &mut matches)?;
+    /// let mut out = Vec::new();
+    /// matches.write_line(line, &rules, &mut out)?;
+    /// assert!(out.ends_with(br#""matching_rules":[{"tag":"weather","id":7,"id_str":"7"}]}"#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_line(
+        &self,
+        line: &[u8],
+        rules: &RuleSet,
+        out: &mut Vec<u8>,
+    ) -> Result<(), crate::output::SpliceError> {
+        if self.in_place {
+            crate::output::splice_matching_rules(line, self.layout, self.rules(rules), out)
+        } else {
+            crate::output::append_matching_rules(line, self.layout, self.rules(rules), out)
+        }
     }
 
     /// The matching rules' ids, in rule-set order.

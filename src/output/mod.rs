@@ -35,7 +35,7 @@ mod scan;
 use std::fmt;
 use std::io::Write as _;
 
-use scan::{Member, ObjectScan};
+use scan::Members;
 
 /// Where a post's format keeps `matching_rules`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -125,28 +125,35 @@ pub fn splice_matching_rules<'a>(
     rules: impl IntoIterator<Item = MatchedRule<'a>>,
     out: &mut Vec<u8>,
 ) -> Result<(), SpliceError> {
-    let root = ObjectScan::of_root(line)?;
+    // The whole root is checked first (and its `gnip` member found), so an error is reported
+    // where it is whatever the layout; nothing is stored, nothing allocated.
+    let mut root = Members::of_root(line)?;
+    let (mut gnip, mut any) = (None, false);
+    for m in root.by_ref() {
+        let m = m?;
+        any = true;
+        if gnip.is_none() && layout == Layout::ActivityStreams && m.key_is(line, b"gnip") {
+            gnip = Some(m);
+        }
+    }
+    let close = root.finish_root()?;
+    let open = skip_ws_start(line);
     let mark = out.len();
     let result = match layout {
-        Layout::Native | Layout::V2 => {
-            splice_into(line, &root, layout, rules, out);
-            Ok(())
-        }
-        Layout::ActivityStreams => match root.find(line, b"gnip") {
+        Layout::Native | Layout::V2 => splice_into(line, open, layout, rules, out).map(|_| ()),
+        Layout::ActivityStreams => match gnip {
             Some(gnip) if line[gnip.value.start] == b'{' => {
                 // Splice inside the gnip object, then copy the rest of the root.
-                let obj = ObjectScan::scan(line, gnip.value.start)?;
-                splice_into(line, &obj, layout, rules, out);
-                out.extend_from_slice(&line[obj.close + 1..=root.close]);
-                Ok(())
+                splice_into(line, gnip.value.start, layout, rules, out)
+                    .map(|inner| out.extend_from_slice(&line[inner + 1..=close]))
             }
             Some(gnip) => Err(SpliceError {
                 offset: gnip.value.start,
                 kind: SpliceErrorKind::GnipNotAnObject,
             }),
             None => {
-                out.extend_from_slice(&line[..root.close]);
-                if !root.members.is_empty() {
+                out.extend_from_slice(&line[..close]);
+                if any {
                     out.push(b',');
                 }
                 out.extend_from_slice(b"\"gnip\":{\"matching_rules\":");
@@ -162,39 +169,133 @@ pub fn splice_matching_rules<'a>(
     result
 }
 
-/// Writes `src` up to and including the end of object `obj`, with `matching_rules` set in it.
-fn splice_into<'a>(
-    src: &[u8],
-    obj: &ObjectScan,
+/// The offset of a line's first byte that is not whitespace.
+fn skip_ws_start(line: &[u8]) -> usize {
+    line.iter()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        .unwrap_or(line.len())
+}
+
+/// Appends `line` to `out` with `rules` as its `matching_rules`, for a line already parsed as a
+/// post that has no `matching_rules` where `layout` puts it ([`Post::has_matching_rules`] is
+/// false): for [`Layout::Native`] and [`Layout::V2`] the list goes before the root's closing
+/// brace, found from the end of the line, so the post costs a copy and no second scan of its
+/// JSON. Activity Streams, whose list goes inside `gnip`, takes [`splice_matching_rules`].
+///
+/// The output is the same as [`splice_matching_rules`]'s for such a line. Given a line that
+/// does not end with `}` (after whitespace), it fails as that function would; given a line
+/// that does have a `matching_rules` in place, the output has the key twice, so call it only
+/// as described.
+///
+/// [`Post::has_matching_rules`]: crate::post::Post::has_matching_rules
+///
+/// # Errors
+///
+/// A [`SpliceError`] when `line` does not end with a closing brace; nothing is appended.
+///
+/// # Example
+///
+/// ```
+/// use powertrack::output::{append_matching_rules, Layout, MatchedRule};
+///
+/// let line = b"{\"data\":{\"id\":\"7\",\"text\":\"snow\"}}\r\n";
+/// let mut out = Vec::new();
+/// append_matching_rules(line, Layout::V2, [MatchedRule { id: 9, tag: None }], &mut out)?;
+/// assert_eq!(
+///     String::from_utf8(out)?,
+///     r#"{"data":{"id":"7","text":"snow"},"matching_rules":[{"id":"9","tag":null}]}"#,
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn append_matching_rules<'a>(
+    line: &[u8],
     layout: Layout,
     rules: impl IntoIterator<Item = MatchedRule<'a>>,
     out: &mut Vec<u8>,
-) {
-    let existing: Vec<&Member> = obj.members.iter().filter(|m| m.key_is(src, KEY)).collect();
-    match existing.split_first() {
-        None => {
-            out.extend_from_slice(&src[..obj.close]);
-            if !obj.members.is_empty() {
-                out.push(b',');
-            }
-            out.push(b'"');
-            out.extend_from_slice(KEY);
-            out.extend_from_slice(b"\":");
-            write_list(layout, rules, out);
-            out.extend_from_slice(&src[obj.close..=obj.close]);
-        }
-        Some((first, dups)) => {
-            out.extend_from_slice(&src[..first.value.start]);
-            write_list(layout, rules, out);
-            let mut at = first.value.end;
-            for dup in dups {
-                // Drop the duplicate member with the comma before it.
-                out.extend_from_slice(&src[at..dup.comma_before]);
-                at = dup.value.end;
-            }
-            out.extend_from_slice(&src[at..=obj.close]);
-        }
+) -> Result<(), SpliceError> {
+    if layout == Layout::ActivityStreams {
+        return splice_matching_rules(line, layout, rules, out);
     }
+    let is_ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let Some(close) = line.iter().rposition(|b| !is_ws(b)) else {
+        return Err(SpliceError {
+            offset: line.len(),
+            kind: SpliceErrorKind::NotAnObject,
+        });
+    };
+    if line[close] != b'}' {
+        return Err(SpliceError {
+            offset: close,
+            kind: SpliceErrorKind::Malformed,
+        });
+    }
+    let empty = line[..close]
+        .iter()
+        .rposition(|b| !is_ws(b))
+        .is_some_and(|i| line[i] == b'{');
+    out.extend_from_slice(&line[..close]);
+    if !empty {
+        out.push(b',');
+    }
+    out.push(b'"');
+    out.extend_from_slice(KEY);
+    out.extend_from_slice(b"\":");
+    write_list(layout, rules, out);
+    out.push(b'}');
+    Ok(())
+}
+
+/// Writes `src` up to and including the end of the object whose `{` is at `open`, with
+/// `matching_rules` set in it: the first existing one's value replaced in place and any
+/// duplicates dropped, or the key added before the closing brace. Reads the object's members
+/// as it writes (nothing stored) and returns the offset of its closing brace; the caller drops
+/// what was written on error.
+fn splice_into<'a>(
+    src: &[u8],
+    open: usize,
+    layout: Layout,
+    rules: impl IntoIterator<Item = MatchedRule<'a>>,
+    out: &mut Vec<u8>,
+) -> Result<usize, SpliceError> {
+    let mut rules = Some(rules);
+    // After the first existing key: where the source is copied from next.
+    let mut at = None;
+    let mut any = false;
+    let mut members = Members::of(src, open);
+    for m in members.by_ref() {
+        let m = m?;
+        any = true;
+        if !m.key_is(src, KEY) {
+            continue;
+        }
+        if let Some(from) = at {
+            // A duplicate: dropped with the comma before it.
+            out.extend_from_slice(&src[from..m.comma_before]);
+        } else {
+            out.extend_from_slice(&src[..m.value.start]);
+            if let Some(rules) = rules.take() {
+                write_list(layout, rules, out);
+            }
+        }
+        at = Some(m.value.end);
+    }
+    let close = members.finish()?;
+    if let Some(from) = at {
+        out.extend_from_slice(&src[from..=close]);
+    } else {
+        out.extend_from_slice(&src[..close]);
+        if any {
+            out.push(b',');
+        }
+        out.push(b'"');
+        out.extend_from_slice(KEY);
+        out.extend_from_slice(b"\":");
+        if let Some(rules) = rules.take() {
+            write_list(layout, rules, out);
+        }
+        out.push(b'}');
+    }
+    Ok(close)
 }
 
 /// Writes the `matching_rules` array for `layout`.

@@ -35,13 +35,22 @@ impl Member {
     }
 }
 
-/// The top level of one JSON object.
+/// The members of one JSON object's top level, in order, read as they are asked for: nothing
+/// is stored, so a scan allocates nothing. Once every member has been read,
+/// [`Members::close`] is the offset of the closing `}`.
 #[derive(Debug)]
-pub(super) struct ObjectScan {
-    /// The offset of the closing `}`.
-    pub(super) close: usize,
-    /// The members in order.
-    pub(super) members: Vec<Member>,
+pub(super) struct Members<'a> {
+    src: &'a [u8],
+    /// Where the next member (or the closing brace) is looked for.
+    at: usize,
+    /// The offset the next member's `comma_before` gets.
+    comma_before: usize,
+    /// The closing brace, once reached.
+    close: Option<usize>,
+    /// Set once the first member (or the end) has been looked for.
+    started: bool,
+    /// Set after an error: the iterator is done.
+    failed: bool,
 }
 
 fn err(offset: usize, kind: SpliceErrorKind) -> SpliceError {
@@ -113,60 +122,100 @@ fn skip_value(src: &[u8], i: usize) -> Result<usize, SpliceError> {
     }
 }
 
-impl ObjectScan {
-    /// Scans a whole line that must be one JSON object, with optional surrounding whitespace.
-    pub(super) fn of_root(line: &[u8]) -> Result<ObjectScan, SpliceError> {
+impl<'a> Members<'a> {
+    /// The members of the object whose `{` is at `src[open]`.
+    pub(super) fn of(src: &'a [u8], open: usize) -> Members<'a> {
+        Members {
+            src,
+            at: skip_ws(src, open + 1),
+            comma_before: open + 1,
+            close: None,
+            started: false,
+            failed: false,
+        }
+    }
+
+    /// The members of a line that must be one JSON object, with optional surrounding
+    /// whitespace; [`Members::finish_root`] checks that nothing follows it.
+    pub(super) fn of_root(line: &'a [u8]) -> Result<Members<'a>, SpliceError> {
         let open = skip_ws(line, 0);
         if line.get(open) != Some(&b'{') {
             return Err(err(open, SpliceErrorKind::NotAnObject));
         }
-        let scan = ObjectScan::scan(line, open)?;
-        let rest = skip_ws(line, scan.close + 1);
-        if rest != line.len() {
+        Ok(Members::of(line, open))
+    }
+
+    /// Reads the members left, and returns the offset of the closing `}`.
+    pub(super) fn finish(&mut self) -> Result<usize, SpliceError> {
+        for m in self.by_ref() {
+            m?;
+        }
+        self.close.ok_or_else(|| malformed(self.at))
+    }
+
+    /// As [`Members::finish`], for a root object: only whitespace may follow it.
+    pub(super) fn finish_root(&mut self) -> Result<usize, SpliceError> {
+        let close = self.finish()?;
+        let rest = skip_ws(self.src, close + 1);
+        if rest != self.src.len() {
             return Err(malformed(rest));
         }
-        Ok(scan)
+        Ok(close)
     }
 
-    /// Scans the object whose `{` is at `src[open]`.
-    pub(super) fn scan(src: &[u8], open: usize) -> Result<ObjectScan, SpliceError> {
-        let mut members = Vec::new();
-        let mut i = skip_ws(src, open + 1);
-        if src.get(i) == Some(&b'}') {
-            return Ok(ObjectScan { close: i, members });
+    fn next_member(&mut self) -> Result<Option<Member>, SpliceError> {
+        let src = self.src;
+        let mut i = self.at;
+        if !std::mem::replace(&mut self.started, true) && src.get(i) == Some(&b'}') {
+            // `{}`: no member at all (a `}` after a comma is malformed, below).
+            self.close = Some(i);
+            return Ok(None);
         }
-        let mut comma_before = open + 1;
-        loop {
-            if src.get(i) != Some(&b'"') {
-                return Err(malformed(i));
-            }
-            let key_end = skip_string(src, i)?;
-            let key = i + 1..key_end - 1;
-            i = skip_ws(src, key_end);
-            if src.get(i) != Some(&b':') {
-                return Err(malformed(i));
-            }
-            let value_start = skip_ws(src, i + 1);
-            let value_end = skip_value(src, value_start)?;
-            members.push(Member {
-                comma_before,
-                key,
-                value: value_start..value_end,
-            });
-            i = skip_ws(src, value_end);
-            match src.get(i) {
-                Some(b',') => {
-                    comma_before = i;
-                    i = skip_ws(src, i + 1);
-                }
-                Some(b'}') => return Ok(ObjectScan { close: i, members }),
-                _ => return Err(malformed(i)),
-            }
+        if src.get(i) != Some(&b'"') {
+            return Err(malformed(i));
         }
+        let key_end = skip_string(src, i)?;
+        let key = i + 1..key_end - 1;
+        i = skip_ws(src, key_end);
+        if src.get(i) != Some(&b':') {
+            return Err(malformed(i));
+        }
+        let value_start = skip_ws(src, i + 1);
+        let value_end = skip_value(src, value_start)?;
+        let member = Member {
+            comma_before: self.comma_before,
+            key,
+            value: value_start..value_end,
+        };
+        i = skip_ws(src, value_end);
+        match src.get(i) {
+            Some(b',') => {
+                self.comma_before = i;
+                self.at = skip_ws(src, i + 1);
+            }
+            Some(b'}') => {
+                self.close = Some(i);
+                self.at = i;
+            }
+            _ => return Err(malformed(i)),
+        }
+        Ok(Some(member))
     }
+}
 
-    /// The first member named `name`.
-    pub(super) fn find(&self, src: &[u8], name: &[u8]) -> Option<&Member> {
-        self.members.iter().find(|m| m.key_is(src, name))
+impl Iterator for Members<'_> {
+    type Item = Result<Member, SpliceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed || self.close.is_some() {
+            return None;
+        }
+        match self.next_member() {
+            Ok(m) => m.map(Ok),
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
     }
 }

@@ -201,3 +201,42 @@ proptest::proptest! {
         }
     }
 }
+
+/// `append_matching_rules` writes what the scanning splice writes, for every line without a
+/// `matching_rules` in place: whitespace around, an empty object, braces inside strings, `\r\n`.
+#[test]
+fn append_equals_splice_where_the_key_is_absent() {
+    let lines = [
+        r#"{"id_str":"7","text":"snow day"}"#,
+        "  {\"id_str\":\"7\",\"text\":\"}{\"}  \r\n",
+        "{}",
+        "{ \t}\n",
+        r#"{"data":{"id":"1","text":"x"},"includes":{"users":[{"id":"2"}]}}"#,
+        r#"{"gnip":{"a":1},"body":"x"}"#,
+        r#"{"text":"ends with a brace }"}"#,
+    ];
+    for line in lines {
+        for layout in [Layout::Native, Layout::ActivityStreams, Layout::V2] {
+            let rules = [R1, MatchedRule { id: 2, tag: None }];
+            let mut want = b"prefix".to_vec();
+            splice_matching_rules(line.as_bytes(), layout, rules, &mut want).unwrap();
+            let mut got = b"prefix".to_vec();
+            append_matching_rules(line.as_bytes(), layout, rules, &mut got).unwrap();
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                String::from_utf8(want).unwrap(),
+                "{line:?} {layout:?}"
+            );
+        }
+    }
+    // Not ending with a brace: an error, and nothing appended.
+    for (line, offset) in [("", 0), ("  ", 2), (r#"{"a":1"#, 5), ("[1]", 2)] {
+        let mut out = b"kept".to_vec();
+        let e = append_matching_rules(line.as_bytes(), Layout::Native, [R1], &mut out).unwrap_err();
+        assert_eq!(
+            (e.offset(), out.as_slice()),
+            (offset, &b"kept"[..]),
+            "{line:?}"
+        );
+    }
+}

@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 
 use powertrack::live::{Config, LiveRules};
 use powertrack::matcher::{Matches, RuleSet, RuleSetBuilder, Scratch, explain};
-use powertrack::output::splice_matching_rules;
 use powertrack::post::{IngestError, Line, Parser};
 use powertrack::syntax::Rule;
 use rayon::prelude::*;
@@ -637,12 +636,7 @@ fn process(
                     continue;
                 }
                 let start = r.out.len();
-                match splice_matching_rules(
-                    bytes,
-                    matches.layout(),
-                    matches.rules(rules),
-                    &mut r.out,
-                ) {
+                match matches.write_line(bytes, rules, &mut r.out) {
                     Ok(()) => {
                         if let Some(explainer) = explain {
                             explainer.append(bytes, matches.ids(), parser, &mut r.out, start);

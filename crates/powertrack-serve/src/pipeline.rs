@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use powertrack::matcher::{Matches, Scratch};
-use powertrack::output::{Layout, MatchedRule, splice_matching_rules};
+use powertrack::output::{Layout, MatchedRule, append_matching_rules, splice_matching_rules};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -237,6 +237,7 @@ impl Matcher {
                     }
                     self.ctx.metrics.posts_matched.inc();
                     let layout = self.matches.layout();
+                    let in_place = self.matches.has_matching_rules();
                     let mut i = 0;
                     while i < self.hits.len() {
                         let stream = self.hits[i].0 as usize;
@@ -259,6 +260,7 @@ impl Matcher {
                                 if splice_line(
                                     line,
                                     layout,
+                                    in_place,
                                     &self.hits[i..j],
                                     &mut self.out[stream],
                                 ) {
@@ -311,13 +313,27 @@ impl Matcher {
 }
 
 /// Appends `line` with `matching_rules` listing `hits` (one stream's, in order) and `\r\n` to
-/// `out`; false (nothing appended) when the line cannot be spliced.
-pub fn splice_line(line: &[u8], layout: Layout, hits: &[Hit], out: &mut Vec<u8>) -> bool {
+/// `out`; false (nothing appended) when the line cannot be spliced. `in_place` says whether
+/// the post already has a `matching_rules` to replace ([`Matches::has_matching_rules`]);
+/// without one the list is appended at the cost of a copy.
+///
+/// [`Matches::has_matching_rules`]: powertrack::matcher::Matches::has_matching_rules
+pub fn splice_line(
+    line: &[u8],
+    layout: Layout,
+    in_place: bool,
+    hits: &[Hit],
+    out: &mut Vec<u8>,
+) -> bool {
     let rules = hits.iter().map(|h| MatchedRule {
         id: h.1,
         tag: h.2.as_deref(),
     });
-    let ok = splice_matching_rules(line, layout, rules, out).is_ok();
+    let ok = if in_place {
+        splice_matching_rules(line, layout, rules, out).is_ok()
+    } else {
+        append_matching_rules(line, layout, rules, out).is_ok()
+    };
     if ok {
         out.extend_from_slice(b"\r\n");
     }

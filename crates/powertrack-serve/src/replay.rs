@@ -114,7 +114,13 @@ impl Replay {
                 let stream = self.stream;
                 self.hits.retain(|h| h.0 == stream);
                 if !self.hits.is_empty()
-                    && splice_line(&post.line, self.matches.layout(), &self.hits, &mut out)
+                    && splice_line(
+                        &post.line,
+                        self.matches.layout(),
+                        self.matches.has_matching_rules(),
+                        &self.hits,
+                        &mut out,
+                    )
                 {
                     n += 1;
                 }
