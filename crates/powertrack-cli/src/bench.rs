@@ -1,11 +1,13 @@
-//! `powertrack bench [--rules N] [--posts N] [--threads T] [--seed S]`: end-to-end figures for
-//! sizing a deployment, without criterion.
+//! `powertrack bench [--rules N] [--profile P] [--posts N] [--threads T] [--seed S]`: end-to-end
+//! figures for sizing a deployment, without criterion.
 //!
 //! Generates N rules with the seeded rule generator, builds the rule set, then matches posts
 //! end to end (bytes in → rule ids out) on T worker threads, the way `powertrack match` does
 //! (batches split across a rayon pool, one [`Scratch`] per thread), and prints the build time,
 //! the memory per rule, posts/s (in all and per thread), MB/s, and candidates and matches per
-//! post. The last line repeats the figures as `key=value` pairs for scripts.
+//! post, beside a plain simd-json tape parse of the same lines on one thread in the same run
+//! (the ceiling of any matcher that must parse each post). The last line repeats the figures
+//! as `key=value` pairs for scripts.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -14,7 +16,7 @@ use std::time::Instant;
 use powertrack::matcher::{Matches, RuleSet, RuleSetBuilder, Scratch};
 use powertrack::syntax::Rule;
 use powertrack_gen::firehose::FirehoseGenerator;
-use powertrack_gen::rules::RuleSetGenerator;
+use powertrack_gen::rules::{Profile, RuleSetGenerator};
 use rayon::prelude::*;
 
 /// Arguments of `powertrack bench`.
@@ -23,6 +25,10 @@ pub(crate) struct Args {
     /// Rules to generate (`powertrack gen rules`'s generator).
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     rules: usize,
+    /// The generator's profile: dense (many matches per post at large sizes) or accounts
+    /// (mostly single accounts, brands and rare terms).
+    #[arg(long, value_name = "PROFILE", default_value = "dense", value_parser = crate::generate::parse_profile)]
+    profile: Profile,
     /// Posts to match.
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     posts: usize,
@@ -75,6 +81,41 @@ fn rss_bytes() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+/// Lines per second of a plain simd-json tape parse of `lines` on this thread (each line copied
+/// into a padded buffer first, as a matcher must), best of three passes after a warm-up.
+#[allow(clippy::cast_precision_loss)]
+fn tape_parse_rate(lines: &[Vec<u8>]) -> f64 {
+    let mut input = Vec::new();
+    let mut buffers = simd_json::Buffers::new(16 * 1024);
+    let mut spare = Some(simd_json::Tape(Vec::new()));
+    let mut pass = |lines: &[Vec<u8>]| {
+        let mut parsed = 0usize;
+        for line in lines {
+            input.clear();
+            input.extend_from_slice(line);
+            input.resize(line.len() + simd_json::INPUT_PADDING, b' ');
+            let mut tape = spare
+                .take()
+                .unwrap_or_else(|| simd_json::Tape(Vec::new()))
+                .reset();
+            if simd_json::fill_tape_padded(&mut input, line.len(), &mut buffers, &mut tape).is_ok()
+            {
+                parsed += usize::from(!tape.0.is_empty());
+            }
+            spare = Some(tape.reset());
+        }
+        parsed
+    };
+    let _ = pass(&lines[..lines.len().min(1_000)]);
+    let mut best = f64::MAX;
+    for _ in 0..3 {
+        let t0 = Instant::now();
+        std::hint::black_box(pass(lines));
+        best = best.min(t0.elapsed().as_secs_f64().max(1e-9));
+    }
+    lines.len() as f64 / best
 }
 
 /// Counts of one chunk of posts.
@@ -160,7 +201,8 @@ pub(crate) fn run(args: &Args) -> ExitCode {
 
     let t0 = Instant::now();
     let mut generated = Vec::with_capacity(args.rules);
-    for g in RuleSetGenerator::new(args.seed).count(args.rules) {
+    let generator = RuleSetGenerator::new(args.seed).with_config(args.profile.config());
+    for g in generator.count(args.rules) {
         let (id, tag, value) = g.into_parts();
         match Rule::parse(&value) {
             Ok(rule) => generated.push((id, tag, rule)),
@@ -214,23 +256,29 @@ pub(crate) fn run(args: &Args) -> ExitCode {
     let cpp = ratio(c.candidates, c.posts);
     let mpp = ratio(c.matches, c.posts);
     let stats = rules.stats();
+    let tape_per_s = tape_parse_rate(&lines);
+    // Compared line for line: both passes see the same lines, stream messages included.
+    let tape_per_s = tape_per_s * c.posts as f64 / (total as f64).max(1.0);
+    let tape_ratio = per_core / tape_per_s.max(1e-9);
 
     let rss_text =
         rss_per_rule.map_or_else(|| "unknown".to_string(), |r| format!("{r:.0} bytes/rule"));
     let report = format!(
         "\
-powertrack bench: {n} rules (generator seed {seed}), {lines} lines ({posts_source}), {threads} thread(s)
+powertrack bench: {n} rules ({profile} profile, generator seed {seed}), {lines} lines ({posts_source}), {threads} thread(s)
 rules:       generated and parsed in {gen_s:.3} s
 build:       {build_s:.3} s ({atoms} atoms, {always} rules evaluated for every post)
 memory:      {mem:.1} MB compiled, {bytes_per_rule:.0} bytes/rule; process RSS growth over the build {rss_text}
 input:       {total} lines ({posts} posts, {other} other), {mb:.1} MB
 match:       {match_s:.3} s end to end (bytes in -> rule ids out)
 throughput:  {posts_per_s:.0} posts/s, {mb_per_s:.1} MB/s; {per_core:.0} posts/s per thread (per core when threads <= cores)
+baseline:    {tape_per_s:.0} posts/s for a simd-json tape parse of the same lines, one thread; per thread the match runs at {tape_ratio:.2} of it
 candidates:  {cpp:.2} per post
 matches:     {mpp:.2} per post; {matched_pct:.1} % of posts match at least one rule
-bench: rules={n} lines={total} posts={posts} threads={threads} build_s={build_s:.4} bytes_per_rule={bytes_per_rule:.0} rss_bytes_per_rule={rss_kv} posts_per_s={posts_per_s:.0} posts_per_s_per_thread={per_core:.0} mb_per_s={mb_per_s:.2} candidates_per_post={cpp:.4} matches_per_post={mpp:.4}
+bench: rules={n} lines={total} posts={posts} threads={threads} build_s={build_s:.4} bytes_per_rule={bytes_per_rule:.0} rss_bytes_per_rule={rss_kv} posts_per_s={posts_per_s:.0} posts_per_s_per_thread={per_core:.0} mb_per_s={mb_per_s:.2} tape_posts_per_s={tape_per_s:.0} tape_ratio={tape_ratio:.3} candidates_per_post={cpp:.4} matches_per_post={mpp:.4}
 ",
         seed = args.seed,
+        profile = args.profile,
         lines = lines.len(),
         threads = args.threads,
         atoms = stats.atoms,

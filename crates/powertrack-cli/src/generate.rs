@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use powertrack::api::{Body, Limits};
 use powertrack_gen::firehose::{FirehoseGenerator, Format, LineKind, stats};
-use powertrack_gen::rules::{RuleSetGenerator, write_rules_body};
+use powertrack_gen::rules::{Profile, RuleSetGenerator, write_rules_body};
 
 /// Generate synthetic test data.
 #[derive(Debug, Args)]
@@ -86,9 +86,19 @@ struct RulesArgs {
     /// Seed of the generator.
     #[arg(long, value_name = "S", default_value_t = 0)]
     seed: u64,
+    /// The kind of rule set: dense (topic lists, qualifiers, negations; 0.5–3 matching rules
+    /// per real post at 10,000 rules, ~84 at 250,000) or accounts (mostly single accounts,
+    /// brands and rare terms; 0.5–3 per post at 250,000).
+    #[arg(long, value_name = "PROFILE", default_value = "dense", value_parser = parse_profile)]
+    profile: Profile,
     /// Write to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+}
+
+/// A rule-set profile of the generator, by name.
+pub(crate) fn parse_profile(s: &str) -> Result<Profile, String> {
+    Profile::from_name(s).ok_or_else(|| format!("unknown profile {s:?} (dense, accounts)"))
 }
 
 /// Runs `powertrack gen`.
@@ -102,6 +112,7 @@ pub(crate) fn run(args: GenArgs) -> ExitCode {
 
 fn rules(a: &RulesArgs) -> ExitCode {
     let generated = RuleSetGenerator::new(a.seed)
+        .with_config(a.profile.config())
         .count(a.count)
         .map(powertrack_gen::rules::GeneratedRule::into_parts);
     let result = match &a.out {

@@ -61,6 +61,7 @@ fn report_shape_and_sanity() {
             "input",
             "match",
             "throughput",
+            "baseline",
             "candidates",
             "matches",
             "bench"
@@ -68,7 +69,7 @@ fn report_shape_and_sanity() {
         "{out}"
     );
     assert!(
-        out.starts_with("powertrack bench: 300 rules (generator seed 3), 500 lines"),
+        out.starts_with("powertrack bench: 300 rules (dense profile, generator seed 3), 500 lines"),
         "{out}"
     );
     let f = figures(&out);
@@ -88,6 +89,9 @@ fn report_shape_and_sanity() {
     // One thread: the per-thread figure is the whole figure (the same printed text).
     assert_eq!(f["posts_per_s"], f["posts_per_s_per_thread"]);
     assert!(num(&f, "mb_per_s") > 0.0);
+    // The tape-parse baseline of the same lines, and the ratio to it.
+    let (tape, ratio) = (num(&f, "tape_posts_per_s"), num(&f, "tape_ratio"));
+    assert!(tape > 0.0 && ratio > 0.0, "{tape} {ratio}");
     let (cpp, mpp) = (num(&f, "candidates_per_post"), num(&f, "matches_per_post"));
     assert!(mpp >= 0.0 && cpp >= mpp, "candidates {cpp} < matches {mpp}");
     assert!(cpp <= 300.0, "at most every rule is a candidate: {cpp}");
@@ -162,11 +166,30 @@ fn sample_matches_the_bundled_real_posts() {
     let out = bench(&["--rules", "200", "--posts", "500", "--sample"]);
     assert!(
         out.starts_with(
-            "powertrack bench: 200 rules (generator seed 1), 500 lines (examples/firehose.ndjson, cycled)"
+            "powertrack bench: 200 rules (dense profile, generator seed 1), 500 lines (examples/firehose.ndjson, cycled)"
         ),
         "{out}"
     );
     // The bundled sample holds 190 posts in 193 lines: a few lines of 500 are not posts.
     let posts = num(&figures(&out), "posts");
     assert!((490.0..500.0).contains(&posts), "{posts}");
+}
+
+#[test]
+fn the_accounts_profile_is_reported_and_an_unknown_one_refused() {
+    let out = bench(&["--rules", "300", "--posts", "200", "--profile", "accounts"]);
+    assert!(
+        out.starts_with("powertrack bench: 300 rules (accounts profile, generator seed 1)"),
+        "{out}"
+    );
+    let o = Command::new(BIN)
+        .args(["bench", "--profile", "sparse"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(r#"unknown profile "sparse" (dense, accounts)"#),
+        "{err}"
+    );
 }

@@ -58,6 +58,51 @@ fn cli_streams_the_library_output() {
 }
 
 #[test]
+fn cli_rules_profiles_write_the_library_output() {
+    use powertrack_gen::rules::{Profile, RuleSetGenerator, write_rules_body};
+    for profile in Profile::ALL {
+        let out = run_gen(&[
+            "rules",
+            "--count",
+            "300",
+            "--seed",
+            "4",
+            "--profile",
+            profile.name(),
+        ]);
+        assert!(out.status.success());
+        let mut want = Vec::new();
+        let rules = RuleSetGenerator::new(4)
+            .with_config(profile.config())
+            .count(300);
+        write_rules_body(&mut want, rules.map(|r| r.into_parts())).unwrap();
+        assert_eq!(out.stdout, want, "{profile}");
+    }
+    // The default is the dense profile; the two differ.
+    let default = run_gen(&["rules", "--count", "300", "--seed", "4"]);
+    let accounts = run_gen(&[
+        "rules",
+        "--count",
+        "300",
+        "--seed",
+        "4",
+        "--profile",
+        "accounts",
+    ]);
+    let dense = run_gen(&[
+        "rules",
+        "--count",
+        "300",
+        "--seed",
+        "4",
+        "--profile",
+        "dense",
+    ]);
+    assert_eq!(default.stdout, dense.stdout);
+    assert_ne!(default.stdout, accounts.stdout);
+}
+
+#[test]
 fn cli_writes_files_and_the_ground_truth() {
     let dir = scratch_dir("truth");
     let rules = dir.join("rules.json");
