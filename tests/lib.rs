@@ -3,6 +3,7 @@
 mod common;
 mod differential;
 mod docs;
+mod field_families;
 mod flags_corpus;
 mod fuzz_regressions;
 mod layout;
