@@ -239,7 +239,7 @@ fn family(kind: &ClauseKind) -> String {
     }
 }
 
-fn families(rule: &Rule) -> Vec<String> {
+pub(crate) fn families(rule: &Rule) -> Vec<String> {
     let mut out: Vec<String> = rule
         .expr()
         .clauses()

@@ -1,6 +1,7 @@
 //! The integration test binary: one binary, one module per area.
 
 mod common;
+mod cross_format;
 mod differential;
 mod docs;
 mod field_families;
