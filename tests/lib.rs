@@ -9,6 +9,7 @@ mod flags_corpus;
 mod fuzz_regressions;
 mod layout;
 mod live;
+mod malformed_never_matches;
 mod matching;
 mod post;
 mod premium;
