@@ -41,9 +41,14 @@ fn pairs(shared: &Path) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut activity = Vec::new();
     let parser_dir = tweets.join("twitterdev-tweet_parser");
     native.extend(documents(&parser_dir.join("original_format_examples.json")));
-    activity.extend(documents(&parser_dir.join("activity_streams_examples.json")));
+    activity.extend(documents(
+        &parser_dir.join("activity_streams_examples.json"),
+    ));
     let updates = tweets.join("twitterdev-tweet-updates");
-    for (dir, out) in [("original", &mut native), ("activity_streams", &mut activity)] {
+    for (dir, out) in [
+        ("original", &mut native),
+        ("activity_streams", &mut activity),
+    ] {
         for mode in ["classic_no_hidden", "lt140_hidden", "gt140_hidden_extended"] {
             let mut files: Vec<_> = std::fs::read_dir(updates.join(dir).join(mode))
                 .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
@@ -121,7 +126,10 @@ fn native_and_activity_streams_renderings_match_the_same_rules() {
     groups.insert("all".to_owned(), rules.clone());
     for (id, rule) in &rules {
         if let [family] = families(rule).as_slice() {
-            groups.entry(family.clone()).or_default().push((*id, rule.clone()));
+            groups
+                .entry(family.clone())
+                .or_default()
+                .push((*id, rule.clone()));
         }
     }
 
@@ -160,7 +168,12 @@ fn native_and_activity_streams_renderings_match_the_same_rules() {
     assert!(drift.is_empty(), "{drift:#?}");
     eprintln!("matches per family over the native renderings: {matched:?}");
     assert!(matched["all"] > 200, "{matched:?}");
-    for family in ["keyword", "phrase", "hashtag", "mention", "from", "lang", "url"] {
-        assert!(matched.get(family).copied().unwrap_or(0) > 0, "{family}: {matched:?}");
+    for family in [
+        "keyword", "phrase", "hashtag", "mention", "from", "lang", "url",
+    ] {
+        assert!(
+            matched.get(family).copied().unwrap_or(0) > 0,
+            "{family}: {matched:?}"
+        );
     }
 }

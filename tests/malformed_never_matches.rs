@@ -2,7 +2,7 @@
 //! the committed fuzz seeds of `ingest`, `match_vs_reference` and `output` (real posts of every
 //! format and their mutations), each line broken in many ways (cut short, a structural byte
 //! dropped or doubled, a stray byte inserted), matched by sets that read nothing (`sample:100`
-//! matches every post), only the author, only text, and everything. serde_json is the judge of
+//! matches every post), only the author, only text, and everything. `serde_json` is the judge of
 //! validity; a broken line must be reported as malformed and leave the matches empty.
 
 use std::path::Path;
@@ -43,9 +43,7 @@ fn broken(line: &[u8]) -> Vec<Vec<u8>> {
     for k in 1..=24 {
         out.push(line[..n * k / 25].to_vec());
     }
-    let structural: Vec<usize> = (0..n)
-        .filter(|&i| b"{}[]:,\"".contains(&line[i]))
-        .collect();
+    let structural: Vec<usize> = (0..n).filter(|&i| b"{}[]:,\"".contains(&line[i])).collect();
     let step = (structural.len() / 24).max(1);
     for (j, &i) in structural.iter().step_by(step).enumerate() {
         let mut v = line.to_vec();
@@ -110,5 +108,9 @@ fn a_line_that_is_not_json_never_matches() {
     }
     eprintln!("{checked} broken lines of {} seed lines", lines.len());
     assert!(checked > 3_000, "only {checked} broken lines");
-    assert!(failures.is_empty(), "{} of {checked}: {failures:#?}", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {checked}: {failures:#?}",
+        failures.len()
+    );
 }

@@ -75,7 +75,11 @@ fn cli_rules_profiles_write_the_library_output() {
         let rules = RuleSetGenerator::new(4)
             .with_config(profile.config())
             .count(300);
-        write_rules_body(&mut want, rules.map(|r| r.into_parts())).unwrap();
+        write_rules_body(
+            &mut want,
+            rules.map(powertrack_gen::rules::GeneratedRule::into_parts),
+        )
+        .unwrap();
         assert_eq!(out.stdout, want, "{profile}");
     }
     // The default is the dense profile; the two differ.
