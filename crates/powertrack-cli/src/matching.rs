@@ -206,8 +206,8 @@ fn know_file_rules(stats: &Mutex<RuleStats>, rules: &std::path::Path, max_rules:
     }
 }
 
-fn lock(stats: &Mutex<RuleStats>) -> std::sync::MutexGuard<'_, RuleStats> {
-    stats
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -264,9 +264,16 @@ struct ChunkResult {
     malformed: u64,
 }
 
+/// One worker's matching state, kept from batch to batch: a scratch sized for a large rule set
+/// holds megabytes of per-segment state, which a fresh one would allocate and zero again.
+type WorkerState = (Scratch, Matches, Parser);
+
 struct Run {
     rules: Rules,
     pool: rayon::ThreadPool,
+    /// Each pool thread's state, by `rayon::current_thread_index` (each thread locks only its
+    /// own slot, so the locks are never contended).
+    states: Vec<Mutex<Option<WorkerState>>>,
     max_line_len: usize,
     names: Vec<String>,
     stdout: io::StdoutLock<'static>,
@@ -299,9 +306,13 @@ impl Run {
             );
             bar
         });
+        let states = (0..pool.current_num_threads())
+            .map(|_| Mutex::new(None))
+            .collect();
         Run {
             rules,
             pool,
+            states,
             max_line_len,
             names,
             stdout: io::stdout().lock(),
@@ -381,27 +392,28 @@ impl Run {
             .flat_map(|c| c.lines.chunks(step).map(move |l| (c, l)))
             .collect();
         self.bytes += batch.iter().map(|c| c.bytes).sum::<u64>();
+        let states = &self.states;
         let results: Vec<ChunkResult> = self.pool.install(|| {
             work.par_iter()
-                .map_init(
-                    || {
+                .map(|(chunk, lines)| {
+                    let slot = rayon::current_thread_index().unwrap_or(0) % states.len();
+                    let mut state = lock(&states[slot]);
+                    let state = state.get_or_insert_with(|| {
                         (
                             Scratch::with_max_line_len(max),
                             Matches::new(),
                             Parser::new(),
                         )
-                    },
-                    |state, (chunk, lines)| {
-                        process(
-                            rules,
-                            &names[chunk.input],
-                            settings,
-                            &chunk.buf,
-                            lines,
-                            state,
-                        )
-                    },
-                )
+                    });
+                    process(
+                        rules,
+                        &names[chunk.input],
+                        settings,
+                        &chunk.buf,
+                        lines,
+                        state,
+                    )
+                })
                 .collect()
         });
         let mut closed = false;
@@ -612,7 +624,7 @@ fn process(
     settings: Settings<'_>,
     buf: &[u8],
     chunk: &[ChunkLine],
-    (scratch, matches, parser): &mut (Scratch, Matches, Parser),
+    (scratch, matches, parser): &mut WorkerState,
 ) -> ChunkResult {
     let Settings {
         max_line_len,
