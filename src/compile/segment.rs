@@ -199,22 +199,22 @@ fn filter_bit(hash: u64, shift: u32) -> usize {
 type Atoms = SmallVec<[u32; 4]>;
 
 /// A byte key identifying a pred, for interning equal preds of different rules once.
-fn pred_key(pred: &Pred) -> Vec<u8> {
+fn pred_key(pred: &Pred, out: &mut Vec<u8>) {
     fn text(out: &mut Vec<u8>, s: &[u8]) {
         out.extend_from_slice(&(s.len() as u64).to_le_bytes());
         out.extend_from_slice(s);
     }
-    let mut out = Vec::with_capacity(32);
+    out.clear();
     match pred {
         Pred::Token { fields, text: t } => {
             out.push(0);
             out.extend_from_slice(&fields.0.to_le_bytes());
-            text(&mut out, t.as_bytes());
+            text(out, t.as_bytes());
         }
         Pred::Substring { fields, text: t } => {
             out.push(1);
             out.extend_from_slice(&fields.0.to_le_bytes());
-            text(&mut out, t.as_bytes());
+            text(out, t.as_bytes());
         }
         Pred::Sequence {
             fields,
@@ -226,13 +226,13 @@ fn pred_key(pred: &Pred) -> Vec<u8> {
             out.push(proximity.map_or(0, |n| n + 1));
             for t in terms {
                 out.push(u8::from(t.spaceless));
-                text(&mut out, t.text.as_bytes());
+                text(out, t.text.as_bytes());
             }
         }
         Pred::Key { kind, value } => {
             out.push(3);
             out.push(*kind as u8);
-            text(&mut out, value);
+            text(out, value);
         }
         Pred::Count { field, min, max } => {
             out.push(4);
@@ -254,7 +254,6 @@ fn pred_key(pred: &Pred) -> Vec<u8> {
         Pred::Sample { percent } => out.extend_from_slice(&[6, *percent]),
         Pred::Never => out.push(7),
     }
-    out
 }
 
 /// What triggers a subexpression: a set of atoms at least one of which hits whenever the
@@ -275,7 +274,15 @@ struct Builder {
     preds: Vec<CPred>,
     /// Triggers of each distinct pred (None: not indexable).
     pred_triggers: Vec<Option<(f64, Atoms)>>,
-    pred_ids: FastMap<Vec<u8>, u32>,
+    /// Pred interning without a key allocation per pred: every distinct pred's key end to end
+    /// (pred `i`'s is `pred_keys[pred_key_ends[i - 1]..pred_key_ends[i]]`), the newest pred of
+    /// each key hash, and for each pred the previous one with the same hash (`u32::MAX`: none).
+    pred_keys: Vec<u8>,
+    pred_key_ends: Vec<usize>,
+    pred_by_hash: FastMap<u64, u32>,
+    pred_same_hash: Vec<u32>,
+    /// The key of the pred being interned.
+    key_buf: Vec<u8>,
     has_pairs: bool,
     nodes: Vec<Node>,
     children: Vec<u32>,
@@ -311,9 +318,18 @@ impl Builder {
 
     /// Interns a pred, computing its trigger once.
     fn pred(&mut self, pred: &Pred) -> u32 {
-        let dedup = pred_key(pred);
-        if let Some(&id) = self.pred_ids.get(&dedup) {
-            return id;
+        let mut key = std::mem::take(&mut self.key_buf);
+        pred_key(pred, &mut key);
+        let hash = hash_key(0, &key);
+        let mut same = self.pred_by_hash.get(&hash).copied().unwrap_or(u32::MAX);
+        while same != u32::MAX {
+            let i = same as usize;
+            let start = if i == 0 { 0 } else { self.pred_key_ends[i - 1] };
+            if self.pred_keys[start..self.pred_key_ends[i]] == key[..] {
+                self.key_buf = key;
+                return same;
+            }
+            same = self.pred_same_hash[i];
         }
         let (cpred, trigger) = match pred {
             Pred::Token { fields, text } => {
@@ -436,7 +452,11 @@ impl Builder {
         let id = u32::try_from(self.preds.len()).expect("fewer than 2^32 preds");
         self.preds.push(cpred);
         self.pred_triggers.push(trigger);
-        self.pred_ids.insert(dedup, id);
+        self.pred_keys.extend_from_slice(&key);
+        self.pred_key_ends.push(self.pred_keys.len());
+        self.pred_same_hash
+            .push(self.pred_by_hash.insert(hash, id).unwrap_or(u32::MAX));
+        self.key_buf = key;
         id
     }
 
