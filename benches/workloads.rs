@@ -42,6 +42,17 @@ enum Rules {
     Live(LiveRules),
 }
 
+impl Rules {
+    /// Runs `f` on the rules as they stand (a live store's current snapshot, loaded per call as
+    /// a matcher loads it per post).
+    fn with<R>(&self, f: impl FnOnce(&RuleSet) -> R) -> R {
+        match self {
+            Rules::Built(set) => f(set),
+            Rules::Live(store) => f(&store.load()),
+        }
+    }
+}
+
 /// 1,000 rules, `from:NAME` and `@NAME` alternately, NAME drawn (seed 1) from the corpus's
 /// authors and mentioned users.
 fn no_text_rules(lines: &[Vec<u8>], n: usize) -> Vec<String> {
@@ -117,20 +128,14 @@ fn match_and_write(
     let mut written = 0;
     for line in lines {
         out.clear();
-        let snapshot;
-        let set = match rules {
-            Rules::Built(set) => set,
-            Rules::Live(store) => {
-                snapshot = store.load();
-                &*snapshot
+        rules.with(|set| {
+            if let Ok(None) = set.match_line(line, scratch, &mut matches)
+                && !matches.is_empty()
+                && matches.write_line(line, set, out).is_ok()
+            {
+                written += out.len();
             }
-        };
-        if let Ok(None) = set.match_line(line, scratch, &mut matches)
-            && !matches.is_empty()
-            && matches.write_line(line, set, out).is_ok()
-        {
-            written += out.len();
-        }
+        });
     }
     written
 }
@@ -178,15 +183,7 @@ fn workloads(c: &mut Criterion) {
         let (mut scratch, mut matches, mut out) = (Scratch::new(), Matches::new(), Vec::new());
         let (mut posts, mut matched, mut written) = (0usize, 0usize, 0usize);
         for line in &lines {
-            let snapshot;
-            let set = match &rules {
-                Rules::Built(set) => set,
-                Rules::Live(store) => {
-                    snapshot = store.load();
-                    &*snapshot
-                }
-            };
-            if let Ok(None) = set.match_line(line, &mut scratch, &mut matches) {
+            if let Ok(None) = rules.with(|set| set.match_line(line, &mut scratch, &mut matches)) {
                 posts += 1;
                 matched += matches.len();
                 written += usize::from(!matches.is_empty());
@@ -220,7 +217,6 @@ fn workloads(c: &mut Criterion) {
             b.iter(|| black_box(tape.parse_all(&lines)));
         });
         group.finish();
-        drop(matches);
     }
 }
 

@@ -8,12 +8,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use powertrack::matcher::{Matches, RuleSet, RuleSetBuilder, Scratch};
+use powertrack::matcher::{Matches, RuleSet, Scratch};
 use powertrack::post::{Line, Parser};
 use powertrack::syntax::Rule;
 
 use crate::common::shared_dir;
-use crate::differential::{Pool, build, families};
+use crate::differential::{Pool, build, families, rule_set};
 
 /// Every JSON document of a file (NDJSON or one pretty-printed document, or two back to back),
 /// each re-serialized on one line.
@@ -94,14 +94,6 @@ fn same_retweet_body(native: &[u8], activity: &[u8]) -> Vec<u8> {
     serde_json::to_vec(&a).expect("serializable")
 }
 
-fn set_of(rules: &[(u64, Rule)]) -> RuleSet {
-    let mut b = RuleSetBuilder::new();
-    for (id, rule) in rules {
-        b.add(*id, None, rule.clone());
-    }
-    b.build().expect("valid rules")
-}
-
 #[test]
 fn native_and_activity_streams_renderings_match_the_same_rules() {
     let test = "native_and_activity_streams_renderings_match_the_same_rules";
@@ -142,7 +134,7 @@ fn native_and_activity_streams_renderings_match_the_same_rules() {
     let mut drift = Vec::new();
     let mut matched: BTreeMap<&str, usize> = BTreeMap::new();
     for (family, group) in &groups {
-        let set = set_of(group);
+        let set = rule_set(group);
         for (n, a) in &pairs {
             let (from_native, from_activity) = (ids(&set, n), ids(&set, a));
             *matched.entry(family).or_default() += from_native.len();

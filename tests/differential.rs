@@ -457,12 +457,8 @@ fn rule_sets_of_one_family_agree_with_the_reference_on_the_corpus() {
     let sets: Vec<_> = groups
         .iter()
         .map(|(families, group)| {
-            let mut b = RuleSetBuilder::new();
-            for (id, rule) in group {
-                b.add(*id, None, rule.clone());
-            }
             let book = reference::RuleBook::new(group.iter().cloned());
-            (families, b.build().expect("valid rules"), book, group)
+            (families, rule_set(group), book, group)
         })
         .collect();
     let (mut scratch, mut matches, mut parser) = (Scratch::new(), Matches::new(), Parser::new());
@@ -662,6 +658,29 @@ fn agree_on_the_corpus(profile: &str, config: Config, n: usize, lines: &[Vec<u8>
     assert!(total > 100, "{profile}: only {total} matches, a weak test");
 }
 
+/// Matches `lines` from bytes: the posts, the mean matching rules per post, and how many posts
+/// each rule that matched anything matched.
+fn match_counts(
+    set: &RuleSet,
+    lines: &[Vec<u8>],
+) -> (usize, f64, std::collections::HashMap<u64, usize>) {
+    let (mut scratch, mut matches) = (Scratch::new(), Matches::new());
+    let mut hits: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+    let (mut posts, mut total) = (0usize, 0usize);
+    for line in lines {
+        if let Ok(None) = set.match_line(line, &mut scratch, &mut matches) {
+            posts += 1;
+            total += matches.len();
+            for id in matches.ids() {
+                *hits.entry(id).or_default() += 1;
+            }
+        }
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let mean = total as f64 / posts as f64;
+    (posts, mean, hits)
+}
+
 /// The rule generator's calibration targets (`powertrack_gen::rules`): at 10k generated rules,
 /// 0.5–3 matching rules per real post on average, at least 90 % of the rules dormant (matching
 /// no post of the corpus), and a few broad rules matching ≥ 1 % of posts.
@@ -674,20 +693,7 @@ fn the_rule_generator_is_calibrated_on_the_corpus() {
         return;
     };
     let (set, rules) = generated_set(10_000);
-    let (mut scratch, mut matches) = (Scratch::new(), Matches::new());
-    let mut hits: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
-    let (mut posts, mut total) = (0usize, 0usize);
-    for line in &lines {
-        if let Ok(None) = set.match_line(line, &mut scratch, &mut matches) {
-            posts += 1;
-            total += matches.len();
-            for id in matches.ids() {
-                *hits.entry(id).or_default() += 1;
-            }
-        }
-    }
-    #[allow(clippy::cast_precision_loss)]
-    let mean = total as f64 / posts as f64;
+    let (posts, mean, hits) = match_counts(&set, &lines);
     let live = hits.len();
     let broad = hits.values().filter(|&&n| n * 100 >= posts).count();
     eprintln!("calibration: {mean:.3} matches/post, {live} live rules, {broad} broad rules");
@@ -719,20 +725,7 @@ fn the_accounts_profile_is_calibrated_on_the_corpus() {
         return;
     };
     let (set, rules) = generated_set_of(Profile::Accounts.config(), 25_000);
-    let (mut scratch, mut matches) = (Scratch::new(), Matches::new());
-    let mut hits: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
-    let (mut posts, mut total) = (0usize, 0usize);
-    for line in &lines {
-        if let Ok(None) = set.match_line(line, &mut scratch, &mut matches) {
-            posts += 1;
-            total += matches.len();
-            for id in matches.ids() {
-                *hits.entry(id).or_default() += 1;
-            }
-        }
-    }
-    #[allow(clippy::cast_precision_loss)]
-    let mean = total as f64 / posts as f64;
+    let (_, mean, hits) = match_counts(&set, &lines);
     eprintln!(
         "accounts calibration: {mean:.3} matches/post at 25k, {} live rules",
         hits.len()
@@ -747,4 +740,13 @@ fn the_accounts_profile_is_calibrated_on_the_corpus() {
         hits.len(),
         rules.len()
     );
+}
+
+/// A rule set of `(id, rule)` pairs, untagged.
+pub(crate) fn rule_set(rules: &[(u64, Rule)]) -> RuleSet {
+    let mut b = RuleSetBuilder::new();
+    for (id, rule) in rules {
+        b.add(*id, None, rule.clone());
+    }
+    b.build().expect("valid rules")
 }

@@ -4,11 +4,13 @@
 //! match the one post and not the other (bytes in, as a stream is matched), and the reference
 //! evaluator must agree.
 
-use powertrack::matcher::{Matches, RuleSet, RuleSetBuilder, Scratch};
+use powertrack::matcher::{Matches, RuleSet, Scratch};
 use powertrack::post::{Line, Parser};
 use powertrack::reference::RuleBook;
 use powertrack::syntax::Rule;
 use serde_json::{Value, json};
+
+use crate::differential::rule_set;
 
 /// A v1.1 post with every field family present but matching none of the cases below.
 fn base() -> Value {
@@ -348,14 +350,6 @@ fn variant(case: &Case, value: &Value) -> Vec<u8> {
     serde_json::to_vec(&post).expect("serializable")
 }
 
-fn set_of(rules: &[(u64, Rule)]) -> RuleSet {
-    let mut b = RuleSetBuilder::new();
-    for (id, rule) in rules {
-        b.add(*id, None, rule.clone());
-    }
-    b.build().expect("valid rules")
-}
-
 /// The ids `set` matches on `line`, matched from bytes.
 fn compiled(set: &RuleSet, line: &[u8]) -> Vec<u64> {
     let (mut scratch, mut matches) = (Scratch::new(), Matches::new());
@@ -382,13 +376,13 @@ fn a_rule_set_reading_a_field_matches_on_that_field_alone() {
             (i as u64 + 1, rule)
         })
         .collect();
-    let everything = set_of(&all);
+    let everything = rule_set(&all);
     let book_all = RuleBook::new(all.iter().cloned());
     let mut failures = Vec::new();
     for (i, case) in cases.iter().enumerate() {
         let id = i as u64 + 1;
         let alone = [(id, all[i].1.clone())];
-        let set = set_of(&alone);
+        let set = rule_set(&alone);
         let book = RuleBook::new(alone.iter().cloned());
         let (yes, no) = (variant(case, &case.yes), variant(case, &case.no));
         let checks = [
