@@ -62,6 +62,9 @@ pub(crate) struct Facts {
     pub(crate) profile_points: SmallVec<[(f64, f64); 2]>,
     /// When set (by `explain` only), the original text of every field instance, in order.
     pub(crate) sources: Option<Vec<String>>,
+    /// What the current post's facts are computed for: the adders skip every field and key
+    /// kind outside it.
+    pub(crate) reads: Reads,
 }
 
 impl Facts {
@@ -106,7 +109,14 @@ impl Facts {
     }
 
     /// Adds key `kind` + `value`, folded when `fold` is set.
+    #[inline]
     pub(crate) fn add_key(&mut self, kind: KeyKind, value: &str, fold: bool) {
+        if self.reads.key(kind) {
+            self.push_key_text(kind, value, fold);
+        }
+    }
+
+    fn push_key_text(&mut self, kind: KeyKind, value: &str, fold: bool) {
         let start = self.key_arena.len();
         if fold {
             // Fold through the text arena's tail, then move the bytes over: no allocation.
@@ -122,14 +132,25 @@ impl Facts {
     }
 
     /// Adds key `kind` + raw bytes.
+    #[inline]
     pub(crate) fn add_key_bytes(&mut self, kind: KeyKind, value: &[u8]) {
+        if self.reads.key(kind) {
+            self.push_key_bytes(kind, value);
+        }
+    }
+
+    fn push_key_bytes(&mut self, kind: KeyKind, value: &[u8]) {
         let start = self.key_arena.len();
         self.key_arena.extend_from_slice(value);
         self.push_key(kind, start);
     }
 
     /// Adds key `kind` + the decimal digits of `n`.
+    #[inline]
     pub(crate) fn add_key_u64(&mut self, kind: KeyKind, n: u64) {
+        if !self.reads.key(kind) {
+            return;
+        }
         let mut digits = [0u8; 20];
         let mut i = digits.len();
         let mut n = n;
@@ -145,7 +166,7 @@ impl Facts {
                 break;
             }
         }
-        self.add_key_bytes(kind, &digits[i..]);
+        self.push_key_bytes(kind, &digits[i..]);
     }
 
     fn push_key(&mut self, kind: KeyKind, start: usize) {
@@ -159,10 +180,14 @@ impl Facts {
     }
 
     /// Folds one field instance and tokenizes it as written ([`crate::tokenize::fold_tokens`]).
+    #[inline]
     pub(crate) fn add_field(&mut self, field: Field, text: &str) {
-        if text.is_empty() {
-            return;
+        if !text.is_empty() && self.reads.field(field) {
+            self.push_field(field, text);
         }
+    }
+
+    fn push_field(&mut self, field: Field, text: &str) {
         if let Some(sources) = &mut self.sources {
             sources.push(text.to_string());
         }
@@ -204,57 +229,40 @@ impl Facts {
     /// truth) are always taken; folded texts, tokens and keys only when read.
     pub(crate) fn extract(&mut self, post: &Post<'_>, reads: Reads) {
         self.clear();
-        let text = reads.field(Field::Text);
-        let url_fields = [Field::Url, Field::UrlTitle, Field::UrlDescription];
-        let urls = url_fields.iter().any(|&f| reads.field(f));
+        self.reads = reads;
         let retweet = post.is_retweet();
         let (mut links, mut mentions, mut hashtags, mut symbols) = (false, false, false, false);
         let (mut media, mut images, mut videos) = (false, false, false);
         let (mut reply, mut quote) = (false, post.quoted().is_some());
         for part in post.parts().filter(|p| sees_text(p.role())) {
-            if text {
-                self.add_field(Field::Text, part.text());
-            }
+            self.add_field(Field::Text, part.text());
             for url in part.urls() {
                 links = true;
-                if !urls {
-                    continue;
-                }
-                if reads.field(Field::Url) {
-                    let strings = [url.url, url.expanded_url, url.display_url, url.unwound_url];
-                    for (i, s) in strings.iter().enumerate() {
-                        // The same string twice (an unwound URL equal to the expanded one)
-                        // adds nothing a test could see.
-                        if !strings[..i].contains(s) {
-                            self.add_field(Field::Url, s.unwrap_or(""));
-                        }
+                let strings = [url.url, url.expanded_url, url.display_url, url.unwound_url];
+                for (i, s) in strings.iter().enumerate() {
+                    // The same string twice (an unwound URL equal to the expanded one) adds
+                    // nothing a test could see.
+                    if !strings[..i].contains(s) {
+                        self.add_field(Field::Url, s.unwrap_or(""));
                     }
                 }
-                if reads.field(Field::UrlTitle) {
-                    self.add_field(Field::UrlTitle, url.unwound_title.unwrap_or(""));
-                }
-                if reads.field(Field::UrlDescription) {
-                    self.add_field(Field::UrlDescription, url.unwound_description.unwrap_or(""));
-                }
+                self.add_field(Field::UrlTitle, url.unwound_title.unwrap_or(""));
+                self.add_field(Field::UrlDescription, url.unwound_description.unwrap_or(""));
             }
             for tag in part.hashtags() {
                 hashtags = true;
-                if reads.key(KeyKind::Hashtag) {
-                    self.add_key(KeyKind::Hashtag, tag, true);
-                }
+                self.add_key(KeyKind::Hashtag, tag, true);
             }
             for tag in part.cashtags() {
                 symbols = true;
-                if reads.key(KeyKind::Cashtag) {
-                    self.add_key(KeyKind::Cashtag, tag, true);
-                }
+                self.add_key(KeyKind::Cashtag, tag, true);
             }
             for m in part.mentions() {
                 mentions = true;
-                if let (Some(name), true) = (m.screen_name, reads.key(KeyKind::MentionName)) {
+                if let Some(name) = m.screen_name {
                     self.add_key(KeyKind::MentionName, name, true);
                 }
-                if let (Some(id), true) = (m.id, reads.key(KeyKind::MentionId)) {
+                if let Some(id) = m.id {
                     self.add_key_u64(KeyKind::MentionId, id);
                 }
             }
@@ -270,55 +278,43 @@ impl Facts {
 
         let root = post.root();
         let user = post.user();
-        if reads.field(Field::Bio) {
-            self.add_field(Field::Bio, user.description().unwrap_or(""));
-        }
-        if reads.field(Field::BioName) {
-            self.add_field(Field::BioName, user.name().unwrap_or(""));
-        }
-        if reads.field(Field::BioLocation) {
-            self.add_field(Field::BioLocation, user.location().unwrap_or(""));
-        }
-        if let (Some(source), true) = (post.source(), reads.field(Field::Source)) {
+        self.add_field(Field::Bio, user.description().unwrap_or(""));
+        self.add_field(Field::BioName, user.name().unwrap_or(""));
+        self.add_field(Field::BioLocation, user.location().unwrap_or(""));
+        if let Some(source) = post.source() {
             self.add_field(Field::Source, source.name.unwrap_or(""));
             self.add_field(Field::Source, source.url.unwrap_or(""));
         }
-        if let (Some(name), true) = (user.screen_name(), reads.key(KeyKind::FromName)) {
+        if let Some(name) = user.screen_name() {
             self.add_key(KeyKind::FromName, name, true);
         }
-        if let (Some(id), true) = (user.id(), reads.key(KeyKind::FromId)) {
+        if let Some(id) = user.id() {
             self.add_key_u64(KeyKind::FromId, id);
         }
-        if let (Some(name), true) = (root.in_reply_to_screen_name(), reads.key(KeyKind::ToName)) {
+        if let Some(name) = root.in_reply_to_screen_name() {
             self.add_key(KeyKind::ToName, name, true);
         }
-        if let (Some(id), true) = (root.in_reply_to_user_id(), reads.key(KeyKind::ToId)) {
+        if let Some(id) = root.in_reply_to_user_id() {
             self.add_key_u64(KeyKind::ToId, id);
         }
-        if let (Some(id), true) = (
-            root.in_reply_to_status_id(),
-            reads.key(KeyKind::InReplyToStatus),
-        ) {
+        if let Some(id) = root.in_reply_to_status_id() {
             self.add_key_u64(KeyKind::InReplyToStatus, id);
         }
-        if let (Some(id), true) = (
-            post.retweeted_status_id(),
-            reads.key(KeyKind::RetweetOfStatus),
-        ) {
+        if let Some(id) = post.retweeted_status_id() {
             self.add_key_u64(KeyKind::RetweetOfStatus, id);
         }
         // The original's author is known only when the post carries the original.
         if let Some(rt) = post.retweeted() {
             let author = rt.author();
-            if let (Some(name), true) = (author.screen_name(), reads.key(KeyKind::RetweetsOfName)) {
+            if let Some(name) = author.screen_name() {
                 self.add_key(KeyKind::RetweetsOfName, name, true);
             }
-            if let (Some(id), true) = (author.id(), reads.key(KeyKind::RetweetsOfId)) {
+            if let Some(id) = author.id() {
                 self.add_key_u64(KeyKind::RetweetsOfId, id);
             }
         }
         let lang = post.lang();
-        if let (Some(lang), true) = (lang, reads.key(KeyKind::Lang)) {
+        if let Some(lang) = lang {
             self.add_key(KeyKind::Lang, lang, true);
         }
         self.counts = [
@@ -335,30 +331,23 @@ impl Facts {
             if let Some(p) = post.coordinates() {
                 geo = true;
                 self.point = Some((p.lon, p.lat));
-                if let (Some(cell), true) =
-                    (geo_cells::cell(p.lon, p.lat), reads.key(KeyKind::GeoCell))
-                {
+                if let Some(cell) = geo_cells::cell(p.lon, p.lat) {
                     self.add_key_bytes(KeyKind::GeoCell, &cell);
                 }
             }
             if let Some(place) = post.place() {
                 geo = true;
-                if let (Some(id), true) = (place.id, reads.key(KeyKind::PlaceId)) {
+                if let Some(id) = place.id {
                     self.add_key(KeyKind::PlaceId, id, true);
                 }
-                if let (Some(cc), true) = (place.country_code, reads.key(KeyKind::PlaceCountry)) {
+                if let Some(cc) = place.country_code {
                     self.add_key(KeyKind::PlaceCountry, cc, true);
                 }
-                if reads.field(Field::Place) {
-                    self.add_field(Field::Place, place.name.unwrap_or(""));
-                    self.add_field(Field::Place, place.full_name.unwrap_or(""));
-                }
+                self.add_field(Field::Place, place.name.unwrap_or(""));
+                self.add_field(Field::Place, place.full_name.unwrap_or(""));
                 if let Some(b) = place.bounding_box {
                     self.place_box = Some([b.west, b.south, b.east, b.north]);
-                    if let (Some(cell), true) = (
-                        geo_cells::cell(b.west, b.south),
-                        reads.key(KeyKind::GeoCell),
-                    ) {
+                    if let Some(cell) = geo_cells::cell(b.west, b.south) {
                         self.add_key_bytes(KeyKind::GeoCell, &cell);
                     }
                 }
@@ -367,22 +356,21 @@ impl Facts {
         let mut profile_geo = false;
         for g in user.profile_geo() {
             profile_geo = true;
-            for (value, kind) in [
-                (g.country_code, KeyKind::ProfileCountry),
-                (g.region, KeyKind::ProfileRegion),
-                (g.locality, KeyKind::ProfileLocality),
-                (g.sub_region, KeyKind::ProfileSubregion),
-            ] {
-                if let (Some(s), true) = (value, reads.key(kind)) {
-                    self.add_key(kind, s, true);
-                }
+            if let Some(cc) = g.country_code {
+                self.add_key(KeyKind::ProfileCountry, cc, true);
+            }
+            if let Some(s) = g.region {
+                self.add_key(KeyKind::ProfileRegion, s, true);
+            }
+            if let Some(s) = g.locality {
+                self.add_key(KeyKind::ProfileLocality, s, true);
+            }
+            if let Some(s) = g.sub_region {
+                self.add_key(KeyKind::ProfileSubregion, s, true);
             }
             if let Some(p) = g.point {
                 self.profile_points.push((p.lon, p.lat));
-                if let (Some(cell), true) = (
-                    geo_cells::cell(p.lon, p.lat),
-                    reads.key(KeyKind::ProfileGeoCell),
-                ) {
+                if let Some(cell) = geo_cells::cell(p.lon, p.lat) {
                     self.add_key_bytes(KeyKind::ProfileGeoCell, &cell);
                 }
             }
@@ -409,7 +397,7 @@ impl Facts {
             (post.is_nullcast(), "is:nullcast"),
         ];
         for (on, name) in flags {
-            if on && reads.key(KeyKind::Flag) {
+            if on {
                 self.add_key_bytes(KeyKind::Flag, name.as_bytes());
             }
         }
