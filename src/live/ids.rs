@@ -28,6 +28,11 @@ impl IdGenerator {
     pub fn after(last: u64) -> IdGenerator {
         IdGenerator { last }
     }
+
+    /// The last id generated (or the one it was started [`after`](IdGenerator::after)).
+    pub fn last(&self) -> u64 {
+        self.last
+    }
 }
 
 impl IdGenerator {
@@ -37,6 +42,22 @@ impl IdGenerator {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        self.next_at(now, taken)
+    }
+
+    /// [`IdGenerator::next`] as if the time were `now_ms` (Unix ms): the same state and times
+    /// give the same ids, so replicas that apply one log of changes issue the same ids.
+    ///
+    /// ```
+    /// use powertrack::live::IdGenerator;
+    ///
+    /// let (mut a, mut b) = (IdGenerator::after(7), IdGenerator::after(7));
+    /// let at = 1_796_000_000_000;
+    /// assert_eq!(a.next_at(at, |_| false), b.next_at(at, |_| false));
+    /// assert!(a.next_at(at, |_| false) > b.last());
+    /// ```
+    pub fn next_at(&mut self, now_ms: u64, taken: impl Fn(u64) -> bool) -> u64 {
+        let now = now_ms;
         let mut id = (now.saturating_sub(EPOCH_MS) << 22).max(self.last.saturating_add(1));
         while taken(id) {
             id = id.saturating_add(1);

@@ -41,7 +41,7 @@ enum Command {
     Bench(bench::Args),
     /// Run the PowerTrack service: the Rules API, streaming connections, accounts and credits,
     /// over posts from a file, standard input, the synthetic firehose or `POST /ingest`.
-    Serve(powertrack_serve::ServeArgs),
+    Serve(Box<powertrack_serve::ServeArgs>),
     /// Read a password on standard input and print its argon2id hash, for the accounts file.
     Passwd,
 }
@@ -54,7 +54,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain::run(&args),
         Command::Gen(args) => generate::run(args),
         Command::Bench(args) => bench::run(&args),
-        Command::Serve(args) => service(powertrack_serve::run(args)),
+        Command::Serve(args) => service(powertrack_serve::run(*args)),
         Command::Passwd => service(powertrack_serve::passwd()),
     }
 }

@@ -99,6 +99,17 @@ pub struct App {
     pub status: Arc<crate::status::ServiceStatus>,
     /// Console sessions (so the console's script can read its JSON).
     pub sessions: crate::sessions::Sessions,
+    /// The cluster, when the instance is one of several (`--nats`).
+    pub cluster: Option<ClusterParts>,
+}
+
+/// What the endpoints use of the cluster.
+#[derive(Debug)]
+pub struct ClusterParts {
+    /// The connection to it.
+    pub cluster: Arc<crate::cluster::Cluster>,
+    /// Its rule changes.
+    pub rules: Arc<crate::cluster::rules::RuleLog>,
 }
 
 impl App {

@@ -73,6 +73,7 @@ pub struct Conn {
     limit: usize,
     overflowed: AtomicBool,
     cut: CancellationToken,
+    ended: CancellationToken,
     counters: Arc<StreamCounters>,
 }
 
@@ -103,6 +104,11 @@ impl Conn {
     /// The token that, cancelled, drops the client's TCP connection.
     pub fn cut_token(&self) -> &CancellationToken {
         &self.cut
+    }
+
+    /// The token cancelled when it has ended (whatever the reason).
+    pub fn ended_token(&self) -> &CancellationToken {
+        &self.ended
     }
 }
 
@@ -219,6 +225,7 @@ impl Hub {
             limit: self.buffer_bytes,
             overflowed: AtomicBool::new(false),
             cut: CancellationToken::new(),
+            ended: CancellationToken::new(),
             counters: self.streams[stream].counters.clone(),
         });
         let _ = self.events.send(ConnEvent::Opened(conn.clone()));
@@ -240,6 +247,7 @@ impl Hub {
         conns.retain(|c| c.id != conn.id);
         hub.open.store(conns.len(), Ordering::Release);
         drop(conns);
+        conn.ended.cancel();
         let _ = self.events.send(ConnEvent::Closed(Closed {
             conn: conn.clone(),
             reason,

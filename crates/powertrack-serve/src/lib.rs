@@ -24,6 +24,7 @@
 pub mod app;
 pub mod capture;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod connections;
 pub mod console;
@@ -134,6 +135,20 @@ pub struct ServeArgs {
     /// dated when the server first reads it; blank lines and `#` comments are skipped.
     #[arg(long, value_name = "FILE")]
     pub notice_file: Option<PathBuf>,
+    /// Run as one of several instances over a NATS JetStream cluster (its servers,
+    /// comma-separated, e.g. `nats://127.0.0.1:4222,nats://127.0.0.1:4223`): the firehose,
+    /// the matched posts and the rule changes live in replicated streams instead of
+    /// `--data-dir`, and instances share the matching.
+    #[arg(long, value_name = "URL[,URL…]")]
+    pub nats: Option<String>,
+    /// Replicas of each JetStream stream and bucket (at most the cluster's size; 1 for a
+    /// single NATS server).
+    #[arg(long, default_value_t = 3, requires = "nats")]
+    pub nats_replicas: usize,
+    /// Seconds a post handed to an instance for matching may go unacknowledged before another
+    /// instance gets it (how long a dead instance's posts are delayed).
+    #[arg(long, default_value_t = 10, requires = "nats")]
+    pub nats_ack_wait: u64,
 }
 
 /// What [`start`] needs: [`ServeArgs`] without the command line.
@@ -169,6 +184,8 @@ pub struct Options {
     pub notices: Vec<String>,
     /// A file of operator notices, reread when it changes.
     pub notice_file: Option<PathBuf>,
+    /// The NATS JetStream cluster this instance is one of (none: a single process).
+    pub cluster: Option<cluster::ClusterConfig>,
 }
 
 impl Options {
@@ -191,6 +208,7 @@ impl Options {
             recovery_rate: 1_000,
             notices: Vec::new(),
             notice_file: None,
+            cluster: None,
         }
     }
 }
@@ -225,6 +243,11 @@ impl From<ServeArgs> for Options {
             recovery_rate: a.recovery_rate.max(1),
             notices: a.notices,
             notice_file: a.notice_file,
+            cluster: a.nats.as_deref().map(|urls| cluster::ClusterConfig {
+                replicas: a.nats_replicas.max(1),
+                ack_wait: Duration::from_secs(a.nats_ack_wait.max(1)),
+                ..cluster::ClusterConfig::new(urls)
+            }),
         }
     }
 }
@@ -238,6 +261,8 @@ pub struct Running {
     pipeline: Vec<std::thread::JoinHandle<()>>,
     /// What is saved once matching has stopped (the rule counts).
     final_save: Option<Box<dyn FnOnce() + Send>>,
+    /// The cluster's runtime, shut down last.
+    cluster_runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl std::fmt::Debug for Running {
@@ -280,6 +305,9 @@ impl Running {
         if let Some(save) = self.final_save.take() {
             save();
         }
+        if let Some(rt) = self.cluster_runtime.take() {
+            rt.shutdown_timeout(Duration::from_secs(1));
+        }
     }
 
     /// The token that stops it.
@@ -317,10 +345,28 @@ pub fn start(options: &Options, clock: Clock) -> anyhow::Result<Running> {
             })
         })
         .collect();
-    let post_log: Arc<dyn log::PostLog> =
-        log::EmbeddedLog::open(&options.data_dir.join("log"), options.log.clone())
+    let pipeline_stop = CancellationToken::new();
+    let (cluster, cluster_runtime) = match &options.cluster {
+        Some(config) => {
+            let (c, rt) = cluster::Cluster::connect(
+                config.clone(),
+                options.log.retention,
+                options.log.max_bytes,
+            )?;
+            tracing::info!(nats = %config.urls, instance = %c.instance, "joined the cluster");
+            (Some(c), Some(rt))
+        }
+        None => (None, None),
+    };
+    let jetstream_log = cluster
+        .as_ref()
+        .map(|c| cluster::firehose::JetStreamLog::open(c, pipeline_stop.clone()));
+    let post_log: Arc<dyn log::PostLog> = match &jetstream_log {
+        Some(l) => l.clone(),
+        None => log::EmbeddedLog::open(&options.data_dir.join("log"), options.log.clone())
             .and_then(log::EmbeddedLog::start)
-            .map_err(|e| anyhow::anyhow!("opening the firehose log: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("opening the firehose log: {e}"))?,
+    };
     let loaded = std::time::Instant::now();
     let registry = Arc::new(
         Registry::open(persist, streams, clock.clone())
@@ -332,6 +378,21 @@ pub fn start(options: &Options, clock: Clock) -> anyhow::Result<Running> {
         ms = loaded.elapsed().as_millis(),
         "rules loaded"
     );
+    let mut rule_thread = None;
+    let cluster_parts = match &cluster {
+        Some(c) => {
+            let rules = cluster::rules::RuleLog::new(c.clone(), registry.clone())?;
+            rule_thread = Some(cluster::rules::spawn_applier(
+                &rules,
+                pipeline_stop.clone(),
+            )?);
+            Some(app::ClusterParts {
+                cluster: c.clone(),
+                rules,
+            })
+        }
+        None => None,
+    };
     let tls = match &options.tls {
         Some((cert, key)) => Some(server::tls_config(cert, key)?),
         None => None,
@@ -409,8 +470,23 @@ pub fn start(options: &Options, clock: Clock) -> anyhow::Result<Running> {
         status: status.clone(),
     });
     let (ingest_tx, ingest_rx) = tokio::sync::mpsc::channel(64);
-    let pipeline_stop = CancellationToken::new();
-    let mut pipeline = pipeline::spawn(ctx, ingest_rx, pipeline_stop.clone())?;
+    let mut pipeline = match (&cluster, jetstream_log) {
+        (Some(c), Some(log)) => {
+            let mut threads = vec![
+                cluster::firehose::spawn_publisher(
+                    log,
+                    metrics.clone(),
+                    ingest_rx,
+                    pipeline_stop.clone(),
+                )?,
+                cluster::work::spawn(c.clone(), ctx.clone(), pipeline_stop.clone())?,
+            ];
+            threads.extend(rule_thread.take());
+            cluster::deliver::spawn(c.clone(), ctx, pipeline_stop.clone());
+            threads
+        }
+        _ => pipeline::spawn(ctx, ingest_rx, pipeline_stop.clone())?,
+    };
     pipeline.push(counts::spawn_saver(
         counts.clone(),
         registry.persist().clone(),
@@ -464,6 +540,7 @@ pub fn start(options: &Options, clock: Clock) -> anyhow::Result<Running> {
         counts,
         status: status.clone(),
         sessions: sessions::Sessions::default(),
+        cluster: cluster_parts,
     });
     let stop = CancellationToken::new();
     let config = server::ListenConfig {
@@ -505,6 +582,7 @@ pub fn start(options: &Options, clock: Clock) -> anyhow::Result<Running> {
         thread: Some(thread),
         pipeline,
         final_save: Some(final_save),
+        cluster_runtime,
     })
 }
 

@@ -68,6 +68,13 @@ impl Default for LogConfig {
 #[derive(Debug)]
 pub struct LogError(String);
 
+impl LogError {
+    /// An error saying `message`.
+    pub(crate) fn new(message: impl Into<String>) -> LogError {
+        LogError(message.into())
+    }
+}
+
 impl std::fmt::Display for LogError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
@@ -117,6 +124,20 @@ impl Cursor {
             first: 0,
             seq: 0,
         }
+    }
+
+    /// The post numbered `seq` (logs whose reads go by sequence number).
+    pub(crate) fn at_seq(seq: u64) -> Cursor {
+        Cursor {
+            arrival_ms: 0,
+            first: 0,
+            seq,
+        }
+    }
+
+    /// The arrival time it starts at, and the sequence number (0: the first at that time).
+    pub(crate) fn position(&self) -> (u64, u64) {
+        (self.arrival_ms, self.seq)
     }
 }
 

@@ -138,3 +138,13 @@ pub fn recovery_completed(sent: &str, activity_count: u64) -> String {
 /// A console asked for with the right credentials of another account.
 pub const CONSOLE_FORBIDDEN: &str =
     "These credentials are for another account; each account sees only its own console.";
+
+/// 503 for a rule change the cluster did not take or apply in time (a rule change is made
+/// everywhere or answered with this; retrying it is safe: an add of an existing rule is
+/// reported as a duplicate, a delete of a deleted one as not found).
+pub const RULES_UNAVAILABLE: &str =
+    "The rule change could not be confirmed by the cluster. Try again shortly.";
+
+/// 503 for a stream request when the cluster's connection slots cannot be read.
+pub const CLUSTER_UNAVAILABLE: &str =
+    "The service cannot reach its cluster right now. Reconnect shortly.";

@@ -14,6 +14,19 @@ const DELETED: TableDefinition<u64, &[u8]> = TableDefinition::new("deleted_rules
 const CONNECTIONS: TableDefinition<(u64, u64, u64), &[u8]> = TableDefinition::new("connections");
 /// Match counts by (stream, rule id): the whole table is one snapshot, replaced at each save.
 const RULE_COUNTS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("rule_counts");
+/// Where a cluster instance's rules stand in the cluster's log of rule changes.
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+
+/// Where the stored rules stand in a replicated log of rule changes (cluster mode): the last
+/// change applied, and the last rule id issued, committed with the rules they produced so that
+/// a restarted instance resumes exactly where its rules are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// The sequence number of the last change applied (0: none).
+    pub seq: u64,
+    /// The last rule id issued.
+    pub last_id: u64,
+}
 
 /// A rule as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,8 +97,20 @@ impl Persist {
         tx.open_table(DELETED)?;
         tx.open_table(CONNECTIONS)?;
         tx.open_table(RULE_COUNTS)?;
+        tx.open_table(META)?;
         tx.commit()?;
         Ok(Persist { db })
+    }
+
+    /// Where the rules stand in the cluster's log of rule changes (all zero outside a cluster).
+    pub fn applied(&self) -> Result<Applied, Error> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(META)?;
+        let get = |k: &str| -> Result<u64, Error> { Ok(table.get(k)?.map_or(0, |v| v.value())) };
+        Ok(Applied {
+            seq: get("rules_seq")?,
+            last_id: get("last_id")?,
+        })
     }
 
     /// Every live rule, in id order.
@@ -117,14 +142,21 @@ impl Persist {
 
     /// Adds `added` and moves `deleted` (stamped with their deletion time) to the history, in
     /// one durable transaction; with `forget_before_ms`, history older than that is dropped on
-    /// the way (a scan of the history, so callers ask for it now and then, not every time).
+    /// the way (a scan of the history, so callers ask for it now and then, not every time);
+    /// with `applied`, where this change stands in the cluster's log of changes.
     pub fn commit(
         &self,
         added: &[StoredRule],
         deleted: &[StoredRule],
         forget_before_ms: Option<u64>,
+        applied: Option<Applied>,
     ) -> Result<(), Error> {
         let tx = self.db.begin_write()?;
+        if let Some(a) = applied {
+            let mut meta = tx.open_table(META)?;
+            meta.insert("rules_seq", a.seq)?;
+            meta.insert("last_id", a.last_id)?;
+        }
         {
             let mut rules = tx.open_table(RULES)?;
             for r in added {

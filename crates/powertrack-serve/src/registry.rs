@@ -31,7 +31,7 @@ use powertrack::live::{
 use powertrack::matcher::RuleSet;
 
 use crate::clock::Clock;
-use crate::persist::{Persist, StoredRule};
+use crate::persist::{Applied, Persist, StoredRule};
 
 /// Fan-out shards: a change rebuilds only the shards of the values it touches.
 const SHARDS: usize = 64;
@@ -133,6 +133,15 @@ struct State {
     last_forget_ms: u64,
 }
 
+/// A change's place in a replicated log of rule changes: its time and sequence number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    /// When the log took it (Unix ms).
+    pub ms: u64,
+    /// Its sequence number in the log.
+    pub seq: u64,
+}
+
 /// Why a change was not made.
 #[derive(Debug)]
 pub enum ChangeError {
@@ -172,7 +181,14 @@ impl Registry {
             streams: (0..streams.len()).map(|_| StreamRules::default()).collect(),
             values: HashMap::new(),
             shards: (0..SHARDS).map(|_| Arc::new(Shard::new())).collect(),
-            ids: IdGenerator::after(stored.iter().map(|r| r.id).max().unwrap_or(0)),
+            ids: IdGenerator::after(
+                stored
+                    .iter()
+                    .map(|r| r.id)
+                    .max()
+                    .unwrap_or(0)
+                    .max(persist.applied()?.last_id),
+            ),
             generation: 0,
             last_forget_ms: 0,
         };
@@ -311,6 +327,19 @@ impl Registry {
     /// 422 when a rule is invalid, duplicates of the stream's values not created and reported
     /// with the existing id).
     pub fn add(&self, stream: usize, entries: &[RuleEntry]) -> Result<AddResponse, ChangeError> {
+        self.add_at(stream, entries, None)
+    }
+
+    /// [`Registry::add`] as the change `at` of a replicated log of changes (cluster mode): its
+    /// time is the change's, not the clock's, so every replica that applies the same changes in
+    /// the same order issues the same ids, and the change's place in the log is committed with
+    /// its rules.
+    pub fn add_at(
+        &self,
+        stream: usize,
+        entries: &[RuleEntry],
+        at: Option<Stamp>,
+    ) -> Result<AddResponse, ChangeError> {
         let validation = validate(entries);
         if validation.detail.iter().any(|d| !d.is_valid()) {
             let detail = validation
@@ -325,7 +354,7 @@ impl Registry {
             return Ok(AddResponse::new(detail, self.lock().generation, true));
         }
         let mut st = self.lock();
-        let now = self.clock.now_ms();
+        let now = at.map_or_else(|| self.clock.now_ms(), |a| a.ms);
         let sr = &st.streams[stream];
         let mut detail = Vec::with_capacity(entries.len());
         let mut fresh: Vec<usize> = Vec::new();
@@ -398,8 +427,12 @@ impl Registry {
             }
         }
         let mut stored = Vec::with_capacity(fresh.len());
+        let last_id = st.ids.last();
         for &i in &fresh {
-            let id = st.ids.next(|_| false);
+            let id = match at {
+                Some(a) => st.ids.next_at(a.ms, |_| false),
+                None => st.ids.next(|_| false),
+            };
             detail[i].rule.id = Some(id);
             stored.push(StoredRule {
                 stream: self.streams[stream].key.clone(),
@@ -413,7 +446,13 @@ impl Registry {
         for (dup, first) in dups {
             detail[dup].rule.id = detail[first].rule.id;
         }
-        if let Err(e) = self.persist.commit(&stored, &[], None) {
+        let applied = at.map(|a| Applied {
+            seq: a.seq,
+            last_id: st.ids.last(),
+        });
+        if let Err(e) = self.persist.commit(&stored, &[], None, applied) {
+            // Ids as they were: a retry of the same change issues the same ids.
+            st.ids = IdGenerator::after(last_id);
             let ids: Vec<u64> = engine_ids.values().copied().collect();
             self.index.delete_ids(&ids);
             return Err(ChangeError::Storage(e.to_string()));
@@ -478,8 +517,19 @@ impl Registry {
 
     /// Deletes what a delete body names, as `POST …/{label}.json?_method=delete` does.
     pub fn delete(&self, stream: usize, body: &Body) -> Result<DeleteResponse, ChangeError> {
+        self.delete_at(stream, body, None)
+    }
+
+    /// [`Registry::delete`] as the change `at` of a replicated log of changes (see
+    /// [`Registry::add_at`]).
+    pub fn delete_at(
+        &self,
+        stream: usize,
+        body: &Body,
+        at: Option<Stamp>,
+    ) -> Result<DeleteResponse, ChangeError> {
         let mut st = self.lock();
-        let now = self.clock.now_ms();
+        let now = at.map_or_else(|| self.clock.now_ms(), |a| a.ms);
         let sr = &st.streams[stream];
         let mut doomed: Vec<u64> = Vec::new();
         let mut seen: HashSet<u64> = HashSet::new();
@@ -545,7 +595,15 @@ impl Registry {
         let forget = (now.saturating_sub(st.last_forget_ms) > 3_600_000)
             .then(|| now.saturating_sub(HISTORY_MS));
         self.persist
-            .commit(&[], &records, forget)
+            .commit(
+                &[],
+                &records,
+                forget,
+                at.map(|a| Applied {
+                    seq: a.seq,
+                    last_id: st.ids.last(),
+                }),
+            )
             .map_err(|e| ChangeError::Storage(e.to_string()))?;
         if forget.is_some() {
             st.last_forget_ms = now;

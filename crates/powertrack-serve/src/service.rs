@@ -295,6 +295,11 @@ impl App {
                     Ok(b) => b,
                     Err(e) => return json(status(e.status()), e.to_json(sent)),
                 };
+                if let Some(c) = &self.cluster
+                    && let Some(r) = propose(c, stream, &op, &parsed, sent).await
+                {
+                    return r;
+                }
                 let registry = self.registry.clone();
                 let owned = sent.to_owned();
                 tokio::task::spawn_blocking(move || apply(&registry, stream, &op, &parsed, &owned))
@@ -515,10 +520,62 @@ impl App {
             .to_owned();
         let now = self.clock.now_ms();
         let mut cut = None;
-        let body = match self
+        // In a cluster the limit holds across instances: a slot first.
+        let slot = match &self.cluster {
+            Some(c) => {
+                let account = &self.accounts[a].config.name;
+                match crate::cluster::slots::claim(&c.cluster, account, allowed).await {
+                    Ok(Some(slot)) => Some(slot),
+                    Ok(None) => None,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot take a connection slot");
+                        return with_quota(
+                            error(
+                                StatusCode::SERVICE_UNAVAILABLE,
+                                msg::CLUSTER_UNAVAILABLE,
+                                sent,
+                            ),
+                            &quota,
+                        );
+                    }
+                }
+            }
+            None => None,
+        };
+        // Without a slot the hub refuses it too (and the history records the refusal).
+        let local_allowed = if self.cluster.is_some() && slot.is_none() {
+            0
+        } else {
+            allowed
+        };
+        let opened = self
             .hub
-            .open(stream, allowed, peer.to_string(), user_agent, now)
-        {
+            .open(stream, local_allowed, peer.to_string(), user_agent, now);
+        if let (Some(c), Some(slot)) = (&self.cluster, slot) {
+            match &opened {
+                Ok((conn, _)) => {
+                    crate::cluster::slots::hold(
+                        c.cluster.clone(),
+                        slot,
+                        conn.ended_token().clone(),
+                    );
+                }
+                Err(_) => crate::cluster::slots::release(&c.cluster, slot),
+            }
+        }
+        // Registered first, then the log's end: what comes after it reaches the connection
+        // live (in a cluster, asked of the firehose stream itself).
+        let log_end = match (&self.cluster, replay) {
+            (Some(c), ReplayRequest::Backfill(_)) => match c.cluster.firehose_last_seq().await {
+                Ok(seq) => seq,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the firehose's end; backfill up to what this instance saw");
+                    self.log.stats().last_seq
+                }
+            },
+            _ => self.log.stats().last_seq,
+        };
+        let body = match opened {
             Ok((conn, rx)) => {
                 tracing::info!(conn = conn.id, stream = %self.registry.streams()[stream].key, addr = %peer, "stream connected");
                 let cap = &self.accounts[a].cap;
@@ -543,12 +600,10 @@ impl App {
                         None
                     }
                     ReplayRequest::Backfill(minutes) => {
-                        // Registered first, then the log's end: what comes after it reaches
-                        // this connection live.
                         let window = Window {
                             from_ms: now.saturating_sub(minutes * 60_000),
                             until_ms: u64::MAX,
-                            last_seq: self.log.stats().last_seq,
+                            last_seq: log_end,
                         };
                         replay::spawn(
                             self.log.clone(),
@@ -572,10 +627,10 @@ impl App {
                 );
                 StreamBody::new(s).boxed_unsync()
             }
-            Err((refusal, conn)) => {
+            Err((_, conn)) => {
                 self.hub.close(&conn, CloseReason::TooManyConnections, now);
                 full(crate::stream::refused(
-                    &msg::too_many_connections(refusal.allowed),
+                    &msg::too_many_connections(allowed),
                     sent,
                 ))
             }
@@ -770,6 +825,42 @@ impl Op {
             Op::BadMethod => "rules_bad_method",
         }
     }
+}
+
+/// A change proposed to the cluster's rules, answered once applied here; `None` for what is
+/// answered locally as in a single process (reads, validation, and adds with an invalid rule,
+/// which change nothing anywhere).
+async fn propose(
+    cluster: &crate::app::ClusterParts,
+    stream: usize,
+    op: &Op,
+    body: &Body,
+    sent: &str,
+) -> Option<Resp> {
+    use crate::cluster::rules::Applied;
+    let applied = match (op, body) {
+        (Op::Add, Body::Rules(rules)) => {
+            if validate(rules).detail.iter().any(|d| !d.is_valid()) {
+                return None;
+            }
+            cluster.rules.add(stream, rules).await
+        }
+        (Op::Delete, body) => cluster.rules.delete(stream, body).await,
+        _ => return None,
+    };
+    Some(match applied {
+        Ok(Applied::Add(Ok(r))) => json(status(r.status()), r.to_json(sent)),
+        Ok(Applied::Delete(Ok(r))) => json(StatusCode::OK, r.to_json(sent)),
+        Ok(Applied::Add(Err(e)) | Applied::Delete(Err(e))) => change_error(&e, sent),
+        Err(e) => {
+            tracing::error!(error = %e, "a rule change was not made");
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                msg::RULES_UNAVAILABLE,
+                sent,
+            )
+        }
+    })
 }
 
 fn apply(registry: &Registry, stream: usize, op: &Op, body: &Body, sent: &str) -> Resp {

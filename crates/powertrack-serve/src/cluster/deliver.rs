@@ -1,0 +1,152 @@
+//! Delivery in a cluster: this instance follows every stream's matched posts, whichever
+//! instance matched them, from the moment it starts, and queues each on its own connections of
+//! the stream (compressed once per stream and batch, as in a single process). An ordered
+//! consumer keeps them in the stream's order and, should the cluster lose the consumer (a node
+//! going down), recreates it from the next message: nothing is skipped.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::{DeliverPolicy, pull};
+use futures_util::StreamExt as _;
+use tokio_util::sync::CancellationToken;
+
+use super::work::ARRIVED;
+use super::{Cluster, MATCHED_PREFIX, matched_subject};
+use crate::limits::{DailyCap, Take};
+use crate::pipeline::Context;
+
+/// Matched posts queued together at most.
+const CHUNK: usize = 1024;
+
+/// Starts following the matched posts on the cluster's runtime, until `stop`.
+pub fn spawn(cluster: Arc<Cluster>, ctx: Arc<Context>, stop: CancellationToken) {
+    let handle = cluster.handle.clone();
+    handle.spawn(async move {
+        let by_subject: HashMap<String, usize> = ctx
+            .registry
+            .streams()
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (matched_subject(&s.key), i))
+            .collect();
+        // Started now; a consumer recreated after a failure goes on after the last message
+        // seen.
+        let mut from = DeliverPolicy::New;
+        while !stop.is_cancelled() {
+            match follow(&cluster, &ctx, &by_subject, from, &stop).await {
+                Ok(()) => return,
+                Err((e, last)) => {
+                    tracing::warn!(error = %e, "following the matched posts failed; starting again");
+                    if last > 0 {
+                        from = DeliverPolicy::ByStartSequence {
+                            start_sequence: last + 1,
+                        };
+                    }
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+            }
+        }
+    });
+}
+
+/// Follows the matched posts from `from` until `stop` (`Ok`) or a failure (with the last
+/// sequence number delivered).
+async fn follow(
+    cluster: &Cluster,
+    ctx: &Context,
+    by_subject: &HashMap<String, usize>,
+    from: DeliverPolicy,
+    stop: &CancellationToken,
+) -> Result<(), (anyhow::Error, u64)> {
+    let mut last = match from {
+        DeliverPolicy::ByStartSequence { start_sequence } => start_sequence - 1,
+        _ => 0,
+    };
+    let consumer = cluster
+        .matched
+        .create_consumer(pull::OrderedConfig {
+            filter_subject: format!("{MATCHED_PREFIX}>"),
+            deliver_policy: from,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| (e.into(), last))?;
+    let messages = consumer.messages().await.map_err(|e| (e.into(), last))?;
+    let mut chunks = messages.ready_chunks(CHUNK);
+    let streams = ctx.registry.streams();
+    let mut out: Vec<Vec<u8>> = vec![Vec::new(); streams.len()];
+    let mut posts = vec![0u64; streams.len()];
+    loop {
+        let chunk = tokio::select! {
+            biased;
+            () = stop.cancelled() => return Ok(()),
+            c = chunks.next() => match c {
+                Some(c) => c,
+                None => return Err((anyhow::anyhow!("the consumer's messages ended"), last)),
+            },
+        };
+        let now = ctx.clock.now_ms();
+        let mut failure = None;
+        for m in chunk {
+            let m = match m {
+                Ok(m) => m,
+                Err(e) => {
+                    failure = Some(anyhow::Error::from(e));
+                    break;
+                }
+            };
+            if let Ok(info) = m.info() {
+                last = info.stream_sequence;
+            }
+            let Some(&stream) = by_subject.get(m.subject.as_str()) else {
+                continue; // a stream this instance's accounts file does not have
+            };
+            if let Some(arrived) = m
+                .headers
+                .as_ref()
+                .and_then(|h| h.get(ARRIVED))
+                .and_then(|v| v.as_str().parse::<u64>().ok())
+            {
+                #[allow(clippy::cast_precision_loss)] // milliseconds: far below 2^52
+                let secs = now.saturating_sub(arrived) as f64 / 1000.0;
+                ctx.metrics.match_latency.observe(secs);
+                ctx.status.record_latency(secs);
+            }
+            if !ctx.hub.is_open(stream) {
+                continue; // nobody here to deliver to, nothing billed
+            }
+            let account = streams[stream].account;
+            match ctx.caps[account].take(now) {
+                Take::Deliver => {
+                    ctx.stream_days[stream].take(now);
+                    out[stream].extend_from_slice(&m.payload);
+                    posts[stream] += 1;
+                }
+                Take::JustReached => {
+                    let sent = ctx.clock.sent();
+                    let resume = powertrack::api::rfc3339_millis(DailyCap::resets_at(now));
+                    let text = crate::messages::daily_cap_reached(ctx.caps[account].cap(), &resume);
+                    let line = crate::messages::notice_line(&text, &sent);
+                    for (i, s) in streams.iter().enumerate() {
+                        if s.account == account {
+                            ctx.hub.message(i, &line);
+                        }
+                    }
+                }
+                Take::Over => {}
+            }
+        }
+        for (stream, data) in out.iter_mut().enumerate() {
+            if !data.is_empty() {
+                ctx.hub.publish(stream, data, posts[stream]);
+                data.clear();
+                posts[stream] = 0;
+            }
+        }
+        if let Some(e) = failure {
+            return Err((e, last));
+        }
+    }
+}
