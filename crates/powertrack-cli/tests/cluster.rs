@@ -14,7 +14,8 @@
 //! posts and `matching_rules` the library matcher gives; connection limits hold across the
 //! instances; killing an instance (SIGKILL) while posts flow loses none and duplicates none on
 //! a connection held by a survivor; killing a NATS node changes nothing visible; an instance
-//! started again after missing rule changes catches up, with the same ids.
+//! started again after missing rule changes catches up, with the same ids; a recovery reads its
+//! window back from the firehose stream.
 
 #[path = "../../powertrack-serve/examples/support/nats_cluster.rs"]
 mod nats_cluster;
@@ -67,25 +68,31 @@ fn post(id: u64) -> String {
 }
 
 /// The stream's rules as an instance lists them: id → value.
-async fn rules_of(base: &str) -> BTreeMap<u64, String> {
+async fn rules_of(base: &str) -> Option<BTreeMap<u64, String>> {
     let r = client()
         .get(rules_url(base))
         .basic_auth("acme", Some(PASSWORD))
         .send()
         .await
         .unwrap();
+    let status = r.status().as_u16();
     let v: serde_json::Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
-    v["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["id_str"].as_str().unwrap().parse().unwrap(),
-                r["value"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
+    assert!(
+        status == 200 || status == 429,
+        "listing the rules: {status} {v}"
+    );
+    let rules = v["rules"].as_array()?;
+    Some(
+        rules
+            .iter()
+            .map(|r| {
+                (
+                    r["id_str"].as_str().unwrap().parse().unwrap(),
+                    r["value"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect(),
+    )
 }
 
 /// Adds rules on `base`; their ids.
@@ -127,15 +134,26 @@ async fn delete(base: &str, ids: &[u64]) {
 async fn until_listed(bases: &[&str], want: &BTreeMap<u64, String>, within: Duration) -> Duration {
     let start = Instant::now();
     loop {
-        let mut all = true;
+        // `/metrics` (not rate-limited, unlike the Rules API: every change here moves the
+        // count) until the counts agree, then the lists themselves.
+        let mut counts = true;
         for b in bases {
-            if &rules_of(b).await != want {
-                all = false;
+            if metric(b, "powertrack_rules").await != want.len() as u64 {
+                counts = false;
                 break;
             }
         }
-        if all {
-            return start.elapsed();
+        if counts {
+            let mut lists = true;
+            for b in bases {
+                if rules_of(b).await.as_ref() != Some(want) {
+                    lists = false;
+                }
+            }
+            if lists {
+                return start.elapsed();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert!(
             start.elapsed() < within,
@@ -199,9 +217,27 @@ struct Conn {
     status: u16,
 }
 
+/// Now, in whole seconds (Unix).
+fn now_s() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// `2026-12-07T18:00:00Z` for Unix seconds.
+fn rfc3339_s(secs: u64) -> String {
+    let ms = powertrack::api::rfc3339_millis(secs * 1000);
+    format!("{}Z", &ms[..19])
+}
+
 async fn connect(base: &str) -> Conn {
+    connect_url(&stream_url(base)).await
+}
+
+async fn connect_url(url: &str) -> Conn {
     let r = client()
-        .get(stream_url(base))
+        .get(url)
         .basic_auth("acme", Some(PASSWORD))
         .header("accept-encoding", "gzip")
         .send()
@@ -287,6 +323,13 @@ impl Conn {
             "{what}: posts that match nothing came: {extra:?}"
         );
         let dups: Vec<(&u64, &usize)> = times.iter().filter(|(_, n)| **n > 1).collect();
+        if !dups.is_empty() {
+            eprintln!(
+                "{what}: {} of {} posts came more than once",
+                dups.len(),
+                times.len()
+            );
+        }
         assert!(
             dups.is_empty(),
             "{what}: posts came more than once: {:?}",
@@ -387,10 +430,12 @@ fn three_instances_over_a_three_node_jetstream_cluster() {
             [&a, &b, &c].map(|i| metric(&i.base, "powertrack_posts_in_total")),
         )
         .await;
+        let window_start = now_s();
         for k in 0..30u64 {
             let on = if k % 2 == 0 { &a } else { &b };
             ingest(&on.base, 1_000 + k * 100..1_000 + (k + 1) * 100).await;
         }
+        let window_end = now_s() + 1;
         let want = expected(&rules, 1_000..4_000);
         on_c.expect_exactly(&want, "posts ingested on A and B")
             .await;
@@ -402,6 +447,9 @@ fn three_instances_over_a_three_node_jetstream_cluster() {
                 "instance {i} matched none: the matching is not shared"
             );
         }
+
+        // Nothing else arrives in the window's last second (a recovery window is in seconds).
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
 
         // SIGKILL B while posts flow (ingested on A): the connection on C gets every post once.
         let producer = {
@@ -423,6 +471,7 @@ fn three_instances_over_a_three_node_jetstream_cluster() {
         // While B is down, the rules change; B started again catches up, with the same ids.
         let added = add(&a.base, &["gamma delta"]).await;
         rules.insert(added[0], "gamma delta".into());
+        until_listed(&[&a.base, &c.base], &rules, Duration::from_secs(1)).await;
         let first = *rules.keys().next().unwrap();
         delete(&c.base, &[first]).await;
         rules.remove(&first);
@@ -430,7 +479,7 @@ fn three_instances_over_a_three_node_jetstream_cluster() {
         b.start_again();
         assert_eq!(
             rules_of(&b.base).await,
-            rules,
+            Some(rules.clone()),
             "B caught up on the changes it missed"
         );
 
@@ -452,13 +501,47 @@ fn three_instances_over_a_three_node_jetstream_cluster() {
             .await;
         let added = add(&b.base, &["omega sigma"]).await;
         rules.insert(added[0], "omega sigma".into());
-        until_listed(&[&a.base, &b.base, &c.base], &rules, Duration::from_secs(1)).await;
+        // Within 3 s while the cluster replaces the dead node's consumers (1 s otherwise).
+        until_listed(&[&a.base, &b.base, &c.base], &rules, Duration::from_secs(3)).await;
         ingest(&a.base, 30_000..30_500).await;
         on_c.expect_exactly(
             &expected(&rules, 30_000..30_500),
             "after the node was killed",
         )
         .await;
+
+        // A recovery on B (restarted) reads the window from the firehose stream and matches it
+        // under today's rules: exactly the posts of the window.
+        let url = format!(
+            "{}?startTime={}&endTime={}",
+            stream_url(&b.base),
+            rfc3339_s(window_start),
+            rfc3339_s(window_end)
+        );
+        let mut recovery = connect_url(&url).await;
+        assert_eq!(recovery.status, 200);
+        recovery
+            .expect_exactly(
+                &expected(&rules, 1_000..4_000),
+                "a recovery through JetStream",
+            )
+            .await;
+
+        // A backfill on C: every post of the last minutes (all of this test's), matched under
+        // today's rules, then the live stream.
+        let mut backfill = connect_url(&format!("{}?backfillMinutes=5", stream_url(&c.base))).await;
+        assert_eq!(backfill.status, 200);
+        let mut all = BTreeMap::new();
+        for range in [1_000..4_000, 10_000..14_000, 20_000..24_000, 30_000..30_500] {
+            all.extend(expected(&rules, range));
+        }
+        backfill
+            .expect_exactly(&all, "a backfill through JetStream")
+            .await;
+        ingest(&a.base, 40_000..40_200).await;
+        backfill
+            .expect_exactly(&expected(&rules, 40_000..40_200), "live after the backfill")
+            .await;
     });
     a.kill();
 }

@@ -196,6 +196,44 @@ impl Instance {
 
     /// Starts it again (same arguments and data directory, a new port).
     pub fn start_again(&mut self) {
+        let port = self.spawn();
+        self.wait_until_serving(port);
+    }
+
+    /// Starts several at once and waits until every one serves.
+    pub fn start_many(bin: &Path, dir: &Path, named: Vec<(String, Vec<String>)>) -> Vec<Instance> {
+        let mut out: Vec<(Instance, u16)> = named
+            .into_iter()
+            .map(|(name, args)| {
+                let mut i = Instance {
+                    bin: bin.to_owned(),
+                    args,
+                    child: None,
+                    base: String::new(),
+                    log: dir.join(format!("{name}.log")),
+                    name,
+                };
+                let port = i.spawn();
+                (i, port)
+            })
+            .collect();
+        for (i, port) in &mut out {
+            i.wait_until_serving(*port);
+        }
+        out.into_iter().map(|(i, _)| i).collect()
+    }
+
+    fn wait_until_serving(&self, port: u16) {
+        assert!(
+            wait_for_port(port, Duration::from_secs(90)),
+            "instance {} did not start serving (see {})",
+            self.name,
+            self.log.display()
+        );
+    }
+
+    /// Starts the process; the port it will listen on.
+    fn spawn(&mut self) -> u16 {
         let port = free_port();
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -214,12 +252,7 @@ impl Instance {
             .expect("powertrack serve starts");
         self.child = Some(child);
         self.base = format!("http://127.0.0.1:{port}");
-        assert!(
-            wait_for_port(port, Duration::from_secs(90)),
-            "instance {} did not start serving (see {})",
-            self.name,
-            self.log.display()
-        );
+        port
     }
 
     /// Kills it with SIGKILL.

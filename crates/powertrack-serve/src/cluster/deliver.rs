@@ -1,19 +1,19 @@
 //! Delivery in a cluster: this instance follows every stream's matched posts, whichever
 //! instance matched them, from the moment it starts, and queues each on its own connections of
-//! the stream (compressed once per stream and batch, as in a single process). An ordered
-//! consumer keeps them in the stream's order and, should the cluster lose the consumer (a node
-//! going down), recreates it from the next message: nothing is skipped.
+//! the stream (compressed once per stream and batch, as in a single process). An in-order reader
+//! keeps them in the stream's order and, should the cluster lose its consumer (a node going
+//! down) or a message in flight, it is made again from the message after the last delivered:
+//! nothing is skipped.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream::consumer::{DeliverPolicy, pull};
-use futures_util::StreamExt as _;
+use async_nats::jetstream::consumer::DeliverPolicy;
 use tokio_util::sync::CancellationToken;
 
 use super::work::ARRIVED;
-use super::{Cluster, MATCHED_PREFIX, matched_subject};
+use super::{Cluster, Follower, MATCHED_PREFIX, matched_subject};
 use crate::limits::{DailyCap, Take};
 use crate::pipeline::Context;
 
@@ -31,10 +31,17 @@ pub fn spawn(cluster: Arc<Cluster>, ctx: Arc<Context>, stop: CancellationToken) 
             .enumerate()
             .map(|(i, s)| (matched_subject(&s.key), i))
             .collect();
-        // Started now; a consumer recreated after a failure goes on after the last message
-        // seen.
-        let mut from = DeliverPolicy::New;
+        // From now (the stream's end); a consumer made again after a failure goes on after the
+        // last message delivered.
+        let mut matched = cluster.matched.clone();
+        let mut from = match matched.info().await {
+            Ok(info) => DeliverPolicy::ByStartSequence {
+                start_sequence: info.state.last_sequence + 1,
+            },
+            Err(_) => DeliverPolicy::New,
+        };
         while !stop.is_cancelled() {
+            tracing::info!(?from, "following the matched posts");
             match follow(&cluster, &ctx, &by_subject, from, &stop).await {
                 Ok(()) => return,
                 Err((e, last)) => {
@@ -64,39 +71,28 @@ async fn follow(
         DeliverPolicy::ByStartSequence { start_sequence } => start_sequence - 1,
         _ => 0,
     };
-    let consumer = cluster
-        .matched
-        .create_consumer(pull::OrderedConfig {
-            filter_subject: format!("{MATCHED_PREFIX}>"),
-            deliver_policy: from,
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| (e.into(), last))?;
-    let messages = consumer.messages().await.map_err(|e| (e.into(), last))?;
-    let mut chunks = messages.ready_chunks(CHUNK);
+    let mut follower = Follower::new(
+        cluster,
+        &cluster.matched,
+        Some(format!("{MATCHED_PREFIX}>")),
+        from,
+    )
+    .await
+    .map_err(|e| (e, last))?;
     let streams = ctx.registry.streams();
     let mut out: Vec<Vec<u8>> = vec![Vec::new(); streams.len()];
     let mut posts = vec![0u64; streams.len()];
+    let mut chunk = Vec::with_capacity(CHUNK);
     loop {
-        let chunk = tokio::select! {
+        chunk.clear();
+        tokio::select! {
             biased;
             () = stop.cancelled() => return Ok(()),
-            c = chunks.next() => match c {
-                Some(c) => c,
-                None => return Err((anyhow::anyhow!("the consumer's messages ended"), last)),
-            },
-        };
+            m = follower.next() => chunk.push(m.map_err(|e| (e, last))?),
+        }
+        let failure = follower.ready(CHUNK, &mut chunk).err();
         let now = ctx.clock.now_ms();
-        let mut failure = None;
-        for m in chunk {
-            let m = match m {
-                Ok(m) => m,
-                Err(e) => {
-                    failure = Some(anyhow::Error::from(e));
-                    break;
-                }
-            };
+        for m in &chunk {
             if let Ok(info) = m.info() {
                 last = info.stream_sequence;
             }

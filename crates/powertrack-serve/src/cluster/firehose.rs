@@ -13,23 +13,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use async_nats::jetstream::consumer::{DeliverPolicy, pull};
+use async_nats::jetstream::consumer::DeliverPolicy;
 use async_nats::jetstream::context::PublishAckFuture;
 use async_nats::jetstream::message::PublishMessage;
 use bytes::Bytes;
-use futures_util::StreamExt as _;
 use powertrack::post::{Line, Parser};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-use super::{Cluster, FIREHOSE_SUBJECT, kv_key, unix_ms};
+use super::{Cluster, FIREHOSE_SUBJECT, Follower, kv_key, unix_ms};
 use crate::log::{Cursor, Durability, LogError, LogStats, Logged, Mark, PostLog};
 use crate::metrics::Metrics;
 use crate::pipeline::{Batch, Outcome, lines};
 
-/// How many times a publish that timed out (a node down, a leader being elected) is tried
-/// again, with the same message id, before the batch is refused.
-const PUBLISH_TRIES: usize = 20;
+/// How long publishes that failed (a node down, a leader being elected) are tried again, with
+/// the same message ids, before the batch is refused.
+const PUBLISH_PATIENCE: Duration = Duration::from_secs(60);
 
 /// The firehose stream as the service's [`PostLog`].
 #[derive(Debug)]
@@ -129,7 +128,8 @@ impl JetStreamLog {
                 }
             }
         }
-        let mut tries = 0;
+        let mut tries = 0u64;
+        let started = std::time::Instant::now();
         let mut first = u64::MAX;
         while !pending.is_empty() {
             let mut acks: Vec<(usize, PublishAckFuture)> = Vec::with_capacity(pending.len());
@@ -144,8 +144,16 @@ impl JetStreamLog {
                     }
                 }
             }
-            for (i, ack) in acks {
-                match ack.await {
+            // Together: lost acknowledgements (a node gone) time out once, not in turn.
+            let (index, futures): (Vec<usize>, Vec<PublishAckFuture>) = acks.into_iter().unzip();
+            let results = futures_util::future::join_all(
+                futures
+                    .into_iter()
+                    .map(std::future::IntoFuture::into_future),
+            )
+            .await;
+            for (i, result) in index.into_iter().zip(results) {
+                match result {
                     Ok(a) => {
                         first = first.min(a.sequence);
                         out.outcome.last_seq = out.outcome.last_seq.max(a.sequence);
@@ -160,14 +168,15 @@ impl JetStreamLog {
                 break;
             }
             tries += 1;
-            if tries >= PUBLISH_TRIES {
+            if started.elapsed() >= PUBLISH_PATIENCE {
                 return Err(LogError::new(format!(
-                    "the firehose stream did not take {} posts after {tries} tries",
-                    failed.len()
+                    "the firehose stream did not take {} posts in {} s ({tries} tries)",
+                    failed.len(),
+                    PUBLISH_PATIENCE.as_secs()
                 )));
             }
             tracing::info!(posts = failed.len(), "firehose publish: trying again");
-            tokio::time::sleep(Duration::from_millis(250)).await;
+            tokio::time::sleep(Duration::from_millis(250 * tries.min(4))).await;
             failed.sort_unstable();
             pending = failed.into_iter().map(|i| pending[i].clone()).collect();
         }
@@ -218,10 +227,23 @@ impl PostLog for JetStreamLog {
         last_seq: u64,
         max: usize,
     ) -> Result<(Vec<Logged>, Option<Cursor>), LogError> {
-        self.cluster
-            .handle
-            .block_on(read(&self.cluster, from, until_ms, last_seq, max))
-            .map_err(|e| LogError::new(format!("reading the firehose stream: {e}")))
+        // A page is read again from the same cursor after a failure (a node gone, a leader
+        // being elected), for as long as a publish is.
+        self.cluster.handle.block_on(async {
+            let started = std::time::Instant::now();
+            loop {
+                match read(&self.cluster, from, until_ms, last_seq, max).await {
+                    Ok(page) => return Ok(page),
+                    Err(e) if started.elapsed() < PUBLISH_PATIENCE => {
+                        tracing::info!(error = %e, "reading the firehose stream: trying again");
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    }
+                    Err(e) => {
+                        return Err(LogError::new(format!("reading the firehose stream: {e}")));
+                    }
+                }
+            }
+        })
     }
 
     fn stats(&self) -> LogStats {
@@ -238,7 +260,7 @@ impl PostLog for JetStreamLog {
 }
 
 /// Up to `max` posts from `from` (a time, or a sequence number to go on from), through
-/// `last_seq` and before `until_ms`, read with an ordered consumer of their own.
+/// `last_seq` and before `until_ms`, read with a [`Follower`] of their own.
 async fn read(
     cluster: &Cluster,
     from: Cursor,
@@ -264,21 +286,25 @@ async fn read(
             start_time: time::OffsetDateTime::from_unix_timestamp_nanos(nanos)?,
         }
     };
-    let consumer = cluster
-        .firehose
-        .create_consumer(pull::OrderedConfig {
-            deliver_policy,
-            ..Default::default()
-        })
-        .await?;
-    let mut messages = consumer.messages().await?;
+    let mut follower = Follower::new(cluster, &cluster.firehose, None, deliver_policy).await?;
+    let result = page(&mut follower, end, until_ms, max).await;
+    follower.close().await;
+    result
+}
+
+/// One page of a [`read`].
+async fn page(
+    follower: &mut Follower,
+    end: u64,
+    until_ms: u64,
+    max: usize,
+) -> anyhow::Result<(Vec<Logged>, Option<Cursor>)> {
     let mut page = Vec::new();
     loop {
-        let next = tokio::time::timeout(Duration::from_secs(5), messages.next()).await;
-        let m = match next {
-            Ok(Some(m)) => m?,
+        let m = match tokio::time::timeout(Duration::from_secs(5), follower.next()).await {
+            Ok(m) => m?,
             // Nothing more within the bound: the stream holds nothing past here yet.
-            Ok(None) | Err(_) => return Ok((page, None)),
+            Err(_) => return Ok((page, None)),
         };
         let info = m.info().map_err(|e| anyhow::anyhow!("{e}"))?;
         let (seq, arrival_ms) = (info.stream_sequence, unix_ms(info.published));

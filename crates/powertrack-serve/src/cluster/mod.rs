@@ -106,6 +106,9 @@ pub struct Cluster {
     pub marks: kv::Store,
     /// This instance's name in the cluster (random at each start).
     pub instance: String,
+    /// Counts the client's (re)connections: pulls in flight on a connection that was lost are
+    /// lost with it, so followers start again at once when it moves.
+    pub(crate) connections_made: tokio::sync::watch::Receiver<u64>,
 }
 
 /// The subject of a stream's matched posts: `powertrack.matched.` and the stream's key
@@ -177,7 +180,23 @@ impl Cluster {
                 .collect::<anyhow::Result<_>>()?;
             anyhow::ensure!(!addrs.is_empty(), "--nats: no address given");
             let instance = nuid::next().to_string();
+            let (made_tx, connections_made) = tokio::sync::watch::channel(0u64);
             let client = async_nats::ConnectOptions::new()
+                .event_callback(move |event| {
+                    let made_tx = made_tx.clone();
+                    async move {
+                        match event {
+                            async_nats::Event::Connected => {
+                                made_tx.send_modify(|n| *n += 1);
+                                tracing::info!("connected to NATS");
+                            }
+                            async_nats::Event::Disconnected => {
+                                tracing::warn!("disconnected from NATS; reconnecting");
+                            }
+                            other => tracing::info!(event = %other, "NATS"),
+                        }
+                    }
+                })
                 .name(format!("powertrack serve {instance}"))
                 .connection_timeout(Duration::from_secs(5))
                 .retry_on_initial_connect()
@@ -185,8 +204,11 @@ impl Cluster {
                 .connect(addrs)
                 .await
                 .with_context(|| format!("connecting to NATS at {}", config.urls))?;
+            // Requests and publish acknowledgements within 2 s, or tried again (every publish
+            // carries a message id, every read is idempotent): a leader lost with a node is
+            // replaced in a few seconds, and callers notice that sooner.
             let js = jetstream::ContextBuilder::new()
-                .timeout(Duration::from_secs(5))
+                .timeout(Duration::from_secs(2))
                 .build(client.clone());
             let replicas = config.replicas;
             let firehose = stream::Config {
@@ -214,6 +236,8 @@ impl Cluster {
                 subjects: vec![RULES_SUBJECT.into()],
                 duplicate_window: config.duplicate_window,
                 num_replicas: replicas,
+                // Instances read it by sequence number from any replica.
+                allow_direct: true,
                 description: Some("powertrack: every Rules API change, in order".into()),
                 ..Default::default()
             };
@@ -276,6 +300,7 @@ impl Cluster {
                 connections,
                 marks,
                 instance,
+                connections_made,
             }))
         })?;
         Ok((cluster, runtime))
@@ -306,5 +331,117 @@ where
             }
             Err(e) => anyhow::bail!("{what}: {e}"),
         }
+    }
+}
+
+/// How often a consumer that has nothing to deliver says it is alive; two missed in a row
+/// mean the consumer was lost (its node died) and it is made again.
+const HEARTBEAT: Duration = Duration::from_secs(1);
+
+/// An in-order reader of a stream from a starting point: a consumer of its own (ephemeral,
+/// in memory, without acknowledgements) pulled with short heartbeats, so that a consumer lost
+/// with its node is noticed within seconds (the client's ordered consumer takes 30); a gap in
+/// the consumer's delivery sequence (messages lost in flight) is an error, after which the
+/// caller makes a new one from the message after the last it has.
+pub(crate) struct Follower {
+    messages: consumer::pull::Stream,
+    next: u64,
+    stream: stream::Stream,
+    name: Option<String>,
+    connections_made: tokio::sync::watch::Receiver<u64>,
+}
+
+impl Follower {
+    /// Follows `stream` (the subjects `filter` when given) from `from`.
+    pub(crate) async fn new(
+        cluster: &Cluster,
+        stream: &stream::Stream,
+        filter: Option<String>,
+        from: consumer::DeliverPolicy,
+    ) -> anyhow::Result<Follower> {
+        let mut connections_made = cluster.connections_made.clone();
+        connections_made.mark_unchanged();
+        let mut consumer = stream
+            .create_consumer(consumer::pull::Config {
+                deliver_policy: from,
+                ack_policy: consumer::AckPolicy::None,
+                filter_subject: filter.unwrap_or_default(),
+                inactive_threshold: Duration::from_secs(30),
+                num_replicas: 1,
+                memory_storage: true,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let name = consumer.info().await.ok().map(|i| i.name.clone());
+        let messages = consumer
+            .stream()
+            .max_messages_per_batch(1_000)
+            .expires(Duration::from_secs(10))
+            .heartbeat(HEARTBEAT)
+            .messages()
+            .await?;
+        Ok(Follower {
+            messages,
+            next: 1,
+            stream: stream.clone(),
+            name,
+            connections_made,
+        })
+    }
+
+    /// Deletes its consumer now (it would expire after 30 s without pulls).
+    pub(crate) async fn close(self) {
+        if let Some(name) = self.name {
+            drop(self.messages);
+            let _ = self.stream.delete_consumer(&name).await;
+        }
+    }
+
+    /// The next message, in order.
+    pub(crate) async fn next(&mut self) -> anyhow::Result<jetstream::Message> {
+        use futures_util::StreamExt as _;
+        let m = tokio::select! {
+            m = self.messages.next() => match m {
+                Some(m) => m?,
+                None => anyhow::bail!("the consumer's messages ended"),
+            },
+            _ = self.connections_made.changed() => anyhow::bail!("reconnected to NATS"),
+        };
+        self.check(&m)?;
+        Ok(m)
+    }
+
+    /// The messages that have arrived already (at most `max`), without waiting.
+    pub(crate) fn ready(
+        &mut self,
+        max: usize,
+        out: &mut Vec<jetstream::Message>,
+    ) -> anyhow::Result<()> {
+        use futures_util::{FutureExt as _, StreamExt as _};
+        while out.len() < max {
+            match self.messages.next().now_or_never() {
+                Some(Some(m)) => {
+                    let m = m?;
+                    self.check(&m)?;
+                    out.push(m);
+                }
+                Some(None) => anyhow::bail!("the consumer's messages ended"),
+                None => break,
+            }
+        }
+        Ok(())
+    }
+
+    fn check(&mut self, m: &jetstream::Message) -> anyhow::Result<()> {
+        let info = m.info().map_err(|e| anyhow::anyhow!("{e}"))?;
+        anyhow::ensure!(
+            info.consumer_sequence == self.next,
+            "delivery {} came where {} was due",
+            info.consumer_sequence,
+            self.next
+        );
+        self.next += 1;
+        Ok(())
     }
 }

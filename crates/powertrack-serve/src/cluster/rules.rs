@@ -13,10 +13,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use async_nats::jetstream::consumer::{DeliverPolicy, pull};
 use async_nats::jetstream::message::PublishMessage;
+use async_nats::jetstream::stream::DirectGetErrorKind;
 use bytes::Bytes;
-use futures_util::StreamExt as _;
 use powertrack::api::{Body, RuleEntry};
 use powertrack::live::{AddResponse, DeleteResponse};
 use serde::{Deserialize, Serialize};
@@ -28,6 +27,9 @@ use crate::registry::{ChangeError, Registry, Stamp};
 
 /// The header naming the request a change came from, so that its instance can answer it.
 const CHANGE: &str = "Powertrack-Change";
+
+/// How long a change that the cluster does not take (no leader yet) is tried again.
+const PUBLISH_PATIENCE: Duration = Duration::from_secs(20);
 
 /// How long a request waits for its change to be applied here.
 const APPLY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -160,7 +162,7 @@ impl RuleLog {
         rx: oneshot::Receiver<Applied>,
     ) -> Result<Applied, String> {
         let payload = Bytes::from(serde_json::to_vec(change).map_err(|e| e.to_string())?);
-        let mut tries = 0;
+        let started = std::time::Instant::now();
         loop {
             // The token is the message id: a retry of a publish that did land is dropped.
             let msg = PublishMessage::build()
@@ -173,8 +175,8 @@ impl RuleLog {
             };
             match acked {
                 Ok(_) => break,
-                Err(e) if tries < 10 => {
-                    tries += 1;
+                // A leader being elected (a node gone) takes seconds.
+                Err(e) if started.elapsed() < PUBLISH_PATIENCE => {
                     tracing::info!(error = %e, "publishing a rule change: trying again");
                     tokio::time::sleep(Duration::from_millis(300)).await;
                 }
@@ -287,47 +289,53 @@ pub fn spawn_applier(
     Ok(thread)
 }
 
+/// Applies changes from `from` on: each read with a direct get (served by any replica, no
+/// consumer to lose or remake when a node dies), the next one asked for whenever a change is
+/// published (a plain subscription to the subject wakes it) or a second has passed.
 async fn follow(log: &RuleLog, from: u64, stop: &CancellationToken) -> anyhow::Result<()> {
-    let consumer = log
-        .cluster
-        .rules
-        .create_consumer(pull::OrderedConfig {
-            deliver_policy: DeliverPolicy::ByStartSequence {
-                start_sequence: from,
-            },
-            ..Default::default()
-        })
-        .await?;
-    let mut messages = consumer.messages().await?;
+    use futures_util::StreamExt as _;
+    let mut wake = log.cluster.client.subscribe(RULES_SUBJECT).await?;
+    let mut next = from;
+    let mut woken = 0u32;
     loop {
-        let m = tokio::select! {
-            biased;
-            () = stop.cancelled() => return Ok(()),
-            m = messages.next() => match m {
-                Some(m) => m?,
-                None => anyhow::bail!("the consumer's messages ended"),
-            },
-        };
-        let info = m.info().map_err(|e| anyhow::anyhow!("{e}"))?;
-        let (seq, ms) = (info.stream_sequence, unix_ms(info.published));
-        if seq <= *log.applied.borrow() {
-            continue;
-        }
-        let token = m
-            .headers
-            .as_ref()
-            .and_then(|h| h.get(CHANGE))
-            .map(|v| v.as_str().to_owned());
-        // This thread's own (`block_on`): compiling rules blocks nothing else.
-        loop {
-            let done = log.apply(seq, ms, token.as_deref(), &m.payload);
-            if done {
-                break;
+        // A short bound: a read lost with a connection is asked again at once (reads are
+        // idempotent).
+        let got = tokio::time::timeout(
+            Duration::from_millis(500),
+            log.cluster.rules.direct_get(next),
+        )
+        .await
+        .map_err(|_| anyhow::anyhow!("reading rule change {next} timed out"))?;
+        match got {
+            Ok(m) => {
+                let ms = unix_ms(m.time);
+                let token = m.headers.get(CHANGE).map(|v| v.as_str().to_owned());
+                // This thread's own (`block_on`): compiling rules blocks nothing else.
+                while !log.apply(m.sequence, ms, token.as_deref(), &m.payload) {
+                    if stop.is_cancelled() {
+                        return Ok(());
+                    }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                next = m.sequence + 1;
             }
-            if stop.is_cancelled() {
-                return Ok(());
+            Err(e) if e.kind() == DirectGetErrorKind::NotFound => {
+                // After a wake-up the change exists, but the replica that answered may not have
+                // it yet: ask again shortly.
+                let wait = if woken > 0 {
+                    woken -= 1;
+                    Duration::from_millis(10)
+                } else {
+                    Duration::from_secs(1)
+                };
+                tokio::select! {
+                    biased;
+                    () = stop.cancelled() => return Ok(()),
+                    _ = wake.next() => woken = 100,
+                    () = tokio::time::sleep(wait) => {}
+                }
             }
-            tokio::time::sleep(Duration::from_secs(1)).await;
+            Err(e) => return Err(e.into()),
         }
     }
 }

@@ -26,6 +26,12 @@ use crate::registry::Hit;
 /// Posts matched together at most (what the consumer has ready, up to this).
 const CHUNK: usize = 512;
 
+/// Posts asked for in one pull (the client asks for more when half have arrived).
+const PULL: usize = 1_000;
+
+/// Batches whose copies may be waiting for JetStream's acknowledgement at once.
+const IN_FLIGHT: usize = 32;
+
 /// The header carrying a matched post's arrival in the firehose (Unix ms), for the end-to-end
 /// latency.
 pub const ARRIVED: &str = "Powertrack-Arrived";
@@ -63,6 +69,7 @@ struct Matcher {
     line: Vec<u8>,
     counted: Vec<(usize, u64)>,
     matched_counters: Vec<prometheus_client::metrics::counter::Counter>,
+    in_flight: std::collections::VecDeque<tokio::task::JoinHandle<()>>,
 }
 
 impl Matcher {
@@ -90,6 +97,7 @@ impl Matcher {
             hits: Vec::new(),
             line: Vec::new(),
             counted: Vec::new(),
+            in_flight: std::collections::VecDeque::new(),
         }
     }
 
@@ -101,12 +109,30 @@ impl Matcher {
             .get_consumer(MATCHERS)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let messages = consumer.messages().await?;
+        let messages = consumer
+            .stream()
+            .max_messages_per_batch(PULL)
+            .expires(Duration::from_secs(10))
+            .heartbeat(Duration::from_secs(1))
+            .messages()
+            .await?;
         let mut chunks = messages.ready_chunks(CHUNK);
+        let mut connections_made = self.cluster.connections_made.clone();
+        connections_made.mark_unchanged();
         loop {
             let chunk = tokio::select! {
                 biased;
-                () = stop.cancelled() => return Ok(()),
+                _ = connections_made.changed() => {
+                    // Pulls in flight were lost with the connection: pull afresh.
+                    anyhow::bail!("reconnected to NATS");
+                }
+                () = stop.cancelled() => {
+                    // What was matched is acknowledged before the instance stops.
+                    for t in self.in_flight.drain(..) {
+                        let _ = t.await;
+                    }
+                    return Ok(());
+                }
                 c = chunks.next() => match c {
                     Some(c) => c,
                     None => anyhow::bail!("the consumer's messages ended"),
@@ -199,23 +225,14 @@ impl Matcher {
                 }
             }
         }
-        for ack in acks {
-            if let Err(e) = ack.await {
-                tracing::warn!(error = %e, "a matched post was not acknowledged");
-                failed = true;
-            }
-        }
-        if failed {
-            // Handed out again now rather than after the ack wait; copies already taken are
-            // dropped as duplicates.
-            for m in &batch {
-                let _ = m.ack_with(AckKind::Nak(None)).await;
-            }
-            return;
-        }
-        for m in &batch {
-            if let Err(e) = m.ack().await {
-                tracing::debug!(error = %e, "acknowledging a post failed; it will be matched again");
+        // The copies' acknowledgements, then the posts', are awaited while the next batches
+        // are matched: the matcher waits for a replication round trip only when
+        // `IN_FLIGHT` batches are waiting for theirs.
+        self.in_flight
+            .push_back(tokio::spawn(settle(batch, acks, failed)));
+        while self.in_flight.len() > IN_FLIGHT {
+            if let Some(t) = self.in_flight.pop_front() {
+                let _ = t.await;
             }
         }
         self.ctx.metrics.posts_in.inc_by(posts_in);
@@ -228,6 +245,32 @@ impl Matcher {
             if n > 0 {
                 counter.inc_by(n);
             }
+        }
+    }
+}
+
+/// Waits for a batch's copies to be stored, then acknowledges its posts; when a copy was not
+/// stored, has the posts handed out again at once rather than after the ack wait (copies
+/// already stored are dropped as duplicates when they are published again).
+async fn settle(batch: Vec<jetstream::Message>, acks: Vec<PublishAckFuture>, mut failed: bool) {
+    // Together: lost acknowledgements (a node gone) time out once, not one after another.
+    for result in
+        futures_util::future::join_all(acks.into_iter().map(std::future::IntoFuture::into_future))
+            .await
+    {
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "a matched post was not acknowledged");
+            failed = true;
+        }
+    }
+    for m in &batch {
+        let acked = if failed {
+            m.ack_with(AckKind::Nak(None)).await
+        } else {
+            m.ack().await
+        };
+        if let Err(e) = acked {
+            tracing::debug!(error = %e, "acknowledging a post failed; it will be matched again");
         }
     }
 }
