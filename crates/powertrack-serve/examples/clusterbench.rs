@@ -361,6 +361,9 @@ async fn throughput(
         .map(|i| (format!("i{i}"), args_of(i)))
         .collect::<Vec<_>>();
     let instances = Instance::start_many(&args.bin, dir, named);
+    let nats_pids = cluster.pids();
+    let instance_pids: Vec<u32> = instances.iter().filter_map(Instance::pid).collect();
+    let mut cpu_before = (0.0, 0.0);
     let mut t = Instant::now();
     let mut started = false;
     let mut redelivered;
@@ -372,6 +375,10 @@ async fn throughput(
         if !started && info.num_pending < args.posts {
             started = true;
             t = Instant::now();
+            cpu_before = (
+                nats_cluster::cpu_seconds(&nats_pids),
+                nats_cluster::cpu_seconds(&instance_pids),
+            );
         }
         redelivered = info.num_redelivered;
         if info.num_pending == 0 && info.num_ack_pending == 0 {
@@ -384,6 +391,8 @@ async fn throughput(
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let secs = t.elapsed().as_secs_f64();
+    let cpu_nats = nats_cluster::cpu_seconds(&nats_pids) - cpu_before.0;
+    let cpu_instances = nats_cluster::cpu_seconds(&instance_pids) - cpu_before.1;
     let mut shares = Vec::new();
     for i in &instances {
         shares.push(metric(&i.base, "powertrack_posts_in_total").await);
@@ -397,6 +406,9 @@ async fn throughput(
             "posts_per_sec": (args.posts as f64 / secs).round(),
             "matched_by_instance": shares,
             "redelivered": redelivered,
+            "cpu_seconds_nats_servers": (cpu_nats * 100.0).round() / 100.0,
+            "cpu_seconds_instances": (cpu_instances * 100.0).round() / 100.0,
+            "cores_busy": ((cpu_nats + cpu_instances) / secs * 100.0).round() / 100.0,
         }),
         cluster,
         instances,
@@ -478,20 +490,25 @@ fn main() -> anyhow::Result<()> {
         let (everywhere, answered) = propagation(&instances, args.adds).await?;
         eprintln!("end-to-end latency …");
         let lat = latency(&instances[0].base, &instances[instances.len() - 1].base, &all[args.posts as usize..], args.rate).await;
-        // On paper: an instance matches at the one-instance rate when it has a core of its
-        // own; instances add up until the JetStream cluster's own publish and ack rate is the
-        // limit (here its nodes share the same two cores).
-        let per_instance = runs[0]["posts_per_sec"].as_f64().unwrap_or(f64::NAN);
+        // On paper, from the CPU each side spent per post (the run with one instance): an
+        // instance on cores of its own matches 1 / (its CPU per post) posts a second per core,
+        // and the NATS nodes need their CPU per post times the rate, spread over the nodes.
+        let posts = args.posts as f64;
+        let instance_us = runs[0]["cpu_seconds_instances"].as_f64().unwrap_or(f64::NAN) / posts * 1e6;
+        let nats_us = runs[0]["cpu_seconds_nats_servers"].as_f64().unwrap_or(f64::NAN) / posts * 1e6;
+        let cores = |rate: f64, us: f64| (rate * us / 1e6 * 10.0).ceil() / 10.0;
         let paper = serde_json::json!({
-            "per_instance_posts_per_sec": per_instance,
-            "instances_for_average_6000": (6_000.0 / per_instance).ceil(),
-            "instances_for_peak_143199": (143_199.0 / per_instance).ceil(),
-            "note": "each instance matches on its own core at the one-instance rate; N instances on N cores give N times it until the JetStream cluster (nodes on cores of their own) is the limit: on this machine the 3 NATS nodes, the instances and the client share 2 cores, so 2 and 3 instances measure the machine, not the design",
+            "instance_cpu_us_per_post": (instance_us * 10.0).round() / 10.0,
+            "nats_cpu_us_per_post_all_nodes": (nats_us * 10.0).round() / 10.0,
+            "posts_per_sec_per_instance_core": (1e6 / instance_us).round(),
+            "average_6000": {"instance_cores": cores(6_000.0, instance_us), "nats_cores": cores(6_000.0, nats_us)},
+            "peak_143199": {"instance_cores": cores(143_199.0, instance_us), "nats_cores": cores(143_199.0, nats_us)},
+            "note": "here the 3 NATS nodes, the instances and the client share 2 cores (cores_busy ~1.9 in every run), so more instances cannot add throughput on this machine; with cores of their own, instances add 1/(instance CPU per post) posts/s per core each, and the NATS nodes need the CPU given for the rate",
         });
         anyhow::Ok(serde_json::json!({
             "on_paper": paper,
             "bench": "powertrack serve --nats: 3-node JetStream cluster (R3) and 1-3 instances, beside one process",
-            "command": "cargo run --release -p powertrack-serve --example clusterbench -- --bin target/release/powertrack",
+            "command": format!("cargo run --release -p powertrack-serve --example clusterbench -- --bin target/release/powertrack --posts {} --rules {}", args.posts, args.rules),
             "machine": "2 cores shared by the 3 NATS nodes, the instances and this client",
             "nats_server": nats_version,
             "rules": args.rules,

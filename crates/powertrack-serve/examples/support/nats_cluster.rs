@@ -74,7 +74,16 @@ impl NatsCluster {
     /// Starts `n` servers clustered with each other (routes between all), JetStream on, state
     /// under `dir`, and waits until each takes clients.
     pub fn start(bin: &Path, dir: &Path, n: usize) -> NatsCluster {
-        let ports: Vec<(u16, u16)> = (0..n).map(|_| (free_port(), free_port())).collect();
+        // All held at once, then released: ports asked for one at a time may come back twice.
+        let held: Vec<std::net::TcpListener> = (0..2 * n)
+            .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+            .collect();
+        let free: Vec<u16> = held
+            .iter()
+            .map(|l| l.local_addr().unwrap().port())
+            .collect();
+        drop(held);
+        let ports: Vec<(u16, u16)> = free.chunks(2).map(|p| (p[0], p[1])).collect();
         let routes: Vec<String> = ports
             .iter()
             .map(|(_, c)| format!("nats-route://127.0.0.1:{c}"))
@@ -147,6 +156,14 @@ impl NatsCluster {
             .map(|n| format!("nats://127.0.0.1:{}", n.port))
             .collect::<Vec<_>>()
             .join(",")
+    }
+
+    /// The servers' process ids.
+    pub fn pids(&self) -> Vec<u32> {
+        self.nodes
+            .iter()
+            .filter_map(|n| n.child.as_ref().map(Child::id))
+            .collect()
     }
 
     /// Kills server `i` with SIGKILL.
@@ -255,6 +272,11 @@ impl Instance {
         port
     }
 
+    /// Its process id (while it runs).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Kills it with SIGKILL.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
@@ -279,4 +301,18 @@ impl Drop for Instance {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// CPU seconds (user and system) the processes `pids` have used so far (Linux `/proc`).
+pub fn cpu_seconds(pids: &[u32]) -> f64 {
+    pids.iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .filter_map(|stat| {
+            // Fields after the command name (which may hold spaces) close with ')'.
+            let rest = stat.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+            Some(ticks / 100.0)
+        })
+        .sum()
 }

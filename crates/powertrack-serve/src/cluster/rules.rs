@@ -324,14 +324,14 @@ async fn follow(log: &RuleLog, from: u64, stop: &CancellationToken) -> anyhow::R
                 // it yet: ask again shortly.
                 let wait = if woken > 0 {
                     woken -= 1;
-                    Duration::from_millis(10)
+                    Duration::from_millis(1)
                 } else {
                     Duration::from_secs(1)
                 };
                 tokio::select! {
                     biased;
                     () = stop.cancelled() => return Ok(()),
-                    _ = wake.next() => woken = 100,
+                    _ = wake.next() => woken = 1_000,
                     () = tokio::time::sleep(wait) => {}
                 }
             }
