@@ -184,16 +184,11 @@ async fn latency(ingest_on: &str, connect_to: &str, all: &[Vec<u8>], rate: u64) 
             pending.extend_from_slice(&std::mem::take(decoder.get_mut()));
             while let Some(end) = pending.windows(2).position(|w| w == b"\r\n") {
                 let line: Vec<u8> = pending.drain(..end + 2).collect();
-                if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&line[..end]) {
-                    let id = v["id"]
-                        .as_u64()
-                        .or_else(|| v["id_str"].as_str().and_then(|s| s.parse().ok()))
-                        .or_else(|| v["data"]["id"].as_str().and_then(|s| s.parse().ok()));
-                    if let Some(id) = id
-                        && tx.send((id, now)).is_err()
-                    {
-                        return;
-                    }
+                if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&line[..end])
+                    && let Some(id) = id_of(&v)
+                    && tx.send((id, now)).is_err()
+                {
+                    return;
                 }
             }
         }
@@ -228,7 +223,15 @@ async fn latency(ingest_on: &str, connect_to: &str, all: &[Vec<u8>], rate: u64) 
 }
 
 fn post_id(line: &[u8]) -> u64 {
-    let v: serde_json::Value = serde_json::from_slice(line).unwrap_or_default();
+    serde_json::from_slice(line)
+        .ok()
+        .and_then(|v| id_of(&v))
+        .unwrap_or(0)
+}
+
+/// A post's id in any of the three formats (v1.1 `id`, v2 `data.id`, Activity Streams
+/// `tag:…:ID`).
+fn id_of(v: &serde_json::Value) -> Option<u64> {
     v["id"]
         .as_u64()
         .or_else(|| v["id_str"].as_str().and_then(|s| s.parse().ok()))
@@ -239,7 +242,6 @@ fn post_id(line: &[u8]) -> u64 {
                 .and_then(|s| s.rsplit(':').next())
                 .and_then(|s| s.parse().ok())
         })
-        .unwrap_or(0)
 }
 
 fn accounts(dir: &Path) -> anyhow::Result<PathBuf> {

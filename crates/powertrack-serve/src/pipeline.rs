@@ -19,7 +19,7 @@ use crate::hub::Hub;
 use crate::limits::{DailyCap, Take};
 use crate::log::{Mark, PostLog};
 use crate::metrics::{Metrics, StreamLabel};
-use crate::registry::{Hit, Registry};
+use crate::registry::{Hit, Registry, by_stream};
 use crate::status::ServiceStatus;
 
 /// Lines of NDJSON from one source, matched as one batch.
@@ -123,22 +123,12 @@ pub fn spawn(
     let deliver = std::thread::Builder::new()
         .name("powertrack-deliver".into())
         .spawn(move || {
-            let streams = ctx.registry.streams();
             while let Ok(d) = deliveries.recv() {
                 for (stream, data, posts) in &d.per_stream {
                     ctx.hub.publish(*stream, data, *posts);
                 }
                 for &account in &d.notices {
-                    let sent = ctx.clock.sent();
-                    let now = ctx.clock.now_ms();
-                    let resume = powertrack::api::rfc3339_millis(DailyCap::resets_at(now));
-                    let text = crate::messages::daily_cap_reached(ctx.caps[account].cap(), &resume);
-                    let line = crate::messages::notice_line(&text, &sent);
-                    for (i, s) in streams.iter().enumerate() {
-                        if s.account == account {
-                            ctx.hub.message(i, &line);
-                        }
-                    }
+                    announce_cap_reached(&ctx, account, ctx.clock.now_ms());
                 }
                 if d.posts > 0 {
                     let per_post = d.arrived.elapsed().as_secs_f64();
@@ -238,39 +228,24 @@ impl Matcher {
                     self.ctx.metrics.posts_matched.inc();
                     let layout = self.matches.layout();
                     let in_place = self.matches.has_matching_rules();
-                    let mut i = 0;
-                    while i < self.hits.len() {
-                        let stream = self.hits[i].0 as usize;
-                        let j = i + self.hits[i..]
-                            .iter()
-                            .take_while(|h| h.0 as usize == stream)
-                            .count();
+                    for (stream, run) in by_stream(&self.hits) {
                         let account = streams[stream].account;
                         self.matched[stream] += 1;
-                        self.counted
-                            .extend(self.hits[i..j].iter().map(|h| (stream, h.1)));
+                        self.counted.extend(run.iter().map(|h| (stream, h.1)));
                         if !self.ctx.hub.is_open(stream) {
                             // Nobody to deliver to: nothing to splice, nothing billed.
-                            i = j;
                             continue;
                         }
                         match self.ctx.caps[account].take(now) {
                             Take::Deliver => {
                                 self.ctx.stream_days[stream].take(now);
-                                if splice_line(
-                                    line,
-                                    layout,
-                                    in_place,
-                                    &self.hits[i..j],
-                                    &mut self.out[stream],
-                                ) {
+                                if splice_line(line, layout, in_place, run, &mut self.out[stream]) {
                                     self.posts[stream] += 1;
                                 }
                             }
                             Take::JustReached => notices.push(account),
                             Take::Over => {}
                         }
-                        i = j;
                     }
                 }
                 Ok(Some(_)) => {
@@ -308,6 +283,19 @@ impl Matcher {
             posts: posts_in,
             reply: batch.reply.map(|r| (r, Ok(outcome))),
             notices,
+        }
+    }
+}
+
+/// Tells every open connection of `account`'s streams that its daily cap was just reached and
+/// when posts resume.
+pub fn announce_cap_reached(ctx: &Context, account: usize, now_ms: u64) {
+    let resume = powertrack::api::rfc3339_millis(DailyCap::resets_at(now_ms));
+    let text = crate::messages::daily_cap_reached(ctx.caps[account].cap(), &resume);
+    let line = crate::messages::notice_line(&text, &ctx.clock.sent());
+    for (i, s) in ctx.registry.streams().iter().enumerate() {
+        if s.account == account {
+            ctx.hub.message(i, &line);
         }
     }
 }

@@ -83,6 +83,12 @@ impl Fanout {
 /// A stream rule that an engine match stands for: its stream, id and tag.
 pub type Hit = (u32, u64, Option<Arc<str>>);
 
+/// `hits` (as [`Fanout::hits`] orders them: by stream) as one run per stream, with its index.
+pub fn by_stream(hits: &[Hit]) -> impl Iterator<Item = (usize, &[Hit])> {
+    hits.chunk_by(|a, b| a.0 == b.0)
+        .map(|run| (run[0].0 as usize, run))
+}
+
 impl Fanout {
     /// The stream rules of the engine rules `engine_ids` into `out`, by stream, then in
     /// creation order (ids are time-ordered), as `matching_rules` lists them.

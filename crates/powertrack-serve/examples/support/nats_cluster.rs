@@ -199,16 +199,21 @@ impl Instance {
     /// Starts `powertrack serve` with `args` (besides `--listen`) and waits until it serves
     /// (it has joined the cluster and caught up on the rules then).
     pub fn start(bin: &Path, name: &str, dir: &Path, args: Vec<String>) -> Instance {
-        let mut i = Instance {
+        let mut i = Instance::new(bin, name, dir, args);
+        i.start_again();
+        i
+    }
+
+    /// One not started yet.
+    fn new(bin: &Path, name: &str, dir: &Path, args: Vec<String>) -> Instance {
+        Instance {
             bin: bin.to_owned(),
             args,
             child: None,
             base: String::new(),
             log: dir.join(format!("{name}.log")),
             name: name.to_owned(),
-        };
-        i.start_again();
-        i
+        }
     }
 
     /// Starts it again (same arguments and data directory, a new port).
@@ -222,14 +227,7 @@ impl Instance {
         let mut out: Vec<(Instance, u16)> = named
             .into_iter()
             .map(|(name, args)| {
-                let mut i = Instance {
-                    bin: bin.to_owned(),
-                    args,
-                    child: None,
-                    base: String::new(),
-                    log: dir.join(format!("{name}.log")),
-                    name,
-                };
+                let mut i = Instance::new(bin, &name, dir, args);
                 let port = i.spawn();
                 (i, port)
             })

@@ -14,8 +14,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::work::ARRIVED;
 use super::{Cluster, Follower, MATCHED_PREFIX, matched_subject};
-use crate::limits::{DailyCap, Take};
-use crate::pipeline::Context;
+use crate::limits::Take;
+use crate::pipeline::{Context, announce_cap_reached};
 
 /// Matched posts queued together at most.
 const CHUNK: usize = 1024;
@@ -120,17 +120,7 @@ async fn follow(
                     out[stream].extend_from_slice(&m.payload);
                     posts[stream] += 1;
                 }
-                Take::JustReached => {
-                    let sent = ctx.clock.sent();
-                    let resume = powertrack::api::rfc3339_millis(DailyCap::resets_at(now));
-                    let text = crate::messages::daily_cap_reached(ctx.caps[account].cap(), &resume);
-                    let line = crate::messages::notice_line(&text, &sent);
-                    for (i, s) in streams.iter().enumerate() {
-                        if s.account == account {
-                            ctx.hub.message(i, &line);
-                        }
-                    }
-                }
+                Take::JustReached => announce_cap_reached(ctx, account, now),
                 Take::Over => {}
             }
         }

@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Cluster, MATCHERS, matched_subject, unix_ms};
 use crate::metrics::StreamLabel;
 use crate::pipeline::{Context, splice_line};
-use crate::registry::Hit;
+use crate::registry::{Hit, by_stream};
 
 /// Posts matched together at most (what the consumer has ready, up to this).
 const CHUNK: usize = 512;
@@ -176,24 +176,11 @@ impl Matcher {
                     self.ctx.metrics.posts_matched.inc();
                     let layout = self.matches.layout();
                     let in_place = self.matches.has_matching_rules();
-                    let mut i = 0;
-                    while i < self.hits.len() {
-                        let stream = self.hits[i].0 as usize;
-                        let j = i + self.hits[i..]
-                            .iter()
-                            .take_while(|h| h.0 as usize == stream)
-                            .count();
+                    for (stream, run) in by_stream(&self.hits) {
                         matched[stream] += 1;
-                        self.counted
-                            .extend(self.hits[i..j].iter().map(|h| (stream, h.1)));
+                        self.counted.extend(run.iter().map(|h| (stream, h.1)));
                         self.line.clear();
-                        if splice_line(
-                            &m.payload,
-                            layout,
-                            in_place,
-                            &self.hits[i..j],
-                            &mut self.line,
-                        ) {
+                        if splice_line(&m.payload, layout, in_place, run, &mut self.line) {
                             let key = &self.ctx.registry.streams()[stream].key;
                             let msg = PublishMessage::build()
                                 .payload(Bytes::copy_from_slice(&self.line))
@@ -213,7 +200,6 @@ impl Matcher {
                                 }
                             }
                         }
-                        i = j;
                     }
                 }
                 Ok(Some(_)) => {
