@@ -66,8 +66,10 @@ trap 'exit 130' INT TERM
 
 account="acme"
 label="prod"
-password="$("$python" -c 'import secrets; print(secrets.token_urlsafe(18))')"
-token="$("$python" -c 'import secrets; print(secrets.token_urlsafe(24))')"
+# Hex, not token_urlsafe: a secret that starts with '-' reads as an option to argparse (this
+# made one CI run fail), and `--` below keeps any positional from being taken for one.
+password="$("$python" -c 'import secrets; print(secrets.token_hex(18))')"
+token="$("$python" -c 'import secrets; print(secrets.token_hex(24))')"
 
 # `BIN passwd` reads the password on standard input and prints the hash line; take the PHC
 # string from it whether the line is the bare hash or `password_hash = "…"`.
@@ -124,7 +126,7 @@ echo "run.sh: powertrack serve (pid $server_pid) at $base"
 
 # --- The check. ----------------------------------------------------------------------------
 status=0
-timeout -k 5 75 "$venv/bin/python" "$here/gnippy_check.py" \
+timeout -k 5 75 "$venv/bin/python" "$here/gnippy_check.py" -- \
     "$base" "$account" "$password" "$label" "$token" || status=$?
 
 stop_server
