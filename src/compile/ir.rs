@@ -226,3 +226,18 @@ pub(crate) enum Expr {
     Not(Box<Expr>),
     Pred(Pred),
 }
+
+impl Expr {
+    /// Whether a test of the expression needs the substring automaton (`contains:`,
+    /// `url_contains:`, a spaceless-script term): a segment with such a rule makes every post
+    /// pay a pass over the fields it reads.
+    pub(crate) fn reads_substrings(&self) -> bool {
+        match self {
+            Expr::And(all) | Expr::Or(all) => all.iter().any(Expr::reads_substrings),
+            Expr::Not(e) => e.reads_substrings(),
+            Expr::Pred(Pred::Substring { .. }) => true,
+            Expr::Pred(Pred::Sequence { terms, .. }) => terms.iter().any(|t| t.spaceless),
+            Expr::Pred(_) => false,
+        }
+    }
+}

@@ -83,6 +83,8 @@ pub(crate) struct RuleEntry {
     pub(crate) gate_len: u8,
     /// The post's sample bucket must be below this (100: no `sample:`).
     pub(crate) sample: u8,
+    /// The rule needs the substring automaton ([`Expr::reads_substrings`]).
+    pub(crate) substrings: bool,
 }
 
 /// A rule to compile: its external id, tag and expression.
@@ -583,6 +585,7 @@ impl Segment {
                 gate_start,
                 gate_len,
                 sample,
+                substrings: rule.expr.reads_substrings(),
             });
         }
         // Postings in compressed-row form, rules in ascending order per atom.

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use crate::api::{BodyError, RuleEntry, validate};
 use crate::compile::atoms::FastMap;
+use crate::compile::ir::Expr;
 use crate::compile::lower::lower;
 use crate::compile::segment::{RuleInput, Segment};
 use crate::matcher::{LiveSegment, RuleSet};
@@ -97,6 +98,19 @@ pub(crate) struct Source {
     seq: u64,
     tag: Option<Arc<str>>,
     value: Arc<str>,
+    /// The rule lowered, when it already was (an initial load lowers to partition).
+    expr: Option<Expr>,
+}
+
+impl Source {
+    /// The rule, lowered.
+    fn lowered(&self) -> Expr {
+        lower(
+            Rule::parse(&self.value)
+                .expect("stored rules were validated by the same parser when added")
+                .expr(),
+        )
+    }
 }
 
 /// A segment compiled from sources, not yet installed.
@@ -112,14 +126,10 @@ pub(crate) fn build(mut sources: Vec<Source>) -> Built {
     sources.sort_unstable_by_key(|s| s.seq);
     let order: Arc<[u64]> = sources.iter().map(|s| s.seq).collect();
     let from = sources.iter().map(|s| s.from).collect();
-    let inputs = sources.into_iter().map(|s| RuleInput {
+    let inputs = sources.into_iter().map(|mut s| RuleInput {
         id: s.id,
         tag: s.tag.as_deref().map(Into::into),
-        expr: lower(
-            Rule::parse(&s.value)
-                .expect("stored rules were validated by the same parser when added")
-                .expr(),
-        ),
+        expr: s.expr.take().unwrap_or_else(|| s.lowered()),
     });
     Built {
         segment: Arc::new(Segment::build_from(inputs)),
@@ -128,10 +138,59 @@ pub(crate) fn build(mut sources: Vec<Source>) -> Built {
     }
 }
 
-/// The partition a rule id belongs to (ids are time-ordered: mix before reducing).
-pub(crate) fn partition_of(id: u64, partitions: usize) -> usize {
-    let mixed = id.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32;
-    usize::try_from(mixed).unwrap_or(0) % partitions.max(1)
+/// How rules are spread over the base partitions, fixed by the initial load.
+///
+/// Every rule that needs the substring automaton goes to partition 0, so that the other
+/// partitions have none and a post pays one substring pass instead of one per partition. The
+/// other rules are spread by id (ids are time-ordered: mixed before reducing), with partition
+/// 0 taking only the share that makes the initial partitions even (none when substring rules
+/// alone are over 1/K of the set), so that no partition's rebuild holds much more than 1/K.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Partitioning {
+    /// K.
+    pub(crate) partitions: usize,
+    /// A rule without substrings whose mixed id's low 32 bits are below this goes to 0.
+    zero_below: u64,
+}
+
+impl Partitioning {
+    /// K partitions by id alone (no substring rule known yet).
+    pub(crate) fn even(partitions: usize) -> Self {
+        let k = partitions.max(1) as u64;
+        Self {
+            partitions: partitions.max(1),
+            zero_below: (1u64 << 32) / k,
+        }
+    }
+
+    /// K partitions for a set of `total` rules of which `substrings` need the automaton.
+    pub(crate) fn for_load(partitions: usize, substrings: usize, total: usize) -> Self {
+        let k = partitions.max(1);
+        if k == 1 || total == 0 {
+            return Self::even(k);
+        }
+        // Partition 0 should hold total / K: the substring rules, then others up to that.
+        let want = (total / k).saturating_sub(substrings) as u128;
+        let others = total.saturating_sub(substrings).max(1) as u128;
+        let zero_below = u64::try_from((want << 32) / others).unwrap_or(1 << 32);
+        Self {
+            partitions: k,
+            zero_below: zero_below.min(1 << 32),
+        }
+    }
+
+    /// The partition of rule `id`.
+    pub(crate) fn of(self, id: u64, substrings: bool) -> usize {
+        if substrings || self.partitions == 1 {
+            return 0;
+        }
+        let mixed = id.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        if mixed & 0xffff_ffff < self.zero_below {
+            return 0;
+        }
+        let rest = (self.partitions - 1) as u64;
+        1 + usize::try_from((mixed >> 32) % rest).unwrap_or(0)
+    }
 }
 
 /// An add that passed its checks.
@@ -161,7 +220,7 @@ pub(crate) struct Store {
     pub(crate) generation: u64,
     ids: IdGenerator,
     /// K: the base partitions, fixed by the initial load.
-    partitions: usize,
+    partitions: Partitioning,
     /// The delta being folded into the partitions, and the next partition to fold it into.
     frozen: Option<(u64, usize)>,
     /// Compaction steps installed.
@@ -183,7 +242,7 @@ impl Store {
             frozen: None,
             compactions: 0,
             compacting: false,
-            partitions: config.partitions,
+            partitions: Partitioning::even(config.partitions),
             config,
         }
     }
@@ -236,7 +295,7 @@ impl Store {
     }
 
     fn delta_budget(&self) -> usize {
-        self.config.max_segments - self.partitions
+        self.config.max_segments - self.partitions.partitions
     }
 
     fn slot_index(&self, id: u64) -> Option<usize> {
@@ -251,7 +310,9 @@ impl Store {
             if slot.is_dead(index) {
                 continue;
             }
-            if only_partition.is_some_and(|k| partition_of(entry.id, self.partitions) != k) {
+            if only_partition
+                .is_some_and(|k| self.partitions.of(entry.id, entry.substrings) != k)
+            {
                 continue;
             }
             if let Some(r) = self.records.get(&entry.id) {
@@ -264,6 +325,7 @@ impl Store {
                     seq: r.seq,
                     tag: r.tag.clone(),
                     value: r.value.clone(),
+                    expr: None,
                 });
             }
         }
@@ -496,6 +558,7 @@ impl Store {
                 seq,
                 tag,
                 value,
+                expr: None,
             });
         }
         // Duplicates name the existing rule, or the one this batch created first.
@@ -529,10 +592,27 @@ impl Store {
                 .partitions
                 .min(sources.len().div_ceil(per))
                 .max(1);
-            self.partitions = k;
+            // Lowered once, in K threads: the partition depends on what the rule reads, and
+            // the build takes the lowered rule.
+            let chunk = sources.len().div_ceil(k).max(1);
+            std::thread::scope(|scope| {
+                for part in sources.chunks_mut(chunk) {
+                    scope.spawn(move || {
+                        for s in part {
+                            s.expr = Some(s.lowered());
+                        }
+                    });
+                }
+            });
+            let needs: Vec<bool> = sources
+                .iter()
+                .map(|s| s.expr.as_ref().is_some_and(Expr::reads_substrings))
+                .collect();
+            let with_substrings = needs.iter().filter(|&&n| n).count();
+            self.partitions = Partitioning::for_load(k, with_substrings, sources.len());
             let mut parts: Vec<Vec<Source>> = vec![Vec::new(); k];
-            for s in sources {
-                parts[partition_of(s.id, k)].push(s);
+            for (s, needs) in sources.into_iter().zip(needs) {
+                parts[self.partitions.of(s.id, needs)].push(s);
             }
             let built: Vec<Built> = std::thread::scope(|scope| {
                 let handles: Vec<_> = parts
@@ -641,7 +721,7 @@ impl Store {
     }
 
     fn plan_step(&mut self, force: bool) -> Option<Task> {
-        let k = self.partitions;
+        let k = self.partitions.partitions;
         let frozen = self.frozen.map(|(f, _)| f);
         let mut deltas: Vec<&Slot> = self
             .slots
@@ -732,7 +812,17 @@ impl Store {
                 .find(|s| s.id == r.loc.slot)
                 .unwrap_or_else(|| panic!("rule {id} in a missing slot {:?}", r.loc));
             assert!(!slot.is_dead(r.loc.index), "rule {id} tombstoned");
-            assert_eq!(slot.segment.rules[r.loc.index as usize].id, *id);
+            let entry = &slot.segment.rules[r.loc.index as usize];
+            assert_eq!(entry.id, *id);
+            if let Role::Partition(p) = slot.role {
+                // Substring rules live in partition 0 only: the others have no automaton.
+                assert_eq!(
+                    self.partitions.of(*id, entry.substrings),
+                    p,
+                    "rule {id} ({}) in partition {p}",
+                    r.value
+                );
+            }
             assert_eq!(self.by_value.get(&*r.value), Some(id));
             referenced += 1;
         }
@@ -744,7 +834,7 @@ impl Store {
             "{} deltas",
             self.deltas()
         );
-        for p in 0..self.partitions {
+        for p in 0..self.partitions.partitions {
             assert!(
                 self.slots
                     .iter()

@@ -21,6 +21,7 @@ const VALUES: &[&str] = &[
     "#weather OR #snow",
     "from:alice",
     "contains:now",
+    "url_contains:example OR 雪",
     "(snow OR rain) lang:en",
     "\"snow day\"~3",
     "has:hashtags -is:retweet",
@@ -381,10 +382,10 @@ fn segments_stay_within_the_budget_and_compaction_purges_tombstones() {
     assert_matches_like_rebuilt(&live);
     live.compact();
     let stats = live.stats();
-    assert_eq!((stats.rules, stats.deltas), (10, 0));
+    assert_eq!((stats.rules, stats.deltas), (VALUES.len() - 10, 0));
     assert!(stats.segments <= 2);
     let snapshot = live.snapshot();
-    assert_eq!(snapshot.len(), 10);
+    assert_eq!(snapshot.len(), VALUES.len() - 10);
     assert_matches_like_rebuilt(&live);
 }
 
@@ -501,4 +502,41 @@ proptest::proptest! {
             assert_matches_like_rebuilt(&live);
         }
     }
+}
+
+#[test]
+fn substring_rules_share_partition_zero_and_the_partitions_start_even() {
+    use super::store::Partitioning;
+    // Time-ordered ids, as the store makes them.
+    let ids: Vec<u64> = (0..100_000u64).map(|i| (1 << 40) + i * 4096 + i % 7).collect();
+    let spread = |p: Partitioning, substrings: usize| {
+        let mut counts = vec![0usize; p.partitions];
+        for (i, &id) in ids.iter().enumerate() {
+            let k = p.of(id, i < substrings);
+            if i < substrings {
+                assert_eq!(k, 0, "a substring rule outside partition 0");
+            }
+            counts[k] += 1;
+        }
+        counts
+    };
+    let near = |counts: &[usize], want: &[usize]| {
+        counts
+            .iter()
+            .zip(want)
+            .all(|(&c, &w)| c.abs_diff(w) <= w / 25 + 50)
+    };
+    for (k, substrings, want) in [
+        (4, 0, vec![25_000; 4]),
+        (4, 10_000, vec![25_000; 4]),
+        (4, 50_000, vec![50_000, 16_667, 16_667, 16_667]),
+        (2, 30_000, vec![50_000, 50_000]),
+        (3, 100_000, vec![100_000, 0, 0]),
+    ] {
+        let counts = spread(Partitioning::for_load(k, substrings, ids.len()), substrings);
+        assert!(near(&counts, &want), "K={k} substrings={substrings}: {counts:?}");
+    }
+    let counts = spread(Partitioning::even(4), 0);
+    assert!(near(&counts, &[25_000; 4]), "{counts:?}");
+    assert_eq!(spread(Partitioning::for_load(1, 40_000, ids.len()), 40_000), [100_000]);
 }
