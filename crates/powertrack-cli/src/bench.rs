@@ -1,7 +1,9 @@
-//! `powertrack bench [--rules N] [--profile P] [--posts N] [--threads T] [--seed S]`: end-to-end
-//! figures for sizing a deployment, without criterion.
+//! `powertrack bench [--rules N] [--profile P] [--posts N] [--threads T] [--seed S] [--live]
+//! [--sample | --input FILE]`: end-to-end figures for sizing a deployment, without criterion.
 //!
-//! Generates N rules with the seeded rule generator, builds the rule set, then matches posts
+//! Generates N rules with the seeded rule generator, builds the rule set (or, with `--live`,
+//! loads it into the live store and compacts it, as `powertrack serve` holds rules), then
+//! matches posts
 //! end to end (bytes in → rule ids out) on T worker threads, the way `powertrack match` does
 //! (batches split across a rayon pool, one [`Scratch`] per thread), and prints the build time,
 //! the memory per rule, posts/s (in all and per thread), MB/s, and candidates and matches per
@@ -13,6 +15,11 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use powertrack::api::RuleEntry;
+use powertrack::live::{Config as LiveConfig, LiveRules};
 use powertrack::matcher::{Matches, RuleSet, RuleSetBuilder, Scratch};
 use powertrack::syntax::Rule;
 use powertrack_gen::firehose::FirehoseGenerator;
@@ -40,8 +47,16 @@ pub(crate) struct Args {
     seed: u64,
     /// Match the bundled sample of real posts (examples/firehose.ndjson, cycled) instead of
     /// the synthetic firehose.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "input")]
     sample: bool,
+    /// Match the lines of FILE (NDJSON posts, e.g. a capture of a stream), cycled to --posts,
+    /// instead of the synthetic firehose.
+    #[arg(long, value_name = "FILE")]
+    input: Option<PathBuf>,
+    /// Hold the rules in the live store, as `powertrack serve` does (one add, then compacted
+    /// into its partitions), instead of one built rule set.
+    #[arg(long)]
+    live: bool,
 }
 
 /// The bundled sample firehose (190 real posts of every format, two stream messages and a
@@ -73,6 +88,48 @@ fn bench_posts(count: usize, seed: u64, sample: bool) -> (Vec<Vec<u8>>, &'static
         .map(|l| l.to_vec())
         .collect();
     (lines, "examples/firehose.ndjson, cycled")
+}
+
+/// `count` lines of `path` (blank lines left out), cycled.
+fn input_posts(path: &std::path::Path, count: usize) -> io::Result<Vec<Vec<u8>>> {
+    let bytes = std::fs::read(path)?;
+    let lines: Vec<&[u8]> = bytes
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .collect();
+    if lines.is_empty() {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "no lines"));
+    }
+    Ok(lines.iter().cycle().take(count).map(|l| l.to_vec()).collect())
+}
+
+/// The generated rules held the way `--live` asks: one built set, or the live store's
+/// snapshot after one add and a full compaction.
+fn hold(generated: Vec<(u64, Option<String>, String, Rule)>, live: bool) -> Result<Arc<RuleSet>, String> {
+    if live {
+        let store = LiveRules::with_config(LiveConfig::default().rule_limit(generated.len().max(1)));
+        let entries: Vec<RuleEntry> = generated
+            .iter()
+            .map(|(id, tag, value, _)| {
+                let mut entry = RuleEntry::new(value.as_str(), tag.as_deref());
+                entry.id = Some(*id);
+                entry
+            })
+            .collect();
+        drop(generated);
+        let response = store.add(&entries).map_err(|e| e.to_string())?;
+        if response.is_invalid() {
+            return Err("the live store refused a generated rule".into());
+        }
+        store.compact();
+        return Ok(store.snapshot());
+    }
+    let mut builder = RuleSetBuilder::new();
+    for (id, tag, _, rule) in generated {
+        builder.add(id, tag.as_deref(), rule);
+    }
+    builder.build().map(Arc::new).map_err(|e| e.to_string())
 }
 
 /// The process's resident set size in bytes (Linux `/proc/self/status`), if known.
@@ -205,7 +262,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
     for g in generator.count(args.rules) {
         let (id, tag, value) = g.into_parts();
         match Rule::parse(&value) {
-            Ok(rule) => generated.push((id, tag, rule)),
+            Ok(rule) => generated.push((id, tag, value, rule)),
             Err(e) => {
                 eprintln!(
                     "powertrack bench: generated rule {id} is invalid: {}",
@@ -219,17 +276,11 @@ pub(crate) fn run(args: &Args) -> ExitCode {
 
     let rss_before = rss_bytes();
     let t0 = Instant::now();
-    let rules = {
-        let mut builder = RuleSetBuilder::new();
-        for (id, tag, rule) in generated {
-            builder.add(id, tag.as_deref(), rule);
-        }
-        match builder.build() {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("powertrack bench: {e}");
-                return ExitCode::from(1);
-            }
+    let rules = match hold(generated, args.live) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("powertrack bench: {e}");
+            return ExitCode::from(1);
         }
     };
     let build_s = t0.elapsed().as_secs_f64();
@@ -241,7 +292,16 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         _ => None,
     };
 
-    let (lines, posts_source) = bench_posts(args.posts, args.seed, args.sample);
+    let (lines, posts_source) = match &args.input {
+        Some(path) => match input_posts(path, args.posts) {
+            Ok(lines) => (lines, "the input file, cycled"),
+            Err(e) => {
+                eprintln!("powertrack bench: {}: {e}", path.display());
+                return ExitCode::from(1);
+            }
+        },
+        None => bench_posts(args.posts, args.seed, args.sample),
+    };
     let bytes: u64 = lines.iter().map(|l| l.len() as u64).sum();
     // Warm the caches and the per-thread scratch space on a slice first.
     let warm = &lines[..lines.len().min(1_000)];
@@ -267,7 +327,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         "\
 powertrack bench: {n} rules ({profile} profile, generator seed {seed}), {lines} lines ({posts_source}), {threads} thread(s)
 rules:       generated and parsed in {gen_s:.3} s
-build:       {build_s:.3} s ({atoms} atoms, {always} rules evaluated for every post)
+build:       {build_s:.3} s ({held}; {atoms} atoms, {always} rules evaluated for every post)
 memory:      {mem:.1} MB compiled, {bytes_per_rule:.0} bytes/rule; process RSS growth over the build {rss_text}
 input:       {total} lines ({posts} posts, {other} other), {mb:.1} MB
 match:       {match_s:.3} s end to end (bytes in -> rule ids out)
@@ -281,6 +341,11 @@ bench: rules={n} lines={total} posts={posts} threads={threads} build_s={build_s:
         profile = args.profile,
         lines = lines.len(),
         threads = args.threads,
+        held = if args.live {
+            format!("live store, {} segments after compaction", rules.segments())
+        } else {
+            "one built set".to_string()
+        },
         atoms = stats.atoms,
         always = stats.always_evaluated,
         mem = rules.memory_usage() as f64 / 1e6,

@@ -193,3 +193,56 @@ fn the_accounts_profile_is_reported_and_an_unknown_one_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn the_live_store_matches_what_the_built_set_matches() {
+    let args = ["--rules", "3000", "--posts", "400", "--sample", "--profile", "accounts"];
+    let built = bench(&args);
+    let live = bench(&[&args[..], &["--live"]].concat());
+    assert!(built.contains("(one built set;"), "{built}");
+    assert!(live.contains("(live store, 1 segments after compaction;"), "{live}");
+    let (b, l) = (figures(&built), figures(&live));
+    for key in ["rules", "posts", "matches_per_post"] {
+        assert_eq!(b[key], l[key], "{key}: {built}\n{live}");
+    }
+}
+
+#[test]
+fn input_lines_are_cycled_and_a_missing_file_is_an_error() {
+    let dir = std::env::temp_dir().join(format!("powertrack-bench-input-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("posts.ndjson");
+    std::fs::write(
+        &file,
+        concat!(
+            r#"{"id_str":"1","text":"snow day","user":{"id_str":"2","screen_name":"a"}}"#,
+            "\r\n\n",
+            r#"{"delete":{"status":{"id_str":"9","user_id_str":"2"}}}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let out = bench(&["--rules", "50", "--posts", "7", "--input", file.to_str().unwrap()]);
+    assert!(out.contains("7 lines (the input file, cycled)"), "{out}");
+    let f = figures(&out);
+    // Lines 1, 3, 5, 7 of the cycle are the post; the others the delete.
+    assert_eq!((f["lines"].as_str(), f["posts"].as_str()), ("7", "4"), "{out}");
+
+    let missing = dir.join("missing.ndjson");
+    let o = Command::new(BIN)
+        .args(["bench", "--rules", "50", "--input", missing.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with(&format!("powertrack bench: {}: ", missing.display())),
+        "{err}"
+    );
+    let o = Command::new(BIN)
+        .args(["bench", "--sample", "--input", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "--sample and --input together");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
