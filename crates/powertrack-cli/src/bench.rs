@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use powertrack::api::RuleEntry;
 use powertrack::live::{Config as LiveConfig, LiveRules};
@@ -206,8 +206,17 @@ fn match_chunk(
     c
 }
 
+/// Each pool thread's scratch space, kept from one pass to the next as `powertrack match`
+/// keeps it from batch to batch (at 250k rules a fresh one zeroes megabytes).
+type Scratches = Vec<Mutex<(Scratch, Matches)>>;
+
 /// Matches every line on the pool, in chunks as `powertrack match` splits a batch.
-fn match_all(pool: &rayon::ThreadPool, rules: &RuleSet, lines: &[Vec<u8>]) -> Counts {
+fn match_all(
+    pool: &rayon::ThreadPool,
+    scratches: &Scratches,
+    rules: &RuleSet,
+    lines: &[Vec<u8>],
+) -> Counts {
     let chunk = lines
         .len()
         .div_ceil(pool.current_num_threads() * 4)
@@ -215,10 +224,14 @@ fn match_all(pool: &rayon::ThreadPool, rules: &RuleSet, lines: &[Vec<u8>]) -> Co
     let parts: Vec<Counts> = pool.install(|| {
         lines
             .par_chunks(chunk)
-            .map_init(
-                || (Scratch::new(), Matches::new()),
-                |(scratch, m), chunk| match_chunk(rules, chunk, scratch, m),
-            )
+            .map(|chunk| {
+                let thread = rayon::current_thread_index().unwrap_or(0);
+                let mut guard = scratches[thread % scratches.len().max(1)]
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let (scratch, m) = &mut *guard;
+                match_chunk(rules, chunk, scratch, m)
+            })
             .collect()
     });
     parts.into_iter().fold(Counts::default(), |a, c| Counts {
@@ -305,9 +318,12 @@ pub(crate) fn run(args: &Args) -> ExitCode {
     let bytes: u64 = lines.iter().map(|l| l.len() as u64).sum();
     // Warm the caches and the per-thread scratch space on a slice first.
     let warm = &lines[..lines.len().min(1_000)];
-    let _ = match_all(&pool, &rules, warm);
+    let scratches: Scratches = (0..args.threads)
+        .map(|_| Mutex::new((Scratch::new(), Matches::new())))
+        .collect();
+    let _ = match_all(&pool, &scratches, &rules, warm);
     let t0 = Instant::now();
-    let c = match_all(&pool, &rules, &lines);
+    let c = match_all(&pool, &scratches, &rules, &lines);
     let match_s = t0.elapsed().as_secs_f64().max(1e-9);
     let total = c.posts + c.other;
     let posts_per_s = c.posts as f64 / match_s;
