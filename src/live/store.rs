@@ -310,9 +310,7 @@ impl Store {
             if slot.is_dead(index) {
                 continue;
             }
-            if only_partition
-                .is_some_and(|k| self.partitions.of(entry.id, entry.substrings) != k)
-            {
+            if only_partition.is_some_and(|k| self.partitions.of(entry.id, entry.substrings) != k) {
                 continue;
             }
             if let Some(r) = self.records.get(&entry.id) {

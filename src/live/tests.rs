@@ -508,7 +508,9 @@ proptest::proptest! {
 fn substring_rules_share_partition_zero_and_the_partitions_start_even() {
     use super::store::Partitioning;
     // Time-ordered ids, as the store makes them.
-    let ids: Vec<u64> = (0..100_000u64).map(|i| (1 << 40) + i * 4096 + i % 7).collect();
+    let ids: Vec<u64> = (0..100_000u64)
+        .map(|i| (1 << 40) + i * 4096 + i % 7)
+        .collect();
     let spread = |p: Partitioning, substrings: usize| {
         let mut counts = vec![0usize; p.partitions];
         for (i, &id) in ids.iter().enumerate() {
@@ -534,9 +536,15 @@ fn substring_rules_share_partition_zero_and_the_partitions_start_even() {
         (3, 100_000, vec![100_000, 0, 0]),
     ] {
         let counts = spread(Partitioning::for_load(k, substrings, ids.len()), substrings);
-        assert!(near(&counts, &want), "K={k} substrings={substrings}: {counts:?}");
+        assert!(
+            near(&counts, &want),
+            "K={k} substrings={substrings}: {counts:?}"
+        );
     }
     let counts = spread(Partitioning::even(4), 0);
     assert!(near(&counts, &[25_000; 4]), "{counts:?}");
-    assert_eq!(spread(Partitioning::for_load(1, 40_000, ids.len()), 40_000), [100_000]);
+    assert_eq!(
+        spread(Partitioning::for_load(1, 40_000, ids.len()), 40_000),
+        [100_000]
+    );
 }

@@ -101,14 +101,23 @@ fn input_posts(path: &std::path::Path, count: usize) -> io::Result<Vec<Vec<u8>>>
     if lines.is_empty() {
         return Err(io::Error::new(io::ErrorKind::InvalidData, "no lines"));
     }
-    Ok(lines.iter().cycle().take(count).map(|l| l.to_vec()).collect())
+    Ok(lines
+        .iter()
+        .cycle()
+        .take(count)
+        .map(|l| l.to_vec())
+        .collect())
 }
 
 /// The generated rules held the way `--live` asks: one built set, or the live store's
 /// snapshot after one add and a full compaction.
-fn hold(generated: Vec<(u64, Option<String>, String, Rule)>, live: bool) -> Result<Arc<RuleSet>, String> {
+fn hold(
+    generated: Vec<(u64, Option<String>, String, Rule)>,
+    live: bool,
+) -> Result<Arc<RuleSet>, String> {
     if live {
-        let store = LiveRules::with_config(LiveConfig::default().rule_limit(generated.len().max(1)));
+        let store =
+            LiveRules::with_config(LiveConfig::default().rule_limit(generated.len().max(1)));
         let entries: Vec<RuleEntry> = generated
             .iter()
             .map(|(id, tag, value, _)| {

@@ -196,11 +196,22 @@ fn the_accounts_profile_is_reported_and_an_unknown_one_refused() {
 
 #[test]
 fn the_live_store_matches_what_the_built_set_matches() {
-    let args = ["--rules", "3000", "--posts", "400", "--sample", "--profile", "accounts"];
+    let args = [
+        "--rules",
+        "3000",
+        "--posts",
+        "400",
+        "--sample",
+        "--profile",
+        "accounts",
+    ];
     let built = bench(&args);
     let live = bench(&[&args[..], &["--live"]].concat());
     assert!(built.contains("(one built set;"), "{built}");
-    assert!(live.contains("(live store, 1 segments after compaction;"), "{live}");
+    assert!(
+        live.contains("(live store, 1 segments after compaction;"),
+        "{live}"
+    );
     let (b, l) = (figures(&built), figures(&live));
     for key in ["rules", "posts", "matches_per_post"] {
         assert_eq!(b[key], l[key], "{key}: {built}\n{live}");
@@ -222,15 +233,32 @@ fn input_lines_are_cycled_and_a_missing_file_is_an_error() {
         ),
     )
     .unwrap();
-    let out = bench(&["--rules", "50", "--posts", "7", "--input", file.to_str().unwrap()]);
+    let out = bench(&[
+        "--rules",
+        "50",
+        "--posts",
+        "7",
+        "--input",
+        file.to_str().unwrap(),
+    ]);
     assert!(out.contains("7 lines (the input file, cycled)"), "{out}");
     let f = figures(&out);
     // Lines 1, 3, 5, 7 of the cycle are the post; the others the delete.
-    assert_eq!((f["lines"].as_str(), f["posts"].as_str()), ("7", "4"), "{out}");
+    assert_eq!(
+        (f["lines"].as_str(), f["posts"].as_str()),
+        ("7", "4"),
+        "{out}"
+    );
 
     let missing = dir.join("missing.ndjson");
     let o = Command::new(BIN)
-        .args(["bench", "--rules", "50", "--input", missing.to_str().unwrap()])
+        .args([
+            "bench",
+            "--rules",
+            "50",
+            "--input",
+            missing.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
