@@ -9,12 +9,19 @@
 //! whose matching starts afterwards sees it, and no post ever sees half of a change.
 //!
 //! A change does not rebuild the rule set. The rules live in segments: a base split into
-//! [`Config::partitions`] partitions (by rule id) and a few small deltas. An add compiles only
-//! the new rules, into a delta; a delete sets a tombstone bit. A background thread compacts:
-//! it merges small deltas, and folds the deltas into the base one partition at a time,
-//! building each new partition beside the old one and swapping it in atomically, so memory
-//! peaks at about (1 + 1/K) times its steady state. At most [`Config::max_segments`]
-//! segments are live at once; the post's facts are computed once whatever their number.
+//! [`Config::partitions`] partitions and a few small deltas. An add compiles only the new
+//! rules, into a delta; a delete sets a tombstone bit. A background thread compacts: it merges
+//! small deltas, and folds the deltas into the base one partition at a time, building each new
+//! partition beside the old one and swapping it in atomically, so memory peaks at about
+//! (1 + 1/K) times its steady state. At most [`Config::max_segments`] segments are live at
+//! once; the post's facts are computed once whatever their number.
+//!
+//! The rules that need a substring search (`contains:`, `url_contains:`, a term of a script
+//! written without spaces) all live in the first partition, so that a post pays one substring
+//! pass however many partitions there are; the other rules are spread by id, the first
+//! partition taking only what evens the partitions out at the initial load. (When such rules
+//! are over 1/K of the set, the first partition holds them alone and is the largest; the
+//! memory peak is then 1 plus its share.)
 //!
 //! # Example
 //!
@@ -76,7 +83,8 @@ pub struct Config {
     /// The most rules the store holds (PowerTrack's contractual maximum by default: 250,000).
     /// An add past it is refused with PowerTrack's "Request exceeds account's Rule Limit…".
     pub rule_limit: usize,
-    /// K: base partitions, compacted one at a time (peak memory about (1 + 1/K) × steady).
+    /// K: base partitions, compacted one at a time (peak memory about (1 + 1/K) × steady; see
+    /// the module documentation for where rules go).
     /// Each partition costs every post one more lookup, so a small initial load uses fewer:
     /// one per [`rules_per_partition`](Config::rules_per_partition) rules, at most K. The
     /// number is fixed by the initial load (an add to an empty store).
