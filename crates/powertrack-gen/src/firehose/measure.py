@@ -4,7 +4,9 @@ targets of `stats.rs` (`FIREHOSE_SIZE`, `FIREHOSE_WITH`). The corpus is search- 
 firehose default is 50 % retweets, and a retweet embeds a whole second post, so its lines are
 about twice as long. Each corpus line is weighted by target share / corpus share of its kind.
 
-    python3 crates/powertrack-gen/src/firehose/measure.py ../shared/data/tweets/combined/all_v11_native.ndjson
+    python3 crates/powertrack-gen/src/firehose/measure.py PATH/all_v11_native.ndjson
+
+(the real corpus of 3,008 v1.1 posts that `stats.rs` describes; not distributed with the crate).
 
 The other corpus figures (`CORPUS`) come from `powertrack gen stats --raw` on the same file.
 """

@@ -3,11 +3,12 @@
 //! [`Stats`] reads NDJSON lines through [`post::Parser`](powertrack::post::Parser) and measures the
 //! figures the firehose is calibrated on: line sizes, the kind mix, tokens per post, the Zipf
 //! slope of the word frequencies, entities, geo and languages. [`CORPUS`] holds the same
-//! figures measured once on the real corpus (`combined/all_v11_native.ndjson`, 3,008 posts) with
-//! this very code:
+//! figures measured once on the real corpus (`all_v11_native.ndjson`: 3,008 real v1.1 posts, the
+//! union of the public test fixtures that `examples/README.md` lists; not distributed with the
+//! crate) with this very code:
 //!
 //! ```text
-//! powertrack gen stats ../shared/data/tweets/combined/all_v11_native.ndjson --raw
+//! powertrack gen stats all_v11_native.ndjson --raw
 //! ```
 //!
 //! [`check`] compares a stream's figures with their targets under stated tolerances. The
@@ -78,8 +79,8 @@ pub struct Figures {
     pub langs: Cow<'static, [(Cow<'static, str>, f64)]>,
 }
 
-/// The real corpus's figures (`combined/all_v11_native.ndjson`, 3,008 posts), measured with
-/// `powertrack gen stats ../shared/data/tweets/combined/all_v11_native.ndjson --raw`.
+/// The real corpus's figures (`all_v11_native.ndjson`, 3,008 posts; see the module
+/// documentation), measured with `powertrack gen stats all_v11_native.ndjson --raw`.
 pub const CORPUS: Figures = Figures {
     posts: 3008,
     skipped: 0,
