@@ -47,7 +47,7 @@ struct Record {
 /// What a slot is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Role {
-    /// Base partition `k`: the rules whose id hashes to `k`.
+    /// Base partition `k`: the rules [`Partitioning::of`] puts in `k`.
     Partition(usize),
     /// A delta: rules added since the last fold.
     Delta,
@@ -219,8 +219,8 @@ pub(crate) struct Store {
     next_seq: u64,
     pub(crate) generation: u64,
     ids: IdGenerator,
-    /// K: the base partitions, fixed by the initial load.
-    partitions: Partitioning,
+    /// K and how rules are spread over the base partitions, fixed by the initial load.
+    partitioning: Partitioning,
     /// The delta being folded into the partitions, and the next partition to fold it into.
     frozen: Option<(u64, usize)>,
     /// Compaction steps installed.
@@ -242,7 +242,7 @@ impl Store {
             frozen: None,
             compactions: 0,
             compacting: false,
-            partitions: Partitioning::even(config.partitions),
+            partitioning: Partitioning::even(config.partitions),
             config,
         }
     }
@@ -295,7 +295,7 @@ impl Store {
     }
 
     fn delta_budget(&self) -> usize {
-        self.config.max_segments - self.partitions.partitions
+        self.config.max_segments - self.partitioning.partitions
     }
 
     fn slot_index(&self, id: u64) -> Option<usize> {
@@ -310,7 +310,8 @@ impl Store {
             if slot.is_dead(index) {
                 continue;
             }
-            if only_partition.is_some_and(|k| self.partitions.of(entry.id, entry.substrings) != k) {
+            if only_partition.is_some_and(|k| self.partitioning.of(entry.id, entry.substrings) != k)
+            {
                 continue;
             }
             if let Some(r) = self.records.get(&entry.id) {
@@ -607,10 +608,10 @@ impl Store {
                 .map(|s| s.expr.as_ref().is_some_and(Expr::reads_substrings))
                 .collect();
             let with_substrings = needs.iter().filter(|&&n| n).count();
-            self.partitions = Partitioning::for_load(k, with_substrings, sources.len());
+            self.partitioning = Partitioning::for_load(k, with_substrings, sources.len());
             let mut parts: Vec<Vec<Source>> = vec![Vec::new(); k];
             for (s, needs) in sources.into_iter().zip(needs) {
-                parts[self.partitions.of(s.id, needs)].push(s);
+                parts[self.partitioning.of(s.id, needs)].push(s);
             }
             let built: Vec<Built> = std::thread::scope(|scope| {
                 let handles: Vec<_> = parts
@@ -719,7 +720,7 @@ impl Store {
     }
 
     fn plan_step(&mut self, force: bool) -> Option<Task> {
-        let k = self.partitions.partitions;
+        let k = self.partitioning.partitions;
         let frozen = self.frozen.map(|(f, _)| f);
         let mut deltas: Vec<&Slot> = self
             .slots
@@ -815,7 +816,7 @@ impl Store {
             if let Role::Partition(p) = slot.role {
                 // Substring rules live in partition 0 only: the others have no automaton.
                 assert_eq!(
-                    self.partitions.of(*id, entry.substrings),
+                    self.partitioning.of(*id, entry.substrings),
                     p,
                     "rule {id} ({}) in partition {p}",
                     r.value
@@ -832,7 +833,7 @@ impl Store {
             "{} deltas",
             self.deltas()
         );
-        for p in 0..self.partitions.partitions {
+        for p in 0..self.partitioning.partitions {
             assert!(
                 self.slots
                     .iter()

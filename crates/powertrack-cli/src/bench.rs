@@ -11,7 +11,7 @@
 //! (the ceiling of any matcher that must parse each post). The last line repeats the figures
 //! as `key=value` pairs for scripts.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -49,8 +49,8 @@ pub(crate) struct Args {
     /// the synthetic firehose.
     #[arg(long, conflicts_with = "input")]
     sample: bool,
-    /// Match the lines of FILE (NDJSON posts, e.g. a capture of a stream), cycled to --posts,
-    /// instead of the synthetic firehose.
+    /// Match the lines of FILE (NDJSON posts, e.g. a capture of a stream; plain, gzip or zstd),
+    /// cycled to --posts, instead of the synthetic firehose.
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
     /// Hold the rules in the live store, as `powertrack serve` does (one add, then compacted
@@ -74,39 +74,45 @@ fn bench_posts(count: usize, seed: u64, sample: bool) -> (Vec<Vec<u8>>, &'static
             .collect();
         return (lines, "synthetic firehose, native, with stream noise");
     }
-    let lines: Vec<&[u8]> = SAMPLE
-        .split(|&b| b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-        .filter(|l| !l.is_empty())
-        .collect();
-    let start = usize::try_from(seed % lines.len() as u64).unwrap_or(0);
-    let lines = lines
-        .iter()
-        .cycle()
-        .skip(start)
-        .take(count)
-        .map(|l| l.to_vec())
-        .collect();
-    (lines, "examples/firehose.ndjson, cycled")
+    let start = usize::try_from(seed).unwrap_or(0);
+    (
+        cycled(SAMPLE, count, start),
+        "examples/firehose.ndjson, cycled",
+    )
 }
 
-/// `count` lines of `path` (blank lines left out), cycled.
+/// `count` lines of the file at `path` (plain, gzip or zstd, as `powertrack match` reads
+/// them), cycled.
 fn input_posts(path: &std::path::Path, count: usize) -> io::Result<Vec<Vec<u8>>> {
-    let bytes = std::fs::read(path)?;
-    let lines: Vec<&[u8]> = bytes
+    let file = std::fs::File::open(path)?;
+    let (mut text, _) = powertrack_serve::capture::decoded(Box::new(file))?;
+    let mut bytes = Vec::new();
+    text.read_to_end(&mut bytes)?;
+    let lines = cycled(&bytes, count, 0);
+    if lines.is_empty() {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "no lines"));
+    }
+    Ok(lines)
+}
+
+/// `count` of the non-blank lines of `text` (ended by `\n` or `\r\n`), cycled from line
+/// `start` (modulo their number); none when `text` has none.
+fn cycled(text: &[u8], count: usize, start: usize) -> Vec<Vec<u8>> {
+    let lines: Vec<&[u8]> = text
         .split(|&b| b == b'\n')
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
         .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
         .collect();
     if lines.is_empty() {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "no lines"));
+        return Vec::new();
     }
-    Ok(lines
+    lines
         .iter()
         .cycle()
+        .skip(start % lines.len())
         .take(count)
         .map(|l| l.to_vec())
-        .collect())
+        .collect()
 }
 
 /// The generated rules held the way `--live` asks: one built set, or the live store's

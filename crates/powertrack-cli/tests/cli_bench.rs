@@ -250,6 +250,21 @@ fn input_lines_are_cycled_and_a_missing_file_is_an_error() {
         "{out}"
     );
 
+    // A gzip capture is read as powertrack match reads it: the same lines.
+    let gz = dir.join("posts.ndjson.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, &std::fs::read(&file).unwrap()).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let f = figures(&bench(&[
+        "--rules",
+        "50",
+        "--posts",
+        "7",
+        "--input",
+        gz.to_str().unwrap(),
+    ]));
+    assert_eq!((f["lines"].as_str(), f["posts"].as_str()), ("7", "4"));
+
     let missing = dir.join("missing.ndjson");
     let o = Command::new(BIN)
         .args([
