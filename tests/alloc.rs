@@ -9,6 +9,8 @@ mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use powertrack::api::RuleEntry;
+use powertrack::live::{Config, LiveRules};
 use powertrack::matcher::{Matches, RuleSet, RuleSetBuilder, Scratch};
 use powertrack_gen::rules::RuleSetGenerator;
 
@@ -160,6 +162,41 @@ fn steady_state_matching_allocates_nothing() {
         (posts, matched),
         "the second pass must match the same"
     );
+    assert_eq!(
+        allocations, 0,
+        "{allocations} allocations while matching {posts} posts in steady state"
+    );
+}
+
+/// The same through a live store's snapshot: three base partitions sharing a lexicon.
+#[test]
+fn steady_state_matching_through_partitions_allocates_nothing() {
+    let lines = corpus();
+    let live = LiveRules::with_config(
+        Config::default()
+            .partitions(3)
+            .rules_per_partition(300)
+            .background(false),
+    );
+    let rules: Vec<RuleEntry> = RuleSetGenerator::new(1)
+        .count(1000)
+        .map(|r| RuleEntry::new(r.value, r.tag.as_deref()))
+        .collect();
+    live.add(&rules).expect("generated rules are valid");
+    let set = live.snapshot();
+    assert_eq!(
+        set.stats().lexicon_segments,
+        3,
+        "the partitions share a lexicon"
+    );
+    let (mut scratch, mut matches, mut out) = (Scratch::new(), Matches::new(), Vec::new());
+    let (posts, matched) = pass(&set, &lines, &mut scratch, &mut matches, &mut out);
+    assert!(matched > 0, "the test would be vacuous");
+    let mut second = (0, 0);
+    let allocations = count_allocations(|| {
+        second = pass(&set, &lines, &mut scratch, &mut matches, &mut out);
+    });
+    assert_eq!(second, (posts, matched));
     assert_eq!(
         allocations, 0,
         "{allocations} allocations while matching {posts} posts in steady state"

@@ -114,14 +114,17 @@ fn generated_rule_sets_of_both_profiles_agree_under_churn() {
                 .map(|r| r.value),
         );
     }
-    agree_under_churn(posts, &values, 3);
+    let through_lexicon = agree_under_churn(posts, &values, 3);
+    // Keywords spread over the partitions, which then share a lexicon.
+    assert!(through_lexicon > 0, "no post was matched through a lexicon");
 }
 
 /// Three matcher threads match `rounds` passes over `posts` while a writer adds and deletes
 /// `values` (by value and by id) and the compactor runs; every post is matched once, and each
 /// result equals the reference over the rules of the generation it reports.
 #[allow(clippy::too_many_lines)]
-fn agree_under_churn(posts: Vec<String>, values: &[String], rounds: usize) {
+/// Returns the number of posts matched through a lexicon shared by several partitions.
+fn agree_under_churn(posts: Vec<String>, values: &[String], rounds: usize) -> usize {
     let posts = Arc::new(posts);
     let live = LiveRules::with_config(
         Config::default()
@@ -153,10 +156,17 @@ fn agree_under_churn(posts: Vec<String>, values: &[String], rounds: usize) {
     let total = posts.len() * rounds;
     let next = Arc::new(AtomicUsize::new(0));
     let results: Arc<Seen> = Arc::default();
+    // Posts matched through the partitions' shared lexicon.
+    let through_lexicon = Arc::new(AtomicUsize::new(0));
     let matchers: Vec<_> = (0..3)
         .map(|_| {
-            let (live, posts, next, results) =
-                (live.clone(), posts.clone(), next.clone(), results.clone());
+            let (live, posts, next, results, through_lexicon) = (
+                live.clone(),
+                posts.clone(),
+                next.clone(),
+                results.clone(),
+                through_lexicon.clone(),
+            );
             std::thread::spawn(move || {
                 let (mut scratch, mut matches) = (Scratch::new(), Matches::new());
                 let mut mine = Vec::new();
@@ -174,6 +184,9 @@ fn agree_under_churn(posts: Vec<String>, values: &[String], rounds: usize) {
                         )
                         .unwrap();
                     assert_eq!(matches.generation(), rules.generation());
+                    if rules.stats().lexicon_segments > 1 {
+                        through_lexicon.fetch_add(1, Ordering::Relaxed);
+                    }
                     mine.push((i, matches.generation(), matches.ids().collect()));
                     if i % 16 == 0 {
                         std::thread::yield_now();
@@ -218,6 +231,17 @@ fn agree_under_churn(posts: Vec<String>, values: &[String], rounds: usize) {
     }
     live.compact();
     assert_eq!(live.stats().deltas, 0);
+    // Compacted, the set is its base partitions alone; several share one lexicon.
+    let compacted = live.load().stats();
+    assert_eq!(
+        compacted.lexicon_segments,
+        if compacted.segments > 1 {
+            compacted.segments
+        } else {
+            0
+        },
+        "the partitions share a lexicon"
+    );
 
     // Every post exactly once.
     let mut results = Arc::try_unwrap(results).unwrap().into_inner().unwrap();
@@ -247,12 +271,15 @@ fn agree_under_churn(posts: Vec<String>, values: &[String], rounds: usize) {
             "post {i} at generation {generation}"
         );
     }
+    let through_lexicon = through_lexicon.load(Ordering::Relaxed);
     eprintln!(
-        "{} posts over {} generations ({ops} writer operations), {} compaction steps",
+        "{} posts over {} generations ({ops} writer operations), {} compaction steps, \
+         {through_lexicon} posts through a lexicon",
         results.len(),
         generations.len(),
         live.stats().compactions
     );
+
     assert!(
         generations.len() > 1,
         "the writer ran while the matchers did"
@@ -262,6 +289,7 @@ fn agree_under_churn(posts: Vec<String>, values: &[String], rounds: usize) {
         matched * 20 > total,
         "only {matched} of {total} posts matched: a weak test"
     );
+    through_lexicon
 }
 
 /// What the matcher reads of a post is part of the published rule set: in a store of `from:`

@@ -139,6 +139,53 @@ impl AtomTable {
     }
 }
 
+/// A one-bit-per-hash filter over a set of key hashes (bits indexed by the top bits of the
+/// hash): no false negatives, about 6 % false positives at the 16 bits per key it is sized
+/// with. Most of a post's tokens and keys are no atom, and this small, cache-resident bitset
+/// rejects them before an atom table is touched.
+#[derive(Clone, Debug)]
+pub(crate) struct KeyFilter {
+    bits: Vec<u64>,
+    /// The shift that takes a hash to its bit index.
+    shift: u32,
+}
+
+impl KeyFilter {
+    /// A filter of `len` keys with these hashes: 16 bits per key, at least 4 Ki bits.
+    pub(crate) fn new(len: usize, hashes: impl IntoIterator<Item = u64>) -> KeyFilter {
+        let size = (len * 16).next_power_of_two().max(1 << 12);
+        let mut filter = KeyFilter {
+            bits: vec![0u64; size / 64],
+            shift: 64 - size.trailing_zeros(),
+        };
+        for hash in hashes {
+            let bit = filter.bit(hash);
+            filter.bits[bit / 64] |= 1 << (bit % 64);
+        }
+        filter
+    }
+
+    #[inline]
+    fn bit(&self, hash: u64) -> usize {
+        // At most 2^32 bits (16 per key, keys fewer than 2^28), so the top bits fit a usize.
+        #[allow(clippy::cast_possible_truncation)]
+        let bit = (hash >> self.shift) as usize;
+        bit
+    }
+
+    /// Whether the key whose hash is `hash` may be in the set (never false for one that is).
+    #[inline]
+    pub(crate) fn may_contain(&self, hash: u64) -> bool {
+        let bit = self.bit(hash);
+        self.bits[bit / 64] >> (bit % 64) & 1 == 1
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn memory_usage(&self) -> usize {
+        self.bits.capacity() * 8
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::cast_possible_truncation)]
 mod tests {
@@ -166,6 +213,22 @@ mod tests {
         assert_eq!(t.get(hash_key(0, b"w1000"), 0, b"w1000"), None);
         assert_eq!(t.intern(2, b""), 1001);
         assert_eq!(t.key(1001), b"\x02");
+    }
+
+    #[test]
+    fn key_filter_has_no_false_negatives_and_few_false_positives() {
+        let keys: Vec<u64> = (0..10_000u32)
+            .map(|i| hash_key(0, &i.to_le_bytes()))
+            .collect();
+        let filter = KeyFilter::new(keys.len(), keys.iter().copied());
+        assert!(keys.iter().all(|&h| filter.may_contain(h)));
+        let others = (10_000..110_000u32)
+            .filter(|i| filter.may_contain(hash_key(0, &i.to_le_bytes())))
+            .count();
+        // 16 bits per key (rounded up to a power of two): about 4-6 % false positives.
+        assert!(others < 8_000, "{others} false positives in 100,000");
+        let empty = KeyFilter::new(0, []);
+        assert!(!empty.may_contain(hash_key(0, b"x")));
     }
 
     #[test]

@@ -109,6 +109,17 @@ pub(crate) enum KeyKind {
     Pair,
 }
 
+impl KeyKind {
+    /// Whether atoms of kind byte `kind` are found by looking a post's token or key up by its
+    /// bytes (substring, count and pair atoms are found otherwise).
+    #[inline]
+    pub(crate) fn is_looked_up(kind: u8) -> bool {
+        kind != KeyKind::Substring as u8
+            && kind != KeyKind::Count as u8
+            && kind != KeyKind::Pair as u8
+    }
+}
+
 /// What a rule set can consult of a post: the text fields it tokenizes or scans and the key
 /// kinds it looks up. The facts stage computes only these (the reference evaluator, the
 /// oracle, always reads everything).

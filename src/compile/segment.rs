@@ -9,7 +9,7 @@
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use smallvec::{SmallVec, smallvec};
 
-use super::atoms::{AtomTable, FastMap, hash_key};
+use super::atoms::{AtomTable, FastMap, KeyFilter, hash_key};
 use super::freq;
 use super::geo_cells;
 use super::ir::{Area, CountField, Expr, Fields, GeoTarget, KeyKind, Pred, Reads, Term};
@@ -122,12 +122,8 @@ pub(crate) struct Segment {
     pub(crate) pattern_atoms: Vec<u32>,
     /// The fields any substring test reads: only these are scanned.
     pub(crate) substring_fields: Fields,
-    /// A one-bit-per-hash filter of the token atoms (bits indexed by the top bits of the key
-    /// hash): most tokens of a post are no atom, and this small, cache-resident bitset rejects
-    /// them before the atom table is touched.
-    pub(crate) token_filter: Vec<u64>,
-    /// The shift that takes a hash to its bit index in `token_filter`.
-    pub(crate) token_filter_shift: u32,
+    /// A filter of the atoms looked up by key (tokens and exact keys).
+    pub(crate) key_filter: KeyFilter,
     /// Whether any atom is a token pair (only then are a post's adjacent tokens paired).
     pub(crate) has_pairs: bool,
     /// Count-range atoms per count field, sorted by `min`.
@@ -186,15 +182,6 @@ fn reads_of(atoms: &AtomTable, preds: &[CPred], substring_fields: Fields) -> Rea
         }
     }
     reads
-}
-
-/// The bit of the token filter for a key hash: its top bits.
-#[inline]
-fn filter_bit(hash: u64, shift: u32) -> usize {
-    // The filter has at most 2^32 bits (16 per token atom), so the top bits fit a usize.
-    #[allow(clippy::cast_possible_truncation)]
-    let bit = (hash >> shift) as usize;
-    bit
 }
 
 /// The atoms of a trigger: usually one, so kept inline.
@@ -606,27 +593,14 @@ impl Segment {
                 .expect("substring patterns within the automaton's limits")
         });
         // A bit filter over the atoms a post's tokens and exact keys are looked up as (not the
-        // substring, count and pair atoms, found otherwise): about 16 bits per atom, at least
-        // 4 Ki bits, a false positive rate near 6 %. Most of a post's tokens and keys (user
-        // ids, entities, places) are no atom of a segment and cost one bit test.
-        let is_key = |kind: u8| {
-            kind != KeyKind::Substring as u8
-                && kind != KeyKind::Count as u8
-                && kind != KeyKind::Pair as u8
-        };
-        let key_atoms = (0..b.atoms.len())
-            .filter(|&a| is_key(b.atoms.key(u32::try_from(a).unwrap_or(u32::MAX))[0]))
-            .count();
-        let bits = (key_atoms * 16).next_power_of_two().max(1 << 12);
-        let token_filter_shift = 64 - bits.trailing_zeros();
-        let mut token_filter = vec![0u64; bits / 64];
-        for a in 0..b.atoms.len() {
-            let key = b.atoms.key(u32::try_from(a).unwrap_or(u32::MAX));
-            if is_key(key[0]) {
-                let bit = filter_bit(hash_key(key[0], &key[1..]), token_filter_shift);
-                token_filter[bit / 64] |= 1 << (bit % 64);
-            }
-        }
+        // substring, count and pair atoms, found otherwise). Most of a post's tokens and keys
+        // (user ids, entities, places) are no atom of a segment and cost one bit test.
+        let keyed: Vec<u64> = (0..b.atoms.len())
+            .map(|a| b.atoms.key(u32::try_from(a).unwrap_or(u32::MAX)))
+            .filter(|key| KeyKind::is_looked_up(key[0]))
+            .map(|key| hash_key(key[0], &key[1..]))
+            .collect();
+        let key_filter = KeyFilter::new(keyed.len(), keyed);
         for list in &mut b.count_atoms {
             list.sort_unstable_by_key(|&(min, max, atom)| (min, max, atom));
         }
@@ -650,8 +624,7 @@ impl Segment {
             pattern_atoms: b.patterns.iter().map(|&(_, a)| a).collect(),
             substring_fields: b.substring_fields,
             has_pairs: b.has_pairs,
-            token_filter,
-            token_filter_shift,
+            key_filter,
             count_atoms: b.count_atoms,
             preds: b.preds,
             nodes: b.nodes,
@@ -667,8 +640,7 @@ impl Segment {
     /// negatives).
     #[inline]
     pub(crate) fn may_be_key(&self, hash: u64) -> bool {
-        let bit = filter_bit(hash, self.token_filter_shift);
-        self.token_filter[bit / 64] >> (bit % 64) & 1 == 1
+        self.key_filter.may_contain(hash)
     }
 
     /// Rules posted under atom `atom`.
@@ -716,7 +688,7 @@ impl Segment {
             + self.children.capacity() * 4
             + self.rules.capacity() * std::mem::size_of::<RuleEntry>()
             + self.gates.capacity() * std::mem::size_of::<(u32, Fields)>()
-            + self.token_filter.capacity() * 8
+            + self.key_filter.memory_usage()
             + tags
     }
 }

@@ -23,6 +23,12 @@
 //! are over 1/K of the set, the first partition holds them alone and is the largest; the
 //! memory peak is then 1 plus its share.)
 //!
+//! The partitions share a lexicon: one table of every token, token pair and exact key any of
+//! them indexes, mapping each to its atom in each partition, so that a post's tokens and keys
+//! are looked up once rather than once per partition. It is built beside each rebuilt partition
+//! (outside the lock, like the partition) and published with it; a snapshot uses it only for
+//! the partitions it was built from, so a stale one is never consulted.
+//!
 //! # Example
 //!
 //! ```
@@ -74,7 +80,7 @@ pub use response::{
     ALREADY_EXISTS, AddDetail, AddResponse, DOES_NOT_EXIST, DeleteDetail, DeleteResponse,
     ListResponse,
 };
-use store::{Store, build};
+use store::{Store, build, lexicon_after};
 
 /// How a [`LiveRules`] store is laid out and maintained.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,7 +91,8 @@ pub struct Config {
     pub rule_limit: usize,
     /// K: base partitions, compacted one at a time (peak memory about (1 + 1/K) × steady; see
     /// the module documentation for where rules go).
-    /// Each partition costs every post one more lookup, so a small initial load uses fewer:
+    /// Each partition costs every post a pass over the post's hits, so a small initial load
+    /// uses fewer:
     /// one per [`rules_per_partition`](Config::rules_per_partition) rules, at most K. The
     /// number is fixed by the initial load (an add to an empty store).
     pub partitions: usize,
@@ -248,14 +255,19 @@ impl Shared {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let held = std::time::Instant::now();
-        let Some(task) = self.lock().plan(force) else {
-            return false;
+        let (task, partitions) = {
+            let mut store = self.lock();
+            let Some(task) = store.plan(force) else {
+                return false;
+            };
+            (task, store.partitions())
         };
         self.held(held);
         let built = build(task.sources);
+        let lexicon = lexicon_after(partitions, &built, task.role);
         let mut store = self.lock();
         let held = std::time::Instant::now();
-        store.finish(built, task.role);
+        store.finish(built, task.role, lexicon);
         let old = self.publish(&mut store);
         drop(store);
         self.held(held);

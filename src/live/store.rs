@@ -14,6 +14,7 @@ use std::sync::Arc;
 use crate::api::{BodyError, RuleEntry, validate};
 use crate::compile::atoms::FastMap;
 use crate::compile::ir::Expr;
+use crate::compile::lexicon::Lexicon;
 use crate::compile::lower::lower;
 use crate::compile::segment::{RuleInput, Segment};
 use crate::matcher::{LiveSegment, RuleSet};
@@ -119,6 +120,31 @@ pub(crate) struct Built {
     segment: Arc<Segment>,
     order: Arc<[u64]>,
     from: Vec<Option<Loc>>,
+}
+
+/// The lexicon of base partitions, when there are several (with one, its own table is the
+/// lexicon).
+fn lexicon_of(partitions: Vec<(usize, Arc<Segment>)>) -> Option<Arc<Lexicon>> {
+    let segments: Vec<Arc<Segment>> = partitions.into_iter().map(|(_, s)| s).collect();
+    (segments.len() > 1).then(|| Arc::new(Lexicon::build(&segments)))
+}
+
+/// The lexicon of the partitions once `built` replaces partition `role` among `partitions`
+/// (as they were when the step was planned; compaction steps run one at a time and only they
+/// replace partitions, and a snapshot checks the lexicon still matches anyway). `None` for a
+/// delta step: the partitions, and their lexicon, stay.
+pub(crate) fn lexicon_after(
+    mut partitions: Vec<(usize, Arc<Segment>)>,
+    built: &Built,
+    role: Role,
+) -> Option<Arc<Lexicon>> {
+    let Role::Partition(k) = role else {
+        return None;
+    };
+    partitions.retain(|&(p, _)| p != k);
+    partitions.push((k, built.segment.clone()));
+    partitions.sort_unstable_by_key(|&(p, _)| p);
+    lexicon_of(partitions)
 }
 
 /// Compiles sources (in any order) into a segment ordered by creation.
@@ -227,6 +253,9 @@ pub(crate) struct Store {
     pub(crate) compactions: u64,
     /// A compaction step is being built (planned, not yet installed).
     pub(crate) compacting: bool,
+    /// The lexicon of the base partitions, built whenever one of them is: a snapshot uses it
+    /// while the partitions are still the ones it was built from.
+    lexicon: Option<Arc<Lexicon>>,
 }
 
 impl Store {
@@ -242,6 +271,7 @@ impl Store {
             frozen: None,
             compactions: 0,
             compacting: false,
+            lexicon: None,
             partitioning: Partitioning::even(config.partitions),
             config,
         }
@@ -287,7 +317,21 @@ impl Store {
                 dead: slot.dead,
             });
         }
-        RuleSet::from_segments(segments, self.generation)
+        RuleSet::from_segments(segments, self.generation).with_lexicon(self.lexicon.clone())
+    }
+
+    /// The base partitions' segments, by partition number.
+    pub(crate) fn partitions(&self) -> Vec<(usize, Arc<Segment>)> {
+        let mut parts: Vec<(usize, Arc<Segment>)> = self
+            .slots
+            .iter()
+            .filter_map(|s| match s.role {
+                Role::Partition(k) if s.live() > 0 => Some((k, s.segment.clone())),
+                _ => None,
+            })
+            .collect();
+        parts.sort_unstable_by_key(|&(k, _)| k);
+        parts
     }
 
     fn deltas(&self) -> usize {
@@ -583,8 +627,8 @@ impl Store {
     fn place(&mut self, mut sources: Vec<Source>) {
         if self.slots.is_empty() && !self.compacting {
             // K is set by the initial load: the configured number, fewer for a small set
-            // (partitioning costs every post a lookup per partition; it pays where a whole
-            // rebuild's transient memory would be large).
+            // (partitioning costs every post a pass over its hits per partition; it pays
+            // where a whole rebuild's transient memory would be large).
             let per = self.config.rules_per_partition.max(1);
             let k = self
                 .config
@@ -626,6 +670,7 @@ impl Store {
             for (p, b) in built.into_iter().enumerate() {
                 self.install(b, Role::Partition(p));
             }
+            self.lexicon = lexicon_of(self.partitions());
             return;
         }
         if self.deltas() + 1 > self.delta_budget() {
@@ -794,9 +839,13 @@ impl Store {
         })
     }
 
-    /// Installs a compaction step's result.
-    pub(crate) fn finish(&mut self, built: Built, role: Role) {
+    /// Installs a compaction step's result, with the partitions' lexicon built beside it when
+    /// the step rebuilt a partition (see [`lexicon_after`]).
+    pub(crate) fn finish(&mut self, built: Built, role: Role, lexicon: Option<Arc<Lexicon>>) {
         self.install(built, role);
+        if lexicon.is_some() {
+            self.lexicon = lexicon;
+        }
         self.compacting = false;
         self.compactions += 1;
     }

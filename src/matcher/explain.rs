@@ -81,7 +81,7 @@ pub fn explain(rule: &Rule, post: &Post<'_>) -> Explanation {
     facts.extract(post, crate::compile::ir::Reads::ALL);
     let mut scratch = SegmentScratch::default();
     let whole = one_rule_segment(rule.expr());
-    match_segment(&whole, &facts, &mut scratch);
+    match_segment(&whole, &facts, None, &mut scratch);
     let matched = !scratch.matched.is_empty();
     let clauses = rule
         .expr()
@@ -91,7 +91,7 @@ pub fn explain(rule: &Rule, post: &Post<'_>) -> Explanation {
             let expr = Expr::Clause(clause.clone());
             let seg = one_rule_segment(&expr);
             let mut scratch = SegmentScratch::default();
-            match_segment(&seg, &facts, &mut scratch);
+            match_segment(&seg, &facts, None, &mut scratch);
             let held = !scratch.matched.is_empty();
             let evidence = if held {
                 locate(&seg, &facts, &scratch)

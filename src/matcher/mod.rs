@@ -42,6 +42,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::compile::atoms::FastHasher;
 use crate::compile::ir::Reads;
+use crate::compile::lexicon::Lexicon;
 use crate::compile::lower::lower;
 use crate::compile::segment::{RuleInput, Segment};
 use crate::output::MatchedRule;
@@ -50,7 +51,7 @@ use crate::syntax::Rule;
 
 pub use explain::{ClauseReport, Evidence, Explanation, explain};
 use facts::Facts;
-use run::{SegmentScratch, match_segment};
+use run::{Resolved, SegmentScratch, match_segment, resolve};
 
 /// An error building a rule set: which rule (its index in the input and its id), and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -254,6 +255,11 @@ pub struct RuleSetStats {
     pub always_evaluated: usize,
     /// Entries of the atom → rule index.
     pub postings: usize,
+    /// Entries of the lexicon through which the leading segments (a live store's base
+    /// partitions) look a post's tokens and keys up once for all of them; 0 without one.
+    pub lexicon_entries: usize,
+    /// Segments matched through the lexicon.
+    pub lexicon_segments: usize,
 }
 
 /// A compiled, immutable set of rules. `Send + Sync`: share it between threads (in an `Arc`),
@@ -272,6 +278,9 @@ pub struct RuleSet {
     /// stage computes nothing else. Part of the set, so a swap that brings the first rule
     /// reading a field brings the extraction of that field with it.
     reads: Reads,
+    /// One table for the tokens and keys of its leading segments (a live store's base
+    /// partitions), looked up once per post instead of once per segment.
+    lexicon: Option<Arc<Lexicon>>,
     /// Test-only fault injection: a rule id whose matches are dropped.
     drop_candidate: Option<u64>,
     /// Scratch space for [`RuleSet::matching_ids`], shared by clones.
@@ -300,9 +309,18 @@ impl RuleSet {
             generation,
             ordered,
             reads,
+            lexicon: None,
             drop_candidate: None,
             pool: Arc::default(),
         }
+    }
+
+    /// The same set, its leading segments matched through `lexicon` (ignored unless it was
+    /// built from exactly those segments).
+    #[must_use]
+    pub(crate) fn with_lexicon(mut self, lexicon: Option<Arc<Lexicon>>) -> RuleSet {
+        self.lexicon = lexicon.filter(|l| l.covers(self.segments.iter().map(|s| &s.segment)));
+        self
     }
 
     /// The generation of the rule set: the number of changes a [live
@@ -333,7 +351,8 @@ impl RuleSet {
         self.segments
             .iter()
             .map(|s| s.segment.memory_usage() + (s.tombstones.len() + s.order.len()) * 8)
-            .sum()
+            .sum::<usize>()
+            + self.lexicon.as_ref().map_or(0, |l| l.memory_usage())
     }
 
     /// Build statistics.
@@ -351,6 +370,10 @@ impl RuleSet {
             st.distinct_tests += g.distinct_preds;
             st.always_evaluated += g.always_evaluated;
             st.postings += g.postings;
+        }
+        if let Some(l) = &self.lexicon {
+            st.lexicon_entries = l.len();
+            st.lexicon_segments = l.columns();
         }
         st
     }
@@ -433,9 +456,16 @@ impl RuleSet {
                 .segments
                 .resize_with(self.segments.len(), SegmentScratch::default);
         }
+        let lexicon = self.lexicon.as_deref();
+        if let Some(lex) = lexicon {
+            resolve(lex, &scratch.facts, &mut scratch.resolved);
+        }
         for (si, live) in self.segments.iter().enumerate() {
             let state = &mut scratch.segments[si];
-            match_segment(&live.segment, &scratch.facts, state);
+            let lex = lexicon
+                .filter(|l| si < l.columns())
+                .map(|l| (l, si, &scratch.resolved));
+            match_segment(&live.segment, &scratch.facts, lex, state);
             matches.candidates += state.evaluated;
             for &rule in &state.matched {
                 let id = live.segment.rules[rule as usize].id;
@@ -508,6 +538,8 @@ pub struct Scratch {
     parser: Parser,
     facts: Facts,
     segments: Vec<SegmentScratch>,
+    /// The post's tokens and keys in the set's lexicon, if it has one.
+    resolved: Resolved,
     /// A scratch belongs to one thread at a time: `Send`, not `Sync`.
     _not_sync: std::marker::PhantomData<std::cell::Cell<()>>,
 }

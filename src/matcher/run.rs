@@ -2,13 +2,14 @@
 
 use crate::compile::atoms::hash_key;
 use crate::compile::ir::{Area, CountField, Fields, GeoTarget, KeyKind, Term};
+use crate::compile::lexicon::{Lexicon, NO_ATOM};
 use crate::compile::segment::{CPred, Node, Segment, pair_value};
 use crate::geo;
 
 use super::facts::{Facts, FieldFact};
 
-/// Marks a post token that is no atom of the segment.
-const NO_ATOM: u32 = u32::MAX;
+/// Every field: exact keys hit in all of them.
+const ALL: u16 = u16::MAX;
 
 /// Per-segment, per-thread matching state. Stamped with a generation number per post, so that
 /// nothing is cleared between posts and nothing is allocated once the vectors have grown.
@@ -79,17 +80,74 @@ impl SegmentScratch {
     }
 }
 
-/// Matches `seg` against the post's `facts`, leaving the matching rule indices, in rule
-/// order, in `scratch.matched`.
 pub(super) fn tok_atoms(scratch: &SegmentScratch) -> &[u32] {
     &scratch.tok_atoms
 }
 
-pub(crate) fn match_segment(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch) {
+/// A post's tokens and keys looked up in a [`Lexicon`], once for all the segments it covers.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Resolved {
+    /// The lexicon entry of each of the post's tokens (`NO_ATOM` when none).
+    tok_entries: Vec<u32>,
+    /// The entries the post hit (tokens, pairs, keys), with the fields they occur in.
+    hits: Vec<(u32, u16)>,
+}
+
+/// Looks the post's tokens, adjacent token pairs and exact keys up in `lex`.
+pub(crate) fn resolve(lex: &Lexicon, facts: &Facts, out: &mut Resolved) {
+    out.tok_entries.clear();
+    out.tok_entries.resize(facts.tokens.len(), NO_ATOM);
+    out.hits.clear();
+    for field in &facts.fields {
+        let bit = Fields::of(field.field).0;
+        let mut prev: Option<u32> = None;
+        let first = field.tokens.start as usize;
+        for (k, tok) in facts.field_tokens(field).iter().enumerate() {
+            let entry = if lex.may_be_key(tok.hash) {
+                let text = facts.token_text(tok).as_bytes();
+                lex.get(tok.hash, KeyKind::Token as u8, text)
+            } else {
+                None
+            };
+            if let Some(entry) = entry {
+                out.tok_entries[first + k] = entry;
+                out.hits.push((entry, bit));
+                if let (true, Some(p)) = (lex.has_pairs(), prev) {
+                    let value = pair_value(p, entry);
+                    let hash = hash_key(KeyKind::Pair as u8, &value);
+                    if let Some(pair) = lex.get(hash, KeyKind::Pair as u8, &value) {
+                        out.hits.push((pair, bit));
+                    }
+                }
+            }
+            prev = entry;
+        }
+    }
+    for key in &facts.keys {
+        if !lex.may_be_key(key.hash) {
+            continue;
+        }
+        if let Some(entry) = lex.get(key.hash, key.kind as u8, facts.key_value(key)) {
+            out.hits.push((entry, ALL));
+        }
+    }
+}
+
+/// Matches `seg` against the post's `facts`, leaving the matching rule indices, in rule
+/// order, in `scratch.matched`. With a lexicon (`lex`: the lexicon, `seg`'s column in it, and
+/// the post resolved in it), the post's tokens and keys are not looked up again.
+pub(crate) fn match_segment(
+    seg: &Segment,
+    facts: &Facts,
+    lex: Option<(&Lexicon, usize, &Resolved)>,
+    scratch: &mut SegmentScratch,
+) {
     scratch.begin(seg);
-    scratch.tok_atoms.clear();
-    scratch.tok_atoms.resize(facts.tokens.len(), NO_ATOM);
-    find_atoms(seg, facts, scratch);
+    match lex {
+        Some((lex, column, resolved)) => lexicon_atoms(lex, column, resolved, scratch),
+        None => looked_up_atoms(seg, facts, scratch),
+    }
+    scanned_atoms(seg, facts, scratch);
     // Candidates: every rule posted under a hit atom, once, plus the always-evaluated ones,
     // that pass their gate.
     for i in 0..scratch.hit_atoms.len() {
@@ -111,6 +169,27 @@ pub(crate) fn match_segment(seg: &Segment, facts: &Facts, scratch: &mut SegmentS
         }
     }
     scratch.candidates = candidates;
+}
+
+/// The segment's atoms among the entries the post hit in the lexicon: what
+/// [`looked_up_atoms`] finds, without a lookup.
+fn lexicon_atoms(lex: &Lexicon, column: usize, resolved: &Resolved, scratch: &mut SegmentScratch) {
+    scratch.tok_atoms.clear();
+    scratch
+        .tok_atoms
+        .extend(resolved.tok_entries.iter().map(|&e| {
+            if e == NO_ATOM {
+                NO_ATOM
+            } else {
+                lex.atom(e, column)
+            }
+        }));
+    for &(entry, fields) in &resolved.hits {
+        let atom = lex.atom(entry, column);
+        if atom != NO_ATOM {
+            scratch.hit(atom, fields);
+        }
+    }
 }
 
 /// Makes `rule` a candidate, once per post, if its gate passes.
@@ -135,9 +214,11 @@ fn consider(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch, rule: u3
     }
 }
 
-/// Marks every atom of the segment that the post contains, with the fields it occurs in.
-fn find_atoms(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch) {
-    const ALL: u16 = u16::MAX;
+/// Marks every token, pair and exact-key atom of the segment that the post contains, with
+/// the fields it occurs in, looking each token and key up in the segment's own table.
+fn looked_up_atoms(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch) {
+    scratch.tok_atoms.clear();
+    scratch.tok_atoms.resize(facts.tokens.len(), NO_ATOM);
     // Tokens: one table lookup each; then adjacent pairs of token atoms, when the segment
     // indexes phrases under pairs.
     for field in &facts.fields {
@@ -177,6 +258,10 @@ fn find_atoms(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch) {
             scratch.hit(atom, ALL);
         }
     }
+}
+
+/// Marks the substring and count-range atoms of the segment that the post contains.
+fn scanned_atoms(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch) {
     // Substrings: one automaton pass per field instance that any substring test reads.
     if let Some(ac) = &seg.automaton {
         for field in &facts.fields {

@@ -108,6 +108,18 @@ fn segments_with_tombstones_match_like_one_segment_of_the_survivors() {
                 ..LiveSegment::new(Arc::new(Segment::build(part)))
             });
         }
+        // The leading `shared` segments through one lexicon: the same atoms, candidates and
+        // matches as each segment's own table.
+        let shared = rng.below(k as u64 + 1) as usize;
+        let lexicon = Lexicon::build(
+            &segments[..shared]
+                .iter()
+                .map(|s| s.segment.clone())
+                .collect::<Vec<_>>(),
+        );
+        let through =
+            RuleSet::from_segments(segments.clone(), 0).with_lexicon(Some(Arc::new(lexicon)));
+        assert_eq!(through.stats().lexicon_segments, shared);
         let split = RuleSet::from_segments(segments, 0);
         let whole = RuleSet::from_segments(
             vec![LiveSegment::new(Arc::new(Segment::build(
@@ -118,10 +130,14 @@ fn segments_with_tombstones_match_like_one_segment_of_the_survivors() {
         assert_eq!(split.len(), survivors.len());
         let mut s1 = Scratch::new();
         let mut s2 = Scratch::new();
+        let mut s3 = Scratch::new();
         for line in POSTS {
+            let split_ids = ids(&split, line, &mut s1);
+            assert_eq!(split_ids, ids(&whole, line, &mut s2), "{line}");
+            assert_eq!(split_ids, ids(&through, line, &mut s3), "{line}");
             assert_eq!(
-                ids(&split, line, &mut s1),
-                ids(&whole, line, &mut s2),
+                split.last_candidates(&s1).collect::<Vec<_>>(),
+                through.last_candidates(&s3).collect::<Vec<_>>(),
                 "{line}"
             );
         }
