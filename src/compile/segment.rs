@@ -53,9 +53,9 @@ impl CPred {
     }
 }
 
-/// A node of a rule's plan. Plans of all rules share one node array.
+/// A node of a rule's plan while it is built (the segment keeps the plan as [`Instr`]s).
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum Node {
+enum Node {
     /// All of `children[start..start + len]`.
     And { start: u32, len: u32 },
     /// Any of `children[start..start + len]`.
@@ -66,21 +66,68 @@ pub(crate) enum Node {
     Pred(u32),
 }
 
+/// One instruction of a rule's plan. A rule's plan is one contiguous run of instructions in
+/// prefix order (a node, then its children's subtrees), so that evaluating a candidate reads
+/// a cache line or two rather than chasing node, child and test arrays; a leaf test of one
+/// atom is inline, the costlier tests refer to `Segment::preds`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Instr {
+    /// An atom, a test index, or for a branch the number of instructions of its subtree
+    /// after itself.
+    pub(crate) arg: u32,
+    /// The fields an atom must hit in.
+    pub(crate) fields: Fields,
+    pub(crate) op: Op,
+}
+
+/// What an [`Instr`] does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Op {
+    /// True when atom `arg` hit in one of `fields`.
+    Atom,
+    /// Test `preds[arg]`.
+    Pred,
+    /// Not the subtree that follows.
+    Not,
+    /// All of the subtrees that follow, within `arg` instructions.
+    And,
+    /// Any of them.
+    Or,
+}
+
+impl Instr {
+    /// The number of instructions of the subtree this one starts, after itself.
+    #[inline]
+    pub(crate) fn span(self) -> usize {
+        match self.op {
+            Op::Atom | Op::Pred => 0,
+            Op::Not | Op::And | Op::Or => self.arg as usize,
+        }
+    }
+}
+
 /// A rule of the segment: its external identity, its plan, and its gate.
 ///
 /// The gate is what a rule requires of every post it matches that costs one lookup to check:
-/// positive atoms of its top-level conjunction (`lang:en`, `has:links`, a hashtag) and its
-/// `sample:` percentage. A triggered rule whose gate fails is dropped before its plan is
-/// evaluated: `snow lang:en sample:10` is indexed under `snow`, and gated on English posts of
-/// the 10 % sample.
+/// positive atoms of its top-level conjunction (`lang:en`, `has:links`, a hashtag), negated
+/// ones (`-is:retweet`), and its `sample:` percentage. A triggered rule whose gate fails is
+/// dropped before its plan is evaluated: `snow lang:en sample:10` is indexed under `snow`, and
+/// gated on English posts of the 10 % sample. When the gate is the whole rule (`complete`:
+/// `from:acme -is:retweet`, `@brand lang:en`), a rule whose gate passes matches, and its plan
+/// is not evaluated at all.
 #[derive(Clone, Debug)]
 pub(crate) struct RuleEntry {
     pub(crate) id: u64,
     pub(crate) tag: Option<Box<str>>,
-    pub(crate) root: u32,
-    /// Required atoms: `gates[gate_start..gate_start + gate_len]`.
+    /// Its plan: the subtree starting at `code[plan]`.
+    pub(crate) plan: u32,
+    /// Required atoms: `gates[gate_start..][..required]`; then the excluded ones:
+    /// `gates[gate_start + required..][..excluded]`.
     pub(crate) gate_start: u32,
-    pub(crate) gate_len: u8,
+    pub(crate) required: u8,
+    pub(crate) excluded: u8,
+    /// The gate is the whole rule.
+    pub(crate) complete: bool,
     /// The post's sample bucket must be below this (100: no `sample:`).
     pub(crate) sample: u8,
     /// The rule needs the substring automaton ([`Expr::reads_substrings`]).
@@ -129,8 +176,8 @@ pub(crate) struct Segment {
     /// Count-range atoms per count field, sorted by `min`.
     pub(crate) count_atoms: [Vec<(u64, u64, u32)>; 4],
     pub(crate) preds: Vec<CPred>,
-    pub(crate) nodes: Vec<Node>,
-    pub(crate) children: Vec<u32>,
+    /// The plans of all rules, each contiguous.
+    pub(crate) code: Vec<Instr>,
     pub(crate) rules: Vec<RuleEntry>,
     /// Gate atoms of all rules, with the fields they must hit in.
     pub(crate) gates: Vec<(u32, Fields)>,
@@ -182,6 +229,14 @@ fn reads_of(atoms: &AtomTable, preds: &[CPred], substring_fields: Fields) -> Rea
         }
     }
     reads
+}
+
+/// A rule's gate, as [`Builder::gate`] finds it.
+struct Gate {
+    required: u8,
+    excluded: u8,
+    sample: u8,
+    complete: bool,
 }
 
 /// The atoms of a trigger: usually one, so kept inline.
@@ -507,26 +562,109 @@ impl Builder {
         }
     }
 
-    /// The gate of a rule: required single-atom tests and `sample:` of its top conjunction.
-    fn gate(&mut self, expr: &Expr, gates: &mut Vec<(u32, Fields)>) -> (u8, u8) {
+    /// The gate of a rule: the required and the excluded single-atom tests of its top
+    /// conjunction (up to four of each) and its `sample:`, appended to `gates`.
+    fn gate(&mut self, expr: &Expr, gates: &mut Vec<(u32, Fields)>) -> Gate {
+        const MOST: usize = 4;
         let items: &[Expr] = match expr {
             Expr::And(items) => items,
             single => std::slice::from_ref(single),
         };
-        let (mut len, mut sample) = (0u8, 100u8);
+        let mut required: SmallVec<[(u32, Fields); MOST]> = SmallVec::new();
+        let mut excluded: SmallVec<[(u32, Fields); MOST]> = SmallVec::new();
+        let mut gate = Gate {
+            required: 0,
+            excluded: 0,
+            sample: 100,
+            complete: true,
+        };
         for item in items {
-            let Expr::Pred(p) = item else { continue };
-            if let Pred::Sample { percent } = p {
-                sample = sample.min(*percent);
-                continue;
-            }
+            let (p, list) = match item {
+                Expr::Pred(Pred::Sample { percent }) => {
+                    gate.sample = gate.sample.min(*percent);
+                    continue;
+                }
+                Expr::Pred(p) => (p, &mut required),
+                Expr::Not(inner) => match &**inner {
+                    Expr::Pred(p) if !matches!(p, Pred::Sample { .. }) => (p, &mut excluded),
+                    _ => {
+                        gate.complete = false;
+                        continue;
+                    }
+                },
+                _ => {
+                    gate.complete = false;
+                    continue;
+                }
+            };
             let id = self.pred(p) as usize;
-            if let (CPred::Atom { atom, fields }, true) = (&self.preds[id], len < 4) {
-                gates.push((*atom, *fields));
-                len += 1;
+            match self.preds[id] {
+                CPred::Atom { atom, fields } if list.len() < MOST => list.push((atom, fields)),
+                _ => gate.complete = false,
             }
         }
-        (len, sample)
+        // At most four each: the casts cannot truncate.
+        gate.required = required.len() as u8;
+        gate.excluded = excluded.len() as u8;
+        gates.extend(required);
+        gates.extend(excluded);
+        gate
+    }
+
+    /// Appends the plan rooted at node `node` to `code`, in prefix order, and clears the
+    /// nodes: they are one rule's at a time.
+    fn emit(&mut self, root: u32, code: &mut Vec<Instr>) -> u32 {
+        let start = u32::try_from(code.len()).expect("plans under 2^32 instructions");
+        self.emit_node(root, code);
+        self.nodes.clear();
+        self.children.clear();
+        start
+    }
+
+    fn emit_node(&self, node: u32, code: &mut Vec<Instr>) {
+        let branch = |op, code: &mut Vec<Instr>| {
+            code.push(Instr {
+                arg: 0,
+                fields: Fields(0),
+                op,
+            });
+            code.len() - 1
+        };
+        let at = match self.nodes[node as usize] {
+            Node::Pred(p) => {
+                code.push(match self.preds[p as usize] {
+                    CPred::Atom { atom, fields } => Instr {
+                        arg: atom,
+                        fields,
+                        op: Op::Atom,
+                    },
+                    _ => Instr {
+                        arg: p,
+                        fields: Fields(0),
+                        op: Op::Pred,
+                    },
+                });
+                return;
+            }
+            Node::Not(kid) => {
+                let at = branch(Op::Not, code);
+                self.emit_node(kid, code);
+                at
+            }
+            Node::And { start, len } | Node::Or { start, len } => {
+                let op = if matches!(self.nodes[node as usize], Node::And { .. }) {
+                    Op::And
+                } else {
+                    Op::Or
+                };
+                let at = branch(op, code);
+                for &kid in &self.children[start as usize..(start + len) as usize] {
+                    self.emit_node(kid, code);
+                }
+                at
+            }
+        };
+        code[at].arg = u32::try_from(code.len() - at - 1).expect("plans under 2^32 instructions");
     }
 
     fn push(&mut self, node: Node) -> u32 {
@@ -551,11 +689,13 @@ impl Segment {
         let mut triggered: Vec<(u32, u32)> = Vec::new(); // (atom, rule)
         let mut always = Vec::new();
         let mut gates = Vec::new();
+        let mut code = Vec::new();
         for (index, rule) in rules.into_iter().enumerate() {
             let index = u32::try_from(index).expect("fewer than 2^32 rules in a segment");
             let (root, _, trigger) = b.plan(&rule.expr);
+            let plan = b.emit(root, &mut code);
             let gate_start = u32::try_from(gates.len()).expect("fewer than 2^32 gate atoms");
-            let (gate_len, sample) = b.gate(&rule.expr, &mut gates);
+            let gate = b.gate(&rule.expr, &mut gates);
             match trigger {
                 Some(t) => {
                     let mut atoms = t.atoms;
@@ -568,10 +708,12 @@ impl Segment {
             entries.push(RuleEntry {
                 id: rule.id,
                 tag: rule.tag,
-                root,
+                plan,
                 gate_start,
-                gate_len,
-                sample,
+                required: gate.required,
+                excluded: gate.excluded,
+                complete: gate.complete,
+                sample: gate.sample,
                 substrings: rule.expr.reads_substrings(),
             });
         }
@@ -610,7 +752,7 @@ impl Segment {
             atoms: b.atoms.len(),
             substring_patterns: b.patterns.len(),
             distinct_preds: b.preds.len(),
-            plan_nodes: b.nodes.len(),
+            plan_nodes: code.len(),
             always_evaluated: always.len(),
             postings: postings.len(),
             automaton_bytes: automaton.as_ref().map_or(0, AhoCorasick::memory_usage),
@@ -627,8 +769,7 @@ impl Segment {
             key_filter,
             count_atoms: b.count_atoms,
             preds: b.preds,
-            nodes: b.nodes,
-            children: b.children,
+            code,
             rules: entries,
             gates,
             reads,
@@ -684,8 +825,7 @@ impl Segment {
                 .sum::<usize>()
             + self.preds.capacity() * std::mem::size_of::<CPred>()
             + preds
-            + self.nodes.capacity() * std::mem::size_of::<Node>()
-            + self.children.capacity() * 4
+            + self.code.capacity() * std::mem::size_of::<Instr>()
             + self.rules.capacity() * std::mem::size_of::<RuleEntry>()
             + self.gates.capacity() * std::mem::size_of::<(u32, Fields)>()
             + self.key_filter.memory_usage()

@@ -3,7 +3,7 @@
 use crate::compile::atoms::hash_key;
 use crate::compile::ir::{Area, CountField, Fields, GeoTarget, KeyKind, Term};
 use crate::compile::lexicon::{Lexicon, NO_ATOM};
-use crate::compile::segment::{CPred, Node, Segment, pair_value};
+use crate::compile::segment::{CPred, Instr, Op, Segment, pair_value};
 use crate::geo;
 
 use super::facts::{Facts, FieldFact};
@@ -65,6 +65,13 @@ impl SegmentScratch {
         let a = atom as usize;
         let (epoch, hit) = self.atom_hits[a];
         epoch == self.epoch && hit & fields.0 != 0
+    }
+
+    /// The fields `atom` hit the current post in (none if it did not).
+    #[inline]
+    fn hit_fields(&self, atom: u32) -> u16 {
+        let (epoch, hit) = self.atom_hits[atom as usize];
+        if epoch == self.epoch { hit } else { 0 }
     }
 
     #[inline]
@@ -163,8 +170,9 @@ pub(crate) fn match_segment(
     scratch.evaluated = scratch.candidates.len();
     let candidates = std::mem::take(&mut scratch.candidates);
     for &rule in &candidates {
-        let root = seg.rules[rule as usize].root;
-        if eval(seg, facts, scratch, root) {
+        // A complete gate passed is the rule matched.
+        let entry = &seg.rules[rule as usize];
+        if entry.complete || eval(seg, facts, scratch, &seg.code[entry.plan as usize..]) {
             scratch.matched.push(rule);
         }
     }
@@ -205,10 +213,15 @@ fn consider(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch, rule: u3
         return;
     }
     let start = entry.gate_start as usize;
-    let gate = &seg.gates[start..start + usize::from(entry.gate_len)];
-    if gate
+    let required = usize::from(entry.required);
+    let gate = &seg.gates[start..start + required + usize::from(entry.excluded)];
+    let (required, excluded) = gate.split_at(required);
+    if required
         .iter()
         .all(|&(atom, fields)| scratch.hit_in(atom, fields))
+        && !excluded
+            .iter()
+            .any(|&(atom, fields)| scratch.hit_in(atom, fields))
     {
         scratch.candidates.push(rule);
     }
@@ -288,18 +301,27 @@ fn scanned_atoms(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch) {
     }
 }
 
-fn eval(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch, node: u32) -> bool {
-    match seg.nodes[node as usize] {
-        Node::And { start, len } => {
-            let kids = &seg.children[start as usize..(start + len) as usize];
-            kids.iter().all(|&k| eval(seg, facts, scratch, k))
+/// Evaluates the subtree of a plan that starts at `code[0]`.
+fn eval(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch, code: &[Instr]) -> bool {
+    let head = code[0];
+    match head.op {
+        Op::Atom => scratch.hit_in(head.arg, head.fields),
+        Op::Pred => eval_pred(seg, facts, scratch, head.arg),
+        Op::Not => !eval(seg, facts, scratch, &code[1..]),
+        Op::And | Op::Or => {
+            // A conjunction stops at its first false child, a disjunction at its first true.
+            let want = head.op == Op::Or;
+            let end = 1 + head.span();
+            let mut at = 1;
+            while at < end {
+                let child = &code[at..end];
+                if eval(seg, facts, scratch, child) == want {
+                    return want;
+                }
+                at += 1 + child[0].span();
+            }
+            !want
         }
-        Node::Or { start, len } => {
-            let kids = &seg.children[start as usize..(start + len) as usize];
-            kids.iter().any(|&k| eval(seg, facts, scratch, k))
-        }
-        Node::Not(k) => !eval(seg, facts, scratch, k),
-        Node::Pred(p) => eval_pred(seg, facts, scratch, p),
     }
 }
 
@@ -324,15 +346,17 @@ fn eval_pred(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch, pred: u
                     atoms,
                     proximity,
                 } => {
-                    // Every term must occur in one of the fields before any token is compared.
-                    let present = atoms.iter().all(|&a| scratch.hit_in(a, *fields));
+                    // Tokens are compared only in the fields that every term hit in.
+                    let both = atoms
+                        .iter()
+                        .fold(fields.0, |m, &a| m & scratch.hit_fields(a));
                     let seq = Seq {
                         facts,
                         tok_atoms: &scratch.tok_atoms,
                         terms,
                         atoms,
                     };
-                    present && seq.any_field(*fields, *proximity)
+                    both != 0 && seq.any_field(Fields(both), *proximity)
                 }
                 CPred::Geo { target, area } => geo_test(facts, *target, area),
                 _ => unreachable!("only sequence and geo tests are remembered"),
