@@ -12,3 +12,4 @@ pub(crate) mod ir;
 pub(crate) mod lexicon;
 pub(crate) mod lower;
 pub(crate) mod segment;
+pub(crate) mod substrings;

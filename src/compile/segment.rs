@@ -1,4 +1,4 @@
-//! A compiled segment: the shared atom index, the substring automaton and the per-rule plans
+//! A compiled segment: the shared atom index, the substring search and the per-rule plans
 //! of a batch of rules.
 //!
 //! A rule set is one or more segments (the live store adds small ones for new rules and
@@ -6,13 +6,13 @@
 //! rule-independent facts are computed once, then each segment looks them up in its own
 //! tables and evaluates its own candidates.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use smallvec::{SmallVec, smallvec};
 
 use super::atoms::{AtomTable, FastMap, KeyFilter, hash_key};
 use super::freq;
 use super::geo_cells;
 use super::ir::{Area, CountField, Expr, Fields, GeoTarget, KeyKind, Pred, Reads, Term};
+use super::substrings::SubstringSearch;
 
 /// A leaf test, with its atoms resolved to ids of the segment's table.
 #[derive(Clone, Debug)]
@@ -164,8 +164,8 @@ pub(crate) struct Segment {
     pub(crate) postings: Vec<u32>,
     /// Rules evaluated for every post (no positive indexable atom).
     pub(crate) always: Vec<u32>,
-    /// The substring automaton, and for each pattern its atom.
-    pub(crate) automaton: Option<AhoCorasick>,
+    /// The substring search, and for each pattern its atom.
+    pub(crate) substrings: Option<SubstringSearch>,
     pub(crate) pattern_atoms: Vec<u32>,
     /// The fields any substring test reads: only these are scanned.
     pub(crate) substring_fields: Fields,
@@ -603,9 +603,9 @@ impl Builder {
                 _ => gate.complete = false,
             }
         }
-        // At most four each: the casts cannot truncate.
-        gate.required = required.len() as u8;
-        gate.excluded = excluded.len() as u8;
+        // At most four each.
+        gate.required = u8::try_from(required.len()).unwrap_or(u8::MAX);
+        gate.excluded = u8::try_from(excluded.len()).unwrap_or(u8::MAX);
         gates.extend(required);
         gates.extend(excluded);
         gate
@@ -728,12 +728,8 @@ impl Segment {
         }
         let postings: Vec<u32> = triggered.iter().map(|&(_, r)| r).collect();
 
-        let automaton = (!b.patterns.is_empty()).then(|| {
-            AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
-                .build(b.patterns.iter().map(|(p, _)| p.as_bytes()))
-                .expect("substring patterns within the automaton's limits")
-        });
+        let substrings = (!b.patterns.is_empty())
+            .then(|| SubstringSearch::new(b.patterns.iter().map(|(p, _)| p.as_bytes())));
         // A bit filter over the atoms a post's tokens and exact keys are looked up as (not the
         // substring, count and pair atoms, found otherwise). Most of a post's tokens and keys
         // (user ids, entities, places) are no atom of a segment and cost one bit test.
@@ -755,14 +751,14 @@ impl Segment {
             plan_nodes: code.len(),
             always_evaluated: always.len(),
             postings: postings.len(),
-            automaton_bytes: automaton.as_ref().map_or(0, AhoCorasick::memory_usage),
+            automaton_bytes: substrings.as_ref().map_or(0, SubstringSearch::memory_usage),
         };
         Segment {
             atoms: b.atoms,
             postings_start,
             postings,
             always,
-            automaton,
+            substrings,
             pattern_atoms: b.patterns.iter().map(|&(_, a)| a).collect(),
             substring_fields: b.substring_fields,
             has_pairs: b.has_pairs,

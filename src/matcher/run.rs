@@ -275,16 +275,16 @@ fn looked_up_atoms(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch) {
 
 /// Marks the substring and count-range atoms of the segment that the post contains.
 fn scanned_atoms(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch) {
-    // Substrings: one automaton pass per field instance that any substring test reads.
-    if let Some(ac) = &seg.automaton {
+    // Substrings: one search per field instance that any substring test reads.
+    if let Some(search) = &seg.substrings {
         for field in &facts.fields {
             if !seg.substring_fields.contains(field.field) {
                 continue;
             }
             let bit = Fields::of(field.field).0;
-            for m in ac.find_overlapping_iter(facts.field_text(field)) {
-                scratch.hit(seg.pattern_atoms[m.pattern().as_usize()], bit);
-            }
+            search.find(facts.field_text(field).as_bytes(), |pattern| {
+                scratch.hit(seg.pattern_atoms[pattern as usize], bit);
+            });
         }
     }
     // Count ranges: those starting at or below the value, then checked against their end.
