@@ -37,7 +37,7 @@
 //! | [`tokenize`] | the PowerTrack tokenizer (fast and reference) and case folding | nothing else |
 //! | [`geo`] | great-circle distances, circle and box containment | nothing else |
 //! | [`post`] | ingest: line classification, format detection, the zero-copy [`post::Post`] view, the sample bucket | nothing of rules |
-//! | `compile` (internal) | rules to segments: lowering to leaf tests, the shared atom index, substring automaton and plans | [`syntax`], [`tokenize`] |
+//! | `compile` (internal) | rules to segments: lowering to leaf tests, the shared atom index, substring search, plans, and the lexicon shared by segments | [`syntax`], [`tokenize`] |
 //! | [`matcher`] | [`matcher::RuleSet`] and its per-thread [`matcher::Scratch`]: per-post facts once, then each segment's candidates and plans | all of the above |
 //! | [`live`] | the live rule store: Rules API operations, lock-free snapshots, delta segments, tombstones, background compaction | [`matcher`], [`api`] |
 //! | [`reference`](mod@reference) | the oracle: a plain evaluator of syntax trees over post views | [`syntax`], [`post`], [`tokenize`] |

@@ -8,9 +8,10 @@
 //!
 //! Matching runs in three stages, so that the per-post work is done once however many segments
 //! the rule set has: (a) the post's rule-independent facts, computed once per post; (b) for each
-//! segment of the rule set, a lookup of those facts in the segment's atom index and automaton,
-//! then verification of the candidate rules' plans; (c) a filter dropping deleted (tombstoned)
-//! rules. A rule set built here has one segment; the live store keeps several.
+//! segment of the rule set, a lookup of those facts in the segment's atom index (or once, in a
+//! lexicon shared by a live store's partitions) and substring search, then verification of the
+//! candidate rules' plans; (c) a filter dropping deleted (tombstoned) rules. A rule set built
+//! here has one segment; the live store keeps several.
 //!
 //! # Example
 //!
@@ -245,9 +246,9 @@ pub struct RuleSetStats {
     pub segments: usize,
     /// Interned atoms (tokens, entity and scalar keys, substrings, count ranges, geo cells).
     pub atoms: usize,
-    /// Patterns of the substring automata.
+    /// Patterns of the substring searches.
     pub substring_patterns: usize,
-    /// Bytes of the substring automata.
+    /// Bytes of the substring searches.
     pub automaton_bytes: usize,
     /// Distinct leaf tests.
     pub distinct_tests: usize,
