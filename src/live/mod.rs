@@ -27,7 +27,9 @@
 //! them indexes, mapping each to its atom in each partition, so that a post's tokens and keys
 //! are looked up once rather than once per partition. It is built beside each rebuilt partition
 //! (outside the lock, like the partition) and published with it; a snapshot uses it only for
-//! the partitions it was built from, so a stale one is never consulted.
+//! the partitions it was built from, so a stale one is never consulted. (It holds about a sixth
+//! of the compiled memory, and while a new one is built the old one is still held: the peak of
+//! a partition's rebuild grows by that much.)
 //!
 //! # Example
 //!
