@@ -314,11 +314,16 @@ fn eval(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch, code: &[Inst
             let end = 1 + head.span();
             let mut at = 1;
             while at < end {
-                let child = &code[at..end];
-                if eval(seg, facts, scratch, child) == want {
+                let child = code[at];
+                // Most children are single atoms: tested here, without a call.
+                let value = match child.op {
+                    Op::Atom => scratch.hit_in(child.arg, child.fields),
+                    _ => eval(seg, facts, scratch, &code[at..end]),
+                };
+                if value == want {
                     return want;
                 }
-                at += 1 + child[0].span();
+                at += 1 + child.span();
             }
             !want
         }
@@ -339,33 +344,40 @@ fn eval_pred(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch, pred: u
             if scratch.pred_stamp[p] == scratch.epoch {
                 return scratch.pred_value[p];
             }
-            let value = match &seg.preds[p] {
-                CPred::Sequence {
-                    fields,
-                    terms,
-                    atoms,
-                    proximity,
-                } => {
-                    // Tokens are compared only in the fields that every term hit in.
-                    let both = atoms
-                        .iter()
-                        .fold(fields.0, |m, &a| m & scratch.hit_fields(a));
-                    let seq = Seq {
-                        facts,
-                        tok_atoms: &scratch.tok_atoms,
-                        terms,
-                        atoms,
-                    };
-                    both != 0 && seq.any_field(Fields(both), *proximity)
-                }
-                CPred::Geo { target, area } => geo_test(facts, *target, area),
-                _ => unreachable!("only sequence and geo tests are remembered"),
-            };
-            scratch.pred_stamp[p] = scratch.epoch;
-            scratch.pred_value[p] = value;
-            value
+            remembered_pred(seg, facts, scratch, p)
         }
     }
+}
+
+/// Evaluates a phrase, proximity or geo test and remembers its value for the rest of the
+/// post. Out of line, so that the plan evaluator it is called from stays small.
+#[inline(never)]
+fn remembered_pred(seg: &Segment, facts: &Facts, scratch: &mut SegmentScratch, p: usize) -> bool {
+    let value = match &seg.preds[p] {
+        CPred::Sequence {
+            fields,
+            terms,
+            atoms,
+            proximity,
+        } => {
+            // Tokens are compared only in the fields that every term hit in.
+            let both = atoms
+                .iter()
+                .fold(fields.0, |m, &a| m & scratch.hit_fields(a));
+            let seq = Seq {
+                facts,
+                tok_atoms: &scratch.tok_atoms,
+                terms,
+                atoms,
+            };
+            both != 0 && seq.any_field(Fields(both), *proximity)
+        }
+        CPred::Geo { target, area } => geo_test(facts, *target, area),
+        _ => unreachable!("only sequence and geo tests are remembered"),
+    };
+    scratch.pred_stamp[p] = scratch.epoch;
+    scratch.pred_value[p] = value;
+    value
 }
 
 /// A sequence test against one post: the terms (with their token atoms) and the post's
