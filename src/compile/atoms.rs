@@ -177,7 +177,13 @@ impl KeyFilter {
     #[inline]
     pub(crate) fn may_contain(&self, hash: u64) -> bool {
         let bit = self.bit(hash);
-        self.bits[bit / 64] >> (bit % 64) & 1 == 1
+        debug_assert!(bit / 64 < self.bits.len());
+        // SAFETY: `new` makes `bits` hold `1 << (64 - shift)` bits (a power of two of at
+        // least 64) and `bit` keeps the top `64 - shift` bits of the hash, so
+        // `bit / 64 < bits.len()`. Tested once per post token and per text byte.
+        #[allow(unsafe_code)]
+        let word = unsafe { *self.bits.get_unchecked(bit / 64) };
+        word >> (bit % 64) & 1 == 1
     }
 
     /// Heap bytes held.

@@ -651,20 +651,18 @@ impl Builder {
                 self.emit_node(kid, code);
                 at
             }
-            Node::And { start, len } | Node::Or { start, len } => {
-                let op = if matches!(self.nodes[node as usize], Node::And { .. }) {
-                    Op::And
-                } else {
-                    Op::Or
-                };
-                let at = branch(op, code);
-                for &kid in &self.children[start as usize..(start + len) as usize] {
-                    self.emit_node(kid, code);
-                }
-                at
-            }
+            Node::And { start, len } => self.emit_children(branch(Op::And, code), start, len, code),
+            Node::Or { start, len } => self.emit_children(branch(Op::Or, code), start, len, code),
         };
         code[at].arg = u32::try_from(code.len() - at - 1).expect("plans under 2^32 instructions");
+    }
+
+    /// Emits children `start..start + len` after the branch at `code[at]`; returns `at`.
+    fn emit_children(&self, at: usize, start: u32, len: u32, code: &mut Vec<Instr>) -> usize {
+        for &kid in &self.children[start as usize..(start + len) as usize] {
+            self.emit_node(kid, code);
+        }
+        at
     }
 
     fn push(&mut self, node: Node) -> u32 {

@@ -14,7 +14,7 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
-use super::atoms::FastMap;
+use super::atoms::{FastMap, KeyFilter};
 
 /// Bytes of an anchor window.
 const WINDOW: usize = 4;
@@ -36,9 +36,8 @@ pub(crate) struct SubstringSearch {
 /// Patterns by one window each.
 #[derive(Clone, Debug)]
 struct Windows {
-    /// One bit per hashed window (bit `hash(window) >> shift`).
-    filter: Vec<u64>,
-    shift: u32,
+    /// The hashed windows (`spread`).
+    filter: KeyFilter,
     /// Window → its patterns: `anchored[start..start + len]`.
     map: FastMap<u32, (u32, u32)>,
     /// (pattern index, offset of the window in it), grouped by window.
@@ -56,10 +55,11 @@ fn window_at(text: &[u8], at: usize, width: usize) -> u32 {
     }
 }
 
-/// The filter bit of a window: the top bits of a multiplicative hash.
+/// A window as a [`KeyFilter`] hash: a multiplication spreads it into the top bits the filter
+/// reads.
 #[inline]
-fn filter_bit(window: u32, shift: u32) -> usize {
-    (window.wrapping_mul(0x9e37_79b1) >> shift) as usize
+fn spread(window: u32) -> u64 {
+    u64::from(window).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 fn index(i: usize) -> u32 {
@@ -70,18 +70,13 @@ impl Windows {
     /// From (window, pattern, offset) triples.
     fn new(mut anchors: Vec<(u32, u32, u32)>) -> Windows {
         anchors.sort_unstable();
-        let size = (anchors.len() * 16).next_power_of_two().max(1 << 12);
-        let shift = 32 - size.trailing_zeros();
-        let mut filter = vec![0u64; size / 64];
+        let filter = KeyFilter::new(anchors.len(), anchors.iter().map(|&(w, _, _)| spread(w)));
         let mut map: FastMap<u32, (u32, u32)> = FastMap::default();
         for (k, &(window, _, _)) in anchors.iter().enumerate() {
-            let bit = filter_bit(window, shift);
-            filter[bit / 64] |= 1 << (bit % 64);
             map.entry(window).or_insert((index(k), 0)).1 += 1;
         }
         Windows {
             filter,
-            shift,
             map,
             anchored: anchors.iter().map(|&(_, p, o)| (p, o)).collect(),
         }
@@ -96,13 +91,7 @@ impl Windows {
     /// the whole cost of most windows.
     #[inline]
     fn may_hold(&self, window: u32) -> bool {
-        let bit = filter_bit(window, self.shift);
-        debug_assert!(bit / 64 < self.filter.len());
-        // SAFETY: the filter has `1 << (32 - shift)` bits (`Windows::new`) and `filter_bit`
-        // keeps the top `32 - shift` bits of a u32, so `bit / 64 < filter.len()`.
-        #[allow(unsafe_code)]
-        let word = unsafe { *self.filter.get_unchecked(bit / 64) };
-        word >> (bit % 64) & 1 == 1
+        self.filter.may_contain(spread(window))
     }
 
     /// The (pattern, offset) pairs anchored on `window`.
@@ -115,7 +104,7 @@ impl Windows {
     }
 
     fn memory_usage(&self) -> usize {
-        self.filter.capacity() * 8
+        self.filter.memory_usage()
             + self.map.capacity() * (std::mem::size_of::<(u32, (u32, u32))>() + 1)
             + self.anchored.capacity() * 8
     }
